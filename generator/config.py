@@ -1,0 +1,374 @@
+"""The v1 config: typed models, their defaults, and the checks that guard them.
+
+Every key is declared once as a ``Field``. The same declarations drive validation
+here, the ``validation`` blocks of the rendered ``variables.tf`` and the tables of
+the rendered README, so the generator and its output can never disagree about
+what a valid value is.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from generator._yaml import KeyPath, LoadedYaml, load_yaml
+from generator.errors import ConfigError
+
+# Values AWS accepts, as of the provider versions in versions.tf.
+LOG_RETENTION_DAYS = (0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+                      2922, 3288, 3653)  # fmt: skip
+PYTHON_RUNTIMES = ("python3.11", "python3.12", "python3.13")
+NODEJS_RUNTIMES = ("nodejs22.x",)
+RUNTIMES = PYTHON_RUNTIMES + NODEJS_RUNTIMES
+ARCHITECTURES = ("arm64", "x86_64")
+NAMING_MODES = ("random_uuid", "bucket_prefix", "fixed")
+RESERVED_ENVIRONMENT_KEYS = frozenset({
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_DEFAULT_REGION",
+    "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_LAMBDA_RUNTIME_API", "AWS_REGION", "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN", "LAMBDA_RUNTIME_DIR", "LAMBDA_TASK_ROOT",
+})  # fmt: skip
+ENVIRONMENT_MAX_BYTES = 4096
+UUID_LENGTH = 36  # random_uuid.result, e.g. 0f8fad5b-d9cb-469f-a165-70867728950e
+BUCKET_PREFIX_SUFFIX_LENGTH = 26  # what the AWS provider appends to bucket_prefix
+MAX_BUCKET_NAME_LENGTH = 63
+MAX_RANDOM_UUID_PREFIX = MAX_BUCKET_NAME_LENGTH - 1 - UUID_LENGTH  # 26
+MAX_BUCKET_PREFIX = 37 - 1  # the provider caps bucket_prefix at 37 characters, "<prefix>-" included
+
+PROJECT_PATTERN = r"^[a-z0-9-]{1,32}$"
+REGION_PATTERN = r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$"
+FUNCTION_NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+ENVIRONMENT_KEY_PATTERN = r"^[A-Za-z][A-Za-z0-9_]+$"
+BUCKET_PREFIX_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+KMS_KEY_ARN_PATTERN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$"
+HANDLER_PATTERN = r"^[^\s]{1,128}$"
+TAG_KEY_MAX, TAG_VALUE_MAX = 128, 256
+
+Check = Callable[[Any], "str | None"]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One config key: its type, default and limits, with a sentence for users."""
+
+    name: str
+    type: type
+    default: Any
+    doc: str
+    nullable: bool = False
+    minimum: int | None = None
+    maximum: int | None = None
+    choices: Sequence[Any] | None = None
+    pattern: str | None = None
+    check: Check | None = None
+
+    def validate(self, value: Any) -> str | None:
+        """Return what is wrong with ``value``, or None when it is acceptable."""
+        if value is None:
+            return None if self.nullable else "must be set; null is not allowed here"
+        if not _is_type(value, self.type):
+            return f"must be {_TYPE_WORDS[self.type]}, got {_describe(value)}"
+        if self.choices is not None and value not in self.choices:
+            return f"must be one of {', '.join(map(str, self.choices))}; got {value!r}"
+        if self.minimum is not None and value < self.minimum:
+            return f"must be at least {self.minimum}, got {value}"
+        if self.maximum is not None and value > self.maximum:
+            return f"must be at most {self.maximum}, got {value}"
+        if self.pattern is not None and not re.match(self.pattern, value):
+            return f"{value!r} does not match {self.pattern}"
+        return self.check(value) if self.check else None
+
+
+_TYPE_WORDS: dict[type, str] = {
+    str: "a string",
+    int: "a whole number",
+    bool: "true or false",
+    dict: "a mapping of strings to strings",
+    list: "a list",
+}
+
+
+def _is_type(value: Any, expected: type) -> bool:
+    if expected is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, expected)
+
+
+def _describe(value: Any) -> str:
+    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list", dict: "a mapping"}
+    return (
+        f"{names.get(type(value), type(value).__name__)} ({value!r})"
+        if not isinstance(value, (dict, list))
+        else (names[type(value)])
+    )
+
+
+# --- checks that need more than a pattern -------------------------------------------------
+
+
+def _tag_problem(tags: Mapping[str, Any]) -> str | None:
+    for key, value in tags.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            return f"tag {key!r} must map a string to a string, got {_describe(value)}"
+        if not 1 <= len(key) <= TAG_KEY_MAX:
+            return f"tag key {key!r} must be 1 to {TAG_KEY_MAX} characters"
+        if len(value) > TAG_VALUE_MAX:
+            return f"the value of tag {key!r} is longer than {TAG_VALUE_MAX} characters"
+        if key.lower().startswith("aws:"):
+            return f"tag key {key!r} starts with 'aws:', which AWS reserves for itself"
+        for text in (key, value):
+            bad = next((c for c in text if not _tag_character_ok(c)), None)
+            if bad is not None:
+                return (f"tag {key!r} contains {bad!r}; AWS allows letters, digits, spaces and _ . : / = + - @ "
+                        "in tag keys and values")  # fmt: skip
+    return None
+
+
+def _tag_character_ok(char: str) -> bool:
+    return char in "_.:/=+-@" or unicodedata.category(char)[0] in "LNZ"
+
+
+def _environment_problem(variables: Mapping[str, Any]) -> str | None:
+    size = 0
+    for key, value in variables.items():
+        if not isinstance(value, str):
+            return f"{key!r} must be a string, got {_describe(value)}; quote numbers and booleans"
+        if not re.match(ENVIRONMENT_KEY_PATTERN, key):
+            return f"variable name {key!r} must start with a letter and hold at least two letters, digits or _"
+        if key in RESERVED_ENVIRONMENT_KEYS:
+            return f"variable name {key!r} is reserved by the Lambda runtime"
+        size += len(key.encode()) + len(value.encode())
+    if size > ENVIRONMENT_MAX_BYTES:
+        return f"the variables take {size} bytes; Lambda allows {ENVIRONMENT_MAX_BYTES} in all"
+    return None
+
+
+def bucket_name_problem(name: str) -> str | None:
+    """S3's general-purpose bucket naming rules, so a bad name fails here and not at apply time."""
+    if not 3 <= len(name) <= MAX_BUCKET_NAME_LENGTH:
+        return f"bucket name {name!r} must be 3 to {MAX_BUCKET_NAME_LENGTH} characters, has {len(name)}"
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]*[a-z0-9]", name):
+        return (f"bucket name {name!r} may hold only lowercase letters, digits, dots and hyphens, "
+                "and must begin and end with a letter or digit")  # fmt: skip
+    if ".." in name:
+        return f"bucket name {name!r} must not contain two adjacent dots"
+    if re.fullmatch(r"\d+\.\d+\.\d+\.\d+", name):
+        return f"bucket name {name!r} must not look like an IP address"
+    for prefix in ("xn--", "sthree-", "amzn-s3-demo-"):
+        if name.startswith(prefix):
+            return f"bucket name {name!r} must not start with {prefix!r}, which S3 reserves"
+    for suffix in ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"):
+        if name.endswith(suffix):
+            return f"bucket name {name!r} must not end with {suffix!r}, which S3 reserves"
+    return None
+
+
+# --- the schema -------------------------------------------------------------------------------
+
+TOP_FIELDS = (
+    Field("project", str, "lambda-s3-async-failure", "Name of the deployment; goes into the Project tag.",
+          pattern=PROJECT_PATTERN),
+    Field("region", str, "us-east-1", "AWS region to deploy into.", pattern=REGION_PATTERN),
+    Field("tags", dict, {}, "Extra tags for every taggable resource.", check=_tag_problem),
+)  # fmt: skip
+
+BUCKET_FIELDS = (
+    Field("naming", str, "random_uuid", "How the failure bucket gets its unique name.", choices=NAMING_MODES),
+    Field("prefix", str, "async-lambda-destination", "Start of the bucket name (random_uuid, bucket_prefix).",
+          pattern=BUCKET_PREFIX_PATTERN),
+    Field("name", str, None, "Full bucket name (fixed naming only).", nullable=True, check=bucket_name_problem),
+    Field("force_destroy", bool, False, "Let `terraform destroy` delete a bucket that still holds records."),
+    Field("versioning", bool, True, "Keep earlier versions of overwritten or deleted records."),
+    Field("expire_after_days", int, 30, "Days after which failure records expire; null keeps them forever.",
+          nullable=True, minimum=1),
+    Field("kms_key_arn", str, None, "KMS key for SSE-KMS; null uses SSE-S3 (AES256).", nullable=True,
+          pattern=KMS_KEY_ARN_PATTERN),
+)  # fmt: skip
+
+FUNCTION_FIELDS = (
+    Field("name", str, "async_function", "Lambda function name, unique in the config.", pattern=FUNCTION_NAME_PATTERN),
+    Field("runtime", str, "python3.13", "Lambda runtime.", choices=RUNTIMES),
+    Field("handler", str, None, "Handler entry point; null uses the bundled demo handler's.", nullable=True,
+          pattern=HANDLER_PATTERN),
+    Field("architecture", str, "arm64", "Instruction set of the function.", choices=ARCHITECTURES),
+    Field("memory_mb", int, 128, "Memory in MB.", minimum=128, maximum=10240),
+    Field("timeout_seconds", int, 10, "Timeout in seconds.", minimum=1, maximum=900),
+    Field("reserved_concurrency", int, 0, "Reserved concurrency; 0 throttles every invoke, null leaves it unreserved.",
+          nullable=True, minimum=0),
+    Field("source", str, None, "Directory with the function's code, relative to the config file.", nullable=True),
+    Field("environment", dict, {}, "Environment variables of the function.", check=_environment_problem),
+    Field("log_retention_days", int, 14, "Days CloudWatch Logs keeps the function's logs (0: forever).",
+          choices=LOG_RETENTION_DAYS),
+    Field("maximum_event_age_seconds", int, 60, "How long Lambda keeps retrying an event before it fails.",
+          minimum=60, maximum=21600),
+    Field("maximum_retry_attempts", int, 2, "Retries after the function returns an error.", minimum=0, maximum=2),
+)  # fmt: skip
+
+FIELDS_BY_SECTION: dict[str, tuple[Field, ...]] = {
+    "": TOP_FIELDS,
+    "failure_bucket": BUCKET_FIELDS,
+    "functions[]": FUNCTION_FIELDS,
+}
+
+
+def field_named(section: str, name: str) -> Field:
+    """Look up a declared field; templates use it to mirror limits into Terraform."""
+    return next(f for f in FIELDS_BY_SECTION[section] if f.name == name)
+
+
+# --- the models -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FailureBucket:
+    naming: str
+    prefix: str
+    name: str | None
+    force_destroy: bool
+    versioning: bool
+    expire_after_days: int | None
+    kms_key_arn: str | None
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    runtime: str
+    handler: str | None
+    architecture: str
+    memory_mb: int
+    timeout_seconds: int
+    reserved_concurrency: int | None
+    source: Path | None
+    environment: dict[str, str]
+    log_retention_days: int
+    maximum_event_age_seconds: int
+    maximum_retry_attempts: int
+
+    @property
+    def language(self) -> str:
+        return "python" if self.runtime.startswith("python") else "nodejs"
+
+
+@dataclass(frozen=True)
+class Config:
+    project: str
+    region: str
+    tags: dict[str, str]
+    failure_bucket: FailureBucket
+    functions: tuple[Function, ...]
+    base_dir: Path = field(compare=False)
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+
+def load_config(path: Path) -> Config:
+    """Read, parse and validate a config file; every problem is a ``ConfigError``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    return parse_config(text, path)
+
+
+def parse_config(text: str, path: Path) -> Config:
+    """Validate config ``text`` as if read from ``path`` (which anchors relative sources)."""
+    doc = load_yaml(text, path)
+    if doc.data is None:
+        doc.data = {}
+    top = _read_section(doc, (), doc.data, TOP_FIELDS, extra_keys=("failure_bucket", "functions"))
+    bucket = _read_bucket(doc)
+    functions = _read_functions(doc, path.parent)
+    return Config(
+        project=top["project"],
+        region=top["region"],
+        tags=dict(top["tags"]),
+        failure_bucket=bucket,
+        functions=functions,
+        base_dir=path.parent,
+    )
+
+
+def _read_section(
+    doc: LoadedYaml, path: KeyPath, raw: Any, fields: Sequence[Field], extra_keys: Sequence[str] = ()
+) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise doc.error(path, f"must be a mapping of keys to values, got {_describe(raw)}")
+    known = [f.name for f in fields] + list(extra_keys)
+    for key in raw:
+        if key not in known:
+            raise doc.error((*path, key), f"unknown key{_suggestion(key, known)}")
+    values: dict[str, Any] = {}
+    for spec in fields:
+        value = raw.get(spec.name, spec.default)
+        problem = spec.validate(value)
+        if problem:
+            raise doc.error((*path, spec.name), problem)
+        values[spec.name] = value
+    return values
+
+
+def _suggestion(key: str, known: Sequence[str]) -> str:
+    import difflib  # only on the error path: keeps it off the render path's import time
+
+    close = difflib.get_close_matches(key, known, n=1)
+    allowed = ", ".join(known)
+    return f"; did you mean {close[0]!r}? (allowed: {allowed})" if close else f" (allowed: {allowed})"
+
+
+def _read_bucket(doc: LoadedYaml) -> FailureBucket:
+    path: KeyPath = ("failure_bucket",)
+    values = _read_section(doc, path, doc.data.get("failure_bucket", {}), BUCKET_FIELDS)
+    naming = values["naming"]
+    if naming == "fixed" and values["name"] is None:
+        raise doc.error((*path, "name"), "is required when naming is 'fixed'")
+    if naming != "fixed" and values["name"] is not None:
+        raise doc.error((*path, "name"), f"is only allowed when naming is 'fixed' (naming is {naming!r})")
+    limit = {"random_uuid": MAX_RANDOM_UUID_PREFIX, "bucket_prefix": MAX_BUCKET_PREFIX}.get(naming)
+    if limit is not None and len(values["prefix"]) > limit:
+        raise doc.error(
+            (*path, "prefix"),
+            f"must be at most {limit} characters with naming {naming!r} so the full bucket name fits in "
+            f"{MAX_BUCKET_NAME_LENGTH}; {values['prefix']!r} has {len(values['prefix'])}",
+        )
+    return FailureBucket(**values)
+
+
+def _read_functions(doc: LoadedYaml, base_dir: Path) -> tuple[Function, ...]:
+    raw = doc.data.get("functions", [{}])
+    if not isinstance(raw, list) or not raw:
+        raise doc.error(("functions",), "must be a list with at least one function")
+    functions: list[Function] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(raw):
+        path: KeyPath = ("functions", index)
+        values = _read_section(doc, path, item, FUNCTION_FIELDS)
+        name = values["name"]
+        if name in seen:
+            raise doc.error((*path, "name"), f"{name!r} is already the name of functions[{seen[name]}]")
+        seen[name] = index
+        values["source"] = _resolve_source(doc, (*path, "source"), values["source"], base_dir)
+        if values["source"] is not None and values["handler"] is None:
+            raise doc.error((*path, "handler"), "must be set when source is set, e.g. 'app.handler'")
+        values["environment"] = dict(values["environment"])
+        functions.append(Function(**values))
+    return tuple(functions)
+
+
+def _resolve_source(doc: LoadedYaml, path: KeyPath, source: str | None, base_dir: Path) -> Path | None:
+    if source is None:
+        return None
+    directory = (base_dir / source).resolve()
+    if not directory.is_dir():
+        raise doc.error(path, f"source directory {source!r} does not exist (looked in {directory})")
+    if not any(p.is_file() for p in directory.rglob("*")):
+        raise doc.error(path, f"source directory {source!r} holds no files")
+    return directory

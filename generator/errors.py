@@ -1,0 +1,48 @@
+"""One error hierarchy whose messages are written for the person at the keyboard.
+
+The CLI catches ``GeneratorError`` and prints ``str(error)`` with no traceback, so
+every message here must make sense on its own: what is wrong, where, and what to do.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class GeneratorError(Exception):
+    """Base of every error the CLI reports as a plain message."""
+
+    exit_code = 2
+
+
+class UsageError(GeneratorError):
+    """The command line or the environment asks for something the tool cannot do."""
+
+
+class ConfigError(GeneratorError):
+    """A config value is invalid; names the file, line and key path where known."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        key: str | None = None,
+        file: Path | str | None = None,
+        line: int | None = None,
+    ) -> None:
+        self.message = message
+        self.key = key
+        self.file = file
+        self.line = line
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file is not None:
+            where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
+        key = f"{self.key}: " if self.key else ""
+        return f"{where}{key}{self.message}"
+
+
+class OutputError(GeneratorError):
+    """Writing the output would touch a file the generator does not own."""
