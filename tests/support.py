@@ -1,0 +1,96 @@
+"""Helpers shared by the tests: the golden cases, parse-back, and finding external tools."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator.config import Config, load_config
+from generator.render import render
+
+REPO = Path(__file__).resolve().parent.parent
+GOLDEN = REPO / "tests" / "golden"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+class GoldenCase:
+    """A config and the tree it must render to. ``default`` is the repo's own config.yaml and out/."""
+
+    def __init__(self, name: str, config_path: Path, expected: Path) -> None:
+        self.name = name
+        self.config_path = config_path
+        self.expected = expected
+
+    def config(self) -> Config:
+        return load_config(self.config_path)
+
+    def render(self) -> dict[str, bytes]:
+        return render(self.config())
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+def golden_cases() -> list[GoldenCase]:
+    cases = [GoldenCase("default", REPO / "config.yaml", REPO / "out")]
+    for directory in sorted(p for p in GOLDEN.iterdir() if (p / "config.yaml").is_file()):
+        cases.append(GoldenCase(directory.name, directory / "config.yaml", directory / "expected"))
+    return cases
+
+
+def require_tool(name: str, found: bool, why: str) -> None:
+    """Skip a test whose tool is missing on a developer machine; in CI a missing tool is a failure."""
+    if found:
+        return
+    message = f"{name} is not available: {why}"
+    if IN_CI:
+        pytest.fail(f"{message} (CI=true, so this fails instead of skipping)")
+    pytest.skip(message)
+
+
+def terraform_binary() -> str:
+    path = shutil.which("terraform")
+    require_tool("terraform", path is not None, "install Terraform >= 1.9 and put it on PATH")
+    assert path is not None
+    return path
+
+
+def parse_hcl(text: str) -> dict[str, Any]:
+    """Parse HCL with python-hcl2, with quotes stripped and escapes resolved."""
+    import hcl2
+    from hcl2.utils import SerializationOptions
+
+    options = SerializationOptions(strip_string_quotes=True, with_comments=False, explicit_blocks=False)
+    parsed: dict[str, Any] = hcl2.loads(text, serialization_options=options)
+    return parsed
+
+
+def unescape_template(value: str) -> str:
+    """python-hcl2 resolves backslash escapes but keeps template escapes; resolve those too."""
+    return value.replace("$${", "${").replace("%%{", "%{")
+
+
+def parse_tree(files: dict[str, bytes]) -> dict[str, Any]:
+    """All .tf files of a rendered tree merged: blocks by kind, then by labels."""
+    merged: dict[str, Any] = {"resource": {}, "data": {}, "variable": {}, "output": {}, "locals": {}}
+    for path, content in files.items():
+        if not path.endswith(".tf"):
+            continue
+        parsed = parse_hcl(content.decode())
+        for kind in ("resource", "data"):
+            for block in parsed.get(kind, []):
+                for type_name, by_name in block.items():
+                    for name, body in by_name.items():
+                        merged[kind][f"{type_name}.{name}"] = body
+        for kind in ("variable", "output"):
+            for block in parsed.get(kind, []):
+                merged[kind].update(block)
+        for block in parsed.get("locals", []):
+            merged["locals"].update(block)
+        for kind in ("terraform", "provider"):
+            merged.setdefault(kind, []).extend(parsed.get(kind, []))
+    return merged

@@ -1,0 +1,73 @@
+"""The command line as users meet it: help at every level, the installed package, the console script."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from generator.cli import main
+from tests.support import REPO
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["render", "--help"]])
+def test_help_shows_an_example(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "examples:" in out and "python -m generator render" in out
+
+
+def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([])
+    assert exit_info.value.code == 2
+
+
+def test_render_reports_what_it_did(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    assert main(["render", "--config", str(REPO / "config.yaml"), "--out", str(out)]) == 0
+    assert f"Rendered 11 files into {out}: 11 written, 0 unchanged, 0 removed" in capsys.readouterr().out
+    assert main(["render", "--config", str(REPO / "config.yaml"), "--out", str(out)]) == 0
+    assert "0 written, 11 unchanged" in capsys.readouterr().out
+
+
+def test_render_is_free_of_heavy_imports() -> None:
+    code = (
+        "import sys; from generator.cli import main; "
+        f"main(['render', '--config', {str(REPO / 'config.yaml')!r}, '--out', {str(REPO / 'out')!r}, '--check']); "
+        "print(sorted(m for m in ('boto3', 'botocore', 'difflib', 'hcl2') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip().endswith("[]"), result.stdout
+
+
+def test_non_editable_install_works_from_any_directory(tmp_path: Path) -> None:
+    """`pip install .` ships the templates inside the package; nothing is read from the checkout."""
+    site = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site), str(REPO)],
+        check=True,
+        capture_output=True,
+    )
+    assert (site / "generator" / "templates" / "terraform" / "main.tf.j2").is_file()
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    (work / "config.yaml").write_text((REPO / "config.yaml").read_text())
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "render"], cwd=work, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    probe = subprocess.run(
+        [sys.executable, "-c", "import generator; print(generator.__file__)"],
+        cwd=work, env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert probe.stdout.startswith(str(site)), "ran the installed copy, not the checkout"
+    for path in (REPO / "out").rglob("*"):
+        if path.is_file() and ".terraform" not in path.parts and "tfstate" not in path.name:
+            assert (work / "out" / path.relative_to(REPO / "out")).read_bytes() == path.read_bytes(), path

@@ -1,0 +1,128 @@
+"""Bad input: exit code 2, one message naming the key path and line, no traceback, nothing written."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from generator.cli import main
+from tests.support import REPO
+
+BASE = (REPO / "config.yaml").read_text()
+MEMORY_LINE = BASE.splitlines().index("    memory_mb: 128") + 1
+
+# (case id, config text, substrings the message must contain)
+CASES: list[tuple[str, str, list[str]]] = [
+    ("yaml syntax", "project: [unclosed\nregion: us-east-1\n", ["bad.yaml:", "invalid YAML"]),
+    ("wrong type", BASE.replace("memory_mb: 128", 'memory_mb: "big"'),
+     ["functions[0].memory_mb", "must be a whole number", f"bad.yaml:{MEMORY_LINE}:"]),
+    ("bool is not a number", BASE.replace("memory_mb: 128", "memory_mb: true"), ["functions[0].memory_mb", "got a boolean"]),
+    ("out of range", BASE.replace("memory_mb: 128", "memory_mb: 64"),
+     ["functions[0].memory_mb", "at least 128, got 64", f"bad.yaml:{MEMORY_LINE}:"]),
+    ("unknown key", BASE.replace("memory_mb: 128", "memroy_mb: 128"),
+     ["functions[0].memroy_mb", "unknown key", "did you mean 'memory_mb'", f"bad.yaml:{MEMORY_LINE}:"]),
+    ("unknown top-level key", "projekt: x\n", ["projekt", "did you mean 'project'", "bad.yaml:1:"]),
+    ("missing source", "functions:\n  - name: f\n    source: no-such-dir\n    handler: app.handler\n",
+     ["functions[0].source", "does not exist", "bad.yaml:3:"]),
+    ("handler required with source", "functions:\n  - name: f\n    source: .\n", ["functions[0].handler", "must be set"]),
+    ("fixed name breaks S3 rules", "failure_bucket:\n  naming: fixed\n  name: My_Bucket\n",
+     ["failure_bucket.name", "lowercase letters", "bad.yaml:3:"]),
+    ("fixed name looks like an IP", "failure_bucket:\n  naming: fixed\n  name: 192.168.1.1\n",
+     ["failure_bucket.name", "IP address"]),
+    ("fixed name too long", f"failure_bucket:\n  naming: fixed\n  name: {'a' * 64}\n", ["failure_bucket.name", "3 to 63"]),
+    ("fixed name reserved prefix", "failure_bucket:\n  naming: fixed\n  name: xn--bucket\n", ["failure_bucket.name", "xn--"]),
+    ("fixed without name", "failure_bucket:\n  naming: fixed\n", ["failure_bucket.name", "required when naming is 'fixed'"]),
+    ("name without fixed", "failure_bucket:\n  name: my-bucket\n", ["failure_bucket.name", "only allowed"]),
+    ("prefix too long for uuid", f"failure_bucket:\n  prefix: {'a' * 27}\n", ["failure_bucket.prefix", "at most 26"]),
+    ("prefix too long for bucket_prefix", f"failure_bucket:\n  naming: bucket_prefix\n  prefix: {'a' * 37}\n",
+     ["failure_bucket.prefix", "at most 36"]),
+    ("duplicate function names", "functions:\n  - name: f\n  - name: g\n  - name: f\n",
+     ["functions[2].name", "already the name of functions[0]", "bad.yaml:4:"]),
+    ("duplicate yaml key", "project: a\nproject: b\n", ["duplicate key 'project'", "bad.yaml:2:"]),
+    ("retention CloudWatch rejects", "functions:\n  - log_retention_days: 10\n", ["functions[0].log_retention_days", "one of"]),
+    ("bad region", "region: mars-1\n", ["region", "does not match"]),
+    ("bad project", "project: Has_Upper\n", ["project", "does not match"]),
+    ("unknown runtime", "functions:\n  - runtime: python2.7\n", ["functions[0].runtime", "python3.13"]),
+    ("event age too short", "functions:\n  - maximum_event_age_seconds: 30\n", ["maximum_event_age_seconds", "at least 60"]),
+    ("too many retries", "functions:\n  - maximum_retry_attempts: 3\n", ["maximum_retry_attempts", "at most 2"]),
+    ("negative concurrency", "functions:\n  - reserved_concurrency: -1\n", ["reserved_concurrency", "at least 0"]),
+    ("reserved env var", "functions:\n  - environment: {AWS_REGION: x}\n", ["functions[0].environment", "reserved"]),
+    ("env value not a string", "functions:\n  - environment: {RETRIES: 3}\n", ["functions[0].environment", "quote numbers"]),
+    ("env too large", "functions:\n  - environment: {BIG: " + "x" * 4100 + "}\n", ["environment", "4096"]),
+    ("reserved tag prefix", "tags: {'aws:owner': me}\n", ["tags", "aws:"]),
+    ("tag character AWS rejects", "tags: {Owner: 'a;b'}\n", ["tags", "';'"]),
+    ("bad kms arn", "failure_bucket:\n  kms_key_arn: alias/mine\n", ["failure_bucket.kms_key_arn", "does not match"]),
+    ("empty function list", "functions: []\n", ["functions", "at least one function"]),
+    ("function not a mapping", "functions:\n  - just-a-name\n", ["functions[0]", "must be a mapping"]),
+    ("top level not a mapping", "- a\n- b\n", ["must be a mapping"]),
+    ("null where a value is needed", "functions:\n  - memory_mb: null\n", ["functions[0].memory_mb", "null is not allowed"]),
+    ("expiry of zero days", "failure_bucket:\n  expire_after_days: 0\n", ["failure_bucket.expire_after_days", "at least 1"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "expected"), [(t, e) for _, t, e in CASES], ids=[c[0] for c in CASES])
+def test_bad_config_is_refused_clearly(
+    text: str, expected: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text(text)
+    out = tmp_path / "out"
+    code = main(["render", "--config", str(config), "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.out == ""
+    message = captured.err
+    assert message.startswith("error: ") and message.count("\n") == 1, f"one line, got {message!r}"
+    for part in expected:
+        assert part in message, f"{part!r} not in {message!r}"
+    assert "Traceback" not in message
+    assert not out.exists(), "nothing may be written for a bad config"
+
+
+def test_bad_config_leaves_an_existing_output_untouched(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert main(["render", "--config", str(REPO / "config.yaml"), "--out", str(out)]) == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BASE.replace("runtime: python3.13", "runtime: nodejs22.x").replace("memory_mb: 128", "memory_mb: 1"))
+    assert main(["render", "--config", str(bad), "--out", str(out)]) == 2
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_missing_config_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["render", "--config", str(tmp_path / "nope.yaml"), "--out", str(tmp_path / "out")]) == 2
+    assert "config file not found" in capsys.readouterr().err
+
+
+def test_empty_config_renders_the_defaults(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("# nothing set\n")
+    out = tmp_path / "out"
+    assert main(["render", "--config", str(empty), "--out", str(out)]) == 0
+    assert (out / "main.tf").read_bytes() == (REPO / "out" / "main.tf").read_bytes()
+
+
+def test_real_process_prints_no_traceback(tmp_path: Path) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text("functions:\n  - memory_mb: 1\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "render", "--config", str(config), "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr == f"error: {config}:2: functions[0].memory_mb: must be at least 128, got 1\n"
+    assert not (tmp_path / "out").exists()
+
+
+def test_usage_error_exits_2(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "render", "--no-such-flag"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 2
+    assert "unrecognized arguments: --no-such-flag" in result.stderr

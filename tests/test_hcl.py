@@ -1,0 +1,96 @@
+"""The one escaping path from config strings to HCL: exact round trips, no injection."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from generator import hcl
+from generator.config import parse_config
+from generator.render import render
+from tests.support import parse_hcl, unescape_template
+
+
+def _round_trip(value: str) -> str:
+    parsed = parse_hcl(f"x = {hcl.quote(value)}\n")
+    result = parsed["x"]
+    assert isinstance(result, str)
+    return unescape_template(result)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("plain", '"plain"'),
+        ('a "quoted" word', r'"a \"quoted\" word"'),
+        ("back\\slash", r'"back\\slash"'),
+        ("line\nbreak", r'"line\nbreak"'),
+        ("${var.secret}", '"$${var.secret}"'),
+        ("%{ if true }x%{ endif }", '"%%{ if true }x%%{ endif }"'),
+        ("$ and % alone, {braces}", '"$ and % alone, {braces}"'),
+        ("bell\x07", r'"bell\u0007"'),
+    ],
+)
+def test_quote_escapes_what_hcl_would_interpret(value: str, expected: str) -> None:
+    assert hcl.quote(value) == expected
+    assert _round_trip(value) == value
+
+
+def test_to_hcl_renders_nested_values() -> None:
+    value = {"a": 1, "b-c": [True, None], "1st": {"k": "v"}}
+    text = hcl.to_hcl(value)
+    assert text == '{\n  a = 1\n  b-c = [true, null]\n  "1st" = {\n    k = "v"\n  }\n}'
+    assert parse_hcl(f"x = {text}\n")["x"] == {"a": 1, "b-c": [True, None], "1st": {"k": "v"}}
+
+
+def test_to_hcl_refuses_unknown_types() -> None:
+    with pytest.raises(TypeError):
+        hcl.to_hcl(1.5j)
+
+
+_TEXT = st.text(st.characters(codec="utf-8"), max_size=60)  # any character that can be written to a file
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXT)
+def test_any_string_round_trips_through_quote(value: str) -> None:
+    assert _round_trip(value) == value
+
+
+# Tag values may hold only what AWS accepts; the generator refuses the rest, so draw from that alphabet.
+_TAG_TEXT = st.text(
+    st.one_of(st.characters(whitelist_categories=("L", "N", "Zs")), st.sampled_from(list("_.:/=+-@"))),
+    min_size=1,
+    max_size=40,
+)
+_ENV_KEY = st.from_regex(r"[A-Z][A-Z0-9_]{1,12}", fullmatch=True).filter(lambda k: not k.startswith("AWS_"))
+
+
+@settings(max_examples=60, deadline=None)
+@given(tags=st.dictionaries(_TAG_TEXT, _TAG_TEXT, max_size=3), environment=st.dictionaries(_ENV_KEY, _TEXT, max_size=3))
+def test_tags_and_environment_survive_a_full_render(tags: dict[str, str], environment: dict[str, str]) -> None:
+    tags = {k: v for k, v in tags.items() if not k.lower().startswith("aws:")}
+    text = _as_yaml({"tags": tags, "functions": [{"environment": environment}]})
+    variables = parse_hcl(render(parse_config(text, Path("property.yaml")))["variables.tf"].decode())
+    by_name = {name: body for block in variables["variable"] for name, body in block.items()}
+    assert _unescaped(by_name["tags"]["default"]) == tags
+    assert _unescaped(by_name["functions"]["default"]["async_function"]["environment"]) == environment
+
+
+def _unescaped(mapping: dict[str, str]) -> dict[str, str]:
+    return {unescape_template(k): unescape_template(v) for k, v in mapping.items()}
+
+
+def _as_yaml(data: object) -> str:
+    """JSON is YAML; escape what YAML would fold or refuse (line separators, C1 controls) so every character survives.
+
+    Escapes are \\u sequences of BMP characters only: PyYAML does not join surrogate pairs.
+    """
+    text = json.dumps(data, ensure_ascii=False)
+    return "".join(
+        f"\\u{ord(c):04x}" if (0x7F <= ord(c) <= 0x9F or c in "\u2028\u2029\ufeff\ufffe\uffff") else c for c in text
+    )

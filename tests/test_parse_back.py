@@ -1,0 +1,192 @@
+"""Rendered Terraform parsed back with python-hcl2: the resources exist and are wired as the pattern needs."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from generator.config import Config
+from generator.render import MAX_ROLE_NAME, render, role_name
+from tests.support import GoldenCase, golden_cases, parse_tree, unescape_template
+
+CASES = golden_cases()
+
+
+@pytest.fixture(params=CASES, ids=repr)
+def rendered(request: pytest.FixtureRequest) -> tuple[Config, dict[str, Any]]:
+    case: GoldenCase = request.param
+    config = case.config()
+    return config, parse_tree(render(config))
+
+
+def _statements(tree: dict[str, Any], document: str) -> dict[str, dict[str, Any]]:
+    return {s["sid"]: s for s in tree["data"][f"aws_iam_policy_document.{document}"]["statement"]}
+
+
+def test_invoke_config_sends_failures_to_the_bucket(rendered: tuple[Config, dict[str, Any]]) -> None:
+    _, tree = rendered
+    invoke = tree["resource"]["aws_lambda_function_event_invoke_config.this"]
+    assert invoke["destination_config"][0]["on_failure"][0]["destination"] == "${aws_s3_bucket.failure_records.arn}"
+    assert invoke["maximum_event_age_in_seconds"] == "${each.value.maximum_event_age_seconds}"
+    assert invoke["maximum_retry_attempts"] == "${each.value.maximum_retry_attempts}"
+    assert "${aws_iam_role_policy.lambda}" in invoke["depends_on"], "AWS checks the role when the config is created"
+
+
+def test_function_settings_flow_from_the_variable(rendered: tuple[Config, dict[str, Any]]) -> None:
+    _, tree = rendered
+    function = tree["resource"]["aws_lambda_function.this"]
+    assert function["reserved_concurrent_executions"] == "${each.value.reserved_concurrency}"
+    assert function["source_code_hash"] == '${filebase64sha256("${path.module}/${each.value.package}")}'
+    assert function["role"] == "${aws_iam_role.lambda[each.key].arn}"
+    assert "${aws_cloudwatch_log_group.lambda}" in function["depends_on"], "log group first"
+
+
+def test_variable_defaults_equal_the_config(rendered: tuple[Config, dict[str, Any]]) -> None:
+    config, tree = rendered
+    variables = tree["variable"]
+    defaults = variables["functions"]["default"]
+    assert list(defaults) == [f.name for f in config.functions]
+    for fn in config.functions:
+        settings = defaults[fn.name]
+        assert settings["memory_mb"] == fn.memory_mb
+        assert settings["timeout_seconds"] == fn.timeout_seconds
+        assert settings["reserved_concurrency"] == fn.reserved_concurrency
+        assert settings["architecture"] == fn.architecture
+        assert settings["log_retention_days"] == fn.log_retention_days
+        assert settings["maximum_event_age_seconds"] == fn.maximum_event_age_seconds
+        assert settings["maximum_retry_attempts"] == fn.maximum_retry_attempts
+        assert {k: unescape_template(v) for k, v in settings["environment"].items()} == fn.environment
+    assert variables["region"]["default"] == config.region
+    assert variables["tags"]["default"] == config.tags
+    assert variables["failure_bucket_force_destroy"]["default"] is config.failure_bucket.force_destroy
+    if config.failure_bucket.expire_after_days is None:
+        assert "failure_record_expiration_days" not in variables
+    else:
+        assert variables["failure_record_expiration_days"]["default"] == config.failure_bucket.expire_after_days
+
+
+def test_packages_match_the_functions(rendered: tuple[Config, dict[str, Any]]) -> None:
+    config, tree = rendered
+    packages = tree["locals"]["packages"]
+    for fn in config.functions:
+        assert packages[fn.name]["runtime"] == fn.runtime
+        assert packages[fn.name]["package"] == f"build/{fn.name}.zip"
+        assert packages[fn.name]["role_name"] == role_name(fn.name)
+        expected_handler = fn.handler or ("handler.handler" if fn.language == "python" else "index.handler")
+        assert packages[fn.name]["handler"] == expected_handler
+
+
+def test_role_policy_is_least_privilege(rendered: tuple[Config, dict[str, Any]]) -> None:
+    config, tree = rendered
+    statements = _statements(tree, "lambda")
+    expected = {
+        "WriteOwnLogs": (
+            ["logs:CreateLogStream", "logs:PutLogEvents"],
+            ["${aws_cloudwatch_log_group.lambda[each.key].arn}:*"],
+        ),
+        "WriteFailureRecords": (["s3:PutObject"], ["${aws_s3_bucket.failure_records.arn}/*"]),
+        "ListFailureBucket": (["s3:ListBucket"], ["${aws_s3_bucket.failure_records.arn}"]),
+    }
+    if config.failure_bucket.kms_key_arn:
+        expected["EncryptFailureRecords"] = (["kms:GenerateDataKey"], ["${var.failure_bucket_kms_key_arn}"])
+    assert {sid: (s["actions"], s["resources"]) for sid, s in statements.items()} == expected
+    for sid in ("WriteFailureRecords", "ListFailureBucket"):
+        condition = statements[sid]["condition"][0]
+        assert (condition["test"], condition["variable"]) == ("StringEquals", "s3:ResourceAccount")
+        assert condition["values"] == ["${data.aws_caller_identity.current.account_id}"]
+    for statement in statements.values():
+        assert all(r != "*" for r in statement["resources"]), "no wildcard resource"
+        assert statement.get("effect", "Allow") == "Allow"
+    trust = _statements(tree, "lambda_assume_role")["LambdaAssumeRole"]
+    assert trust["actions"] == ["sts:AssumeRole"]
+    assert trust["principals"] == [{"type": "Service", "identifiers": ["lambda.amazonaws.com"]}]
+    assert not any(k.startswith("aws_iam_role_policy_attachment") for k in tree["resource"]), "no managed policies"
+
+
+def test_bucket_is_private_encrypted_and_tls_only(rendered: tuple[Config, dict[str, Any]]) -> None:
+    config, tree = rendered
+    resources = tree["resource"]
+    block = resources["aws_s3_bucket_public_access_block.failure_records"]
+    for setting in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"):
+        assert block[setting] is True
+    ownership = resources["aws_s3_bucket_ownership_controls.failure_records"]
+    assert ownership["rule"][0]["object_ownership"] == "BucketOwnerEnforced"
+    sse = resources["aws_s3_bucket_server_side_encryption_configuration.failure_records"]["rule"][0]
+    by_default = sse["apply_server_side_encryption_by_default"][0]
+    if config.failure_bucket.kms_key_arn:
+        assert by_default == {"sse_algorithm": "aws:kms", "kms_master_key_id": "${var.failure_bucket_kms_key_arn}"}
+    else:
+        assert by_default == {"sse_algorithm": "AES256"}
+    deny = _statements(tree, "failure_records_bucket")["DenyInsecureTransport"]
+    assert deny["effect"] == "Deny"
+    assert deny["condition"][0] == {"test": "Bool", "variable": "aws:SecureTransport", "values": ["false"]}
+    assert ("aws_s3_bucket_versioning.failure_records" in resources) is config.failure_bucket.versioning
+    rule = resources["aws_s3_bucket_lifecycle_configuration.failure_records"]["rule"][0]
+    assert rule["abort_incomplete_multipart_upload"][0]["days_after_initiation"] == 1
+    assert ("expiration" in rule) is (config.failure_bucket.expire_after_days is not None)
+
+
+def test_bucket_name_follows_the_naming_mode(rendered: tuple[Config, dict[str, Any]]) -> None:
+    config, tree = rendered
+    bucket = tree["resource"]["aws_s3_bucket.failure_records"]
+    naming = config.failure_bucket.naming
+    uses_random = "random_uuid.failure_bucket_suffix" in tree["resource"]
+    assert uses_random is (naming == "random_uuid")
+    providers = {name for block in tree["terraform"] for req in block["required_providers"] for name in req}
+    assert ("random" in providers) is (naming == "random_uuid")
+    if naming == "random_uuid":
+        assert bucket["bucket"] == f"{config.failure_bucket.prefix}-${{random_uuid.failure_bucket_suffix.result}}"
+    elif naming == "bucket_prefix":
+        assert bucket["bucket_prefix"] == f"{config.failure_bucket.prefix}-"
+    else:
+        assert bucket["bucket"] == config.failure_bucket.name
+
+
+def test_aws_provider_constraint_admits_5_100_and_6(rendered: tuple[Config, dict[str, Any]]) -> None:
+    _, tree = rendered
+    aws = tree["terraform"][0]["required_providers"][0]["aws"]
+    assert aws["source"] == "hashicorp/aws"
+    assert aws["version"] == ">= 5.100, < 7.0"
+
+
+def test_every_variable_and_output_is_documented(rendered: tuple[Config, dict[str, Any]]) -> None:
+    _, tree = rendered
+    for name, variable in tree["variable"].items():
+        assert variable.get("description"), f"variable {name} has no description"
+        assert variable.get("type"), f"variable {name} has no type"
+        if variable["type"] != "bool":  # a bool has nothing to validate beyond its type
+            assert variable.get("validation"), f"variable {name} has no validation"
+    for name, output in tree["output"].items():
+        assert output.get("description"), f"output {name} has no description"
+
+
+def test_readme_tables_list_exactly_the_variables_and_outputs() -> None:
+    for case in CASES:
+        files = case.render()
+        tree = parse_tree(files)
+        readme = files["README.md"].decode()
+        inputs = readme.split("## Inputs")[1].split("## Outputs")[0]
+        outputs = readme.split("## Outputs")[1]
+        assert re.findall(r"^\| `(\w+)` \|", inputs, re.M) == list(tree["variable"]), case.name
+        assert re.findall(r"^\| `(\w+)` \|", outputs, re.M) == list(tree["output"]), case.name
+
+
+def test_invoke_command_output_is_ready_to_paste() -> None:
+    tree = parse_tree(CASES[0].render())
+    command = tree["output"]["invoke_commands"]["value"]
+    assert "--invocation-type Event" in command
+    assert "--payload '{\\\"forceError\\\": true}'" in command or "--payload '{\"forceError\": true}'" in command
+
+
+@pytest.mark.parametrize("length", [1, 58, 59, 60, 64])
+def test_role_names_fit_iam_limits_and_stay_distinct(length: int) -> None:
+    name = "f" * length
+    twin = "f" * (length - 1) + "g"  # differs only in a character that truncation may cut off
+    derived = role_name(name)
+    assert len(derived) <= MAX_ROLE_NAME
+    assert derived.endswith("-role")
+    assert re.fullmatch(r"[\w+=,.@-]+", derived)
+    assert role_name(name) == derived, "the same function always gets the same role"
+    assert role_name(twin) != derived, "two functions never share a role"
