@@ -1,6 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import pytest
+
+if TYPE_CHECKING:
+    from tests.harness import Moto
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -10,3 +17,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="rewrite the expected trees of the golden tests (and out/) from the current templates",
     )
+
+
+@pytest.fixture(scope="session")
+def tf_cli_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tests' own Terraform CLI config (provider mirror, shared plugin cache)."""
+    from tests.harness import require_provider_mirror, write_cli_config
+    from tests.support import terraform_binary
+
+    terraform_binary()
+    require_provider_mirror()
+    return write_cli_config(tmp_path_factory.mktemp("terraform"))
+
+
+@pytest.fixture(scope="session")
+def moto_session() -> Iterator[Moto]:
+    """One moto server for the session, on a free loopback port, stopped at the end."""
+    from tests.harness import moto_server
+
+    with moto_server() as moto:
+        yield moto
+
+
+@pytest.fixture
+def moto(moto_session: Moto) -> Moto:
+    """The session's moto server, emptied before each test so tests never see each other's resources."""
+    moto_session.reset()
+    return moto_session

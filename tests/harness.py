@@ -1,0 +1,255 @@
+"""Real tools for the tests: Terraform with the real AWS provider, and the moto AWS emulator.
+
+Nothing here mocks Terraform or the provider. On a developer machine that lacks a tool
+the tests that need it skip with the reason; with CI=true they fail instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support import require_tool, terraform_binary
+
+PROVIDER_MIRROR = Path(os.environ.get("TF_PROVIDER_MIRROR", "/opt/tf-plugins"))
+
+
+def mirror_has(provider: str) -> bool:
+    """Whether the filesystem mirror holds a provider, e.g. ``hashicorp/random``."""
+    return (PROVIDER_MIRROR / "registry.terraform.io" / provider).is_dir()
+
+
+def write_cli_config(directory: Path) -> Path:
+    """A Terraform CLI config of the tests' own: providers from the mirror, through a shared plugin cache.
+
+    Without a mirror (a developer machine with internet), Terraform installs providers as usual.
+    """
+    cache = directory / "plugin-cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    lines = [f'plugin_cache_dir = "{cache}"']
+    if PROVIDER_MIRROR.is_dir():
+        lines += [
+            "provider_installation {",
+            "  filesystem_mirror {",
+            f'    path    = "{PROVIDER_MIRROR}"',
+            '    include = ["registry.terraform.io/*/*"]',
+            "  }",
+            "}",
+        ]
+    path = directory / "terraformrc"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def require_provider_mirror() -> None:
+    require_tool(
+        "AWS provider mirror",
+        mirror_has("hashicorp/aws"),
+        f"no hashicorp/aws under {PROVIDER_MIRROR} (set TF_PROVIDER_MIRROR to another filesystem mirror)",
+    )
+
+
+class TerraformError(AssertionError):
+    """A Terraform command failed; the message carries Terraform's own output."""
+
+
+@dataclass
+class Terraform:
+    """Runs Terraform in one working directory with the tests' CLI config."""
+
+    workdir: Path
+    cli_config: Path
+
+    def run(self, *args: str, ok_codes: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
+        env = {
+            **os.environ,
+            "TF_CLI_CONFIG_FILE": str(self.cli_config),
+            "TF_IN_AUTOMATION": "1",
+            "TF_INPUT": "0",
+            "CHECKPOINT_DISABLE": "1",
+        }
+        result = subprocess.run(
+            [terraform_binary(), *args, "-no-color"],
+            cwd=self.workdir,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode not in ok_codes:
+            raise TerraformError(
+                f"terraform {' '.join(args)} exited {result.returncode} in {self.workdir}:\n"
+                f"{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+            )
+        return result
+
+    def init(self) -> None:
+        self.run("init", "-backend=false" if not (self.workdir / "backend.tf").exists() else "-reconfigure")
+
+    def outputs(self) -> dict[str, Any]:
+        raw = json.loads(self.run("output", "-json").stdout)
+        return {name: value["value"] for name, value in raw.items()}
+
+
+# --- moto -------------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _patch_moto_reserved_concurrency_zero(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make moto's GetFunction report a reserved concurrency of 0.
+
+    moto builds the ``Concurrency`` block only ``if self.reserved_concurrency:`` (a truth
+    test, so 0 is dropped; still so in moto 5.2.5). The AWS provider then reads -1 and
+    plans to change the function on every run, which would hide real drift behind a
+    known emulator bug. AWS itself returns the block for 0, so this restores exactly that.
+    """
+    from moto.awslambda.models import LambdaFunction
+
+    original = LambdaFunction.get_code
+
+    def get_code(self: Any) -> dict[str, Any]:
+        response: dict[str, Any] = original(self)
+        if self.reserved_concurrency is not None and "Concurrency" not in response:
+            response["Concurrency"] = {"ReservedConcurrentExecutions": self.reserved_concurrency}
+        return response
+
+    monkeypatch.setattr(LambdaFunction, "get_code", get_code)
+
+
+@dataclass
+class Moto:
+    """A moto server on a loopback port, and boto3 clients pointed at it."""
+
+    endpoint: str
+    region: str = "us-east-1"
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        import boto3
+
+        return boto3.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=self.endpoint,
+            region_name=region or self.region,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+
+    def reset(self) -> None:
+        request = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+
+    def provider_override(self) -> str:
+        """A test-only override.tf that points the real AWS provider at this emulator."""
+        services = ("iam", "lambda", "logs", "s3", "sts")
+        endpoints = "\n".join(f'    {name.ljust(6)} = "{self.endpoint}"' for name in services)
+        return (
+            'provider "aws" {\n'
+            '  access_key                  = "test"\n'
+            '  secret_key                  = "test"\n'
+            "  skip_credentials_validation = true\n"
+            "  skip_metadata_api_check     = true\n"
+            "  s3_use_path_style           = true\n\n"
+            f"  endpoints {{\n{endpoints}\n  }}\n"
+            "}\n"
+        )
+
+
+@contextlib.contextmanager
+def moto_server() -> Iterator[Moto]:
+    require_tool("moto", _importable("moto.server"), "pip install 'moto[server]' (part of the test extras)")
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request drowns test reports
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _patch_moto_reserved_concurrency_zero(monkeypatch)
+        port = _free_port()
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        server.start()
+        try:
+            yield Moto(endpoint=f"http://127.0.0.1:{port}")
+        finally:
+            server.stop()
+
+
+def _importable(module: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def copy_tree(source: Path, target: Path) -> Path:
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"))
+    return target
+
+
+# --- checkov ----------------------------------------------------------------------------------
+
+CHECKOV_VERSION = "3.3.30"
+
+
+def checkov_executable(cache_root: Path) -> Path:
+    """checkov in a virtual environment of its own, created once and reused.
+
+    checkov installs its own ``hcl2`` module, which clashes with python-hcl2 in the
+    project's environment, so it never shares one with the tests. A marker written
+    after a complete install keeps a half-finished environment from being reused.
+    """
+    venv = cache_root / f"checkov-{CHECKOV_VERSION}"
+    executable = venv / "bin" / "checkov"
+    marker = venv / ".installed"
+    if marker.is_file():
+        return executable
+    shutil.rmtree(venv, ignore_errors=True)
+    steps = (
+        ["python3", "-m", "venv", str(venv)],
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", f"checkov=={CHECKOV_VERSION}"],
+    )
+    for step in steps:
+        result = subprocess.run(step, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            shutil.rmtree(venv, ignore_errors=True)
+            require_tool("checkov", False, f"{' '.join(step)} failed:\n{result.stderr[-2000:]}")
+    marker.write_text(CHECKOV_VERSION + "\n")
+    return executable
+
+
+@contextlib.contextmanager
+def applied(moto: Moto, cli_config: Path, workdir: Path, files: dict[str, bytes]) -> Iterator[Terraform]:
+    """Write a rendered tree pointed at moto, apply it, and always destroy it afterwards.
+
+    The destroy runs even when the apply itself fails half-way, so a failing test leaves
+    nothing behind in the emulator for the next one.
+    """
+    from generator.output import write_tree
+
+    write_tree(files, workdir)
+    (workdir / "override.tf").write_text(moto.provider_override())
+    terraform = Terraform(workdir, cli_config)
+    terraform.init()
+    try:
+        terraform.run("apply", "-auto-approve")
+        yield terraform
+    finally:
+        terraform.run("destroy", "-auto-approve")
