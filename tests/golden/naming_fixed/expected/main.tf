@@ -16,6 +16,7 @@ locals {
 data "aws_caller_identity" "current" {}
 
 resource "aws_cloudwatch_log_group" "lambda" {
+  # checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts log data at rest; a customer managed key needs a key policy this project does not own.
   for_each = local.functions
 
   name              = "/aws/lambda/${each.key}"
@@ -23,6 +24,11 @@ resource "aws_cloudwatch_log_group" "lambda" {
 }
 
 resource "aws_lambda_function" "this" {
+  # checkov:skip=CKV_AWS_50:X-Ray needs xray:PutTraceSegments on all resources (*), which the least-privilege role leaves out.
+  # checkov:skip=CKV_AWS_116:Failed asynchronous events go to the on-failure destination, which supersedes a dead-letter queue.
+  # checkov:skip=CKV_AWS_117:The function calls only AWS APIs; a VPC would add NAT or endpoint cost and no protection.
+  # checkov:skip=CKV_AWS_173:Lambda encrypts environment variables at rest with an AWS managed key; keep secrets out of them.
+  # checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile; the package is built reproducibly from reviewed source.
   for_each = local.functions
 
   function_name    = each.key
