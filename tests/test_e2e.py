@@ -1,0 +1,211 @@
+"""Apply, re-plan and destroy rendered projects with the real AWS provider against the moto emulator.
+
+Each test renders a config, adds a test-only override.tf that points the provider at moto
+(the generator's own files stay as rendered), applies, checks with boto3 what AWS would now
+hold, proves a second plan has nothing to do, and destroys. If anything fails half-way the
+fixture still destroys what was created.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator.config import Config, Function, parse_config
+from generator.output import write_tree
+from generator.render import render, role_name
+from tests.harness import Moto, Terraform, TerraformError, applied
+from tests.support import GOLDEN, REPO
+
+pytestmark = [pytest.mark.terraform, pytest.mark.e2e]
+
+DEFAULT_WITH_BUCKET_PREFIX = (REPO / "config.yaml").read_text().replace("naming: random_uuid", "naming: bucket_prefix")
+
+
+@dataclass
+class Deployment:
+    config: Config
+    terraform: Terraform
+    outputs: dict[str, Any]
+
+
+@pytest.fixture
+def deploy(moto: Moto, tf_cli_config: Path, tmp_path: Path) -> Iterator[Any]:
+    """Render and apply a config; destroy whatever was created when the test ends, passed or failed."""
+    projects = itertools.count()
+    with contextlib.ExitStack() as stack:
+
+        def _deploy(config_text: str, config_dir: Path = REPO) -> Deployment:
+            config = parse_config(config_text, config_dir / "e2e.yaml")
+            workdir = tmp_path / f"project{next(projects)}"
+            terraform = stack.enter_context(applied(moto, tf_cli_config, workdir, render(config)))
+            return Deployment(config, terraform, terraform.outputs())
+
+        yield _deploy
+
+
+def _assert_wired(moto: Moto, deployment: Deployment) -> None:
+    _assert_bucket(moto, deployment)
+    for fn in deployment.config.functions:
+        _assert_function(moto, deployment, fn)
+
+
+def _assert_bucket(moto: Moto, deployment: Deployment) -> None:
+    """The bucket: private, encrypted, owner-enforced, versioned, expiring, TLS-only, tagged."""
+    config = deployment.config
+    s3 = moto.client("s3", config.region)
+    bucket = deployment.outputs["failure_bucket_name"]
+    bucket_arn = deployment.outputs["failure_bucket_arn"]
+    assert bucket.startswith(f"{config.failure_bucket.prefix}-")
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert block == dict.fromkeys(
+        ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True
+    )
+    rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    ownership = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"]
+    assert ownership == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    assert s3.get_bucket_versioning(Bucket=bucket).get("Status") == "Enabled"
+    (rule,) = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert rule["Status"] == "Enabled"
+    assert rule["Expiration"]["Days"] == config.failure_bucket.expire_after_days
+    assert rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == 1
+    (deny,) = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Action"] == "s3:*"
+    assert sorted(deny["Resource"]) == [bucket_arn, f"{bucket_arn}/*"]
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=bucket)["TagSet"]}
+    assert tags["Project"] == config.project and tags["ManagedBy"] == "terraform"
+    assert config.tags.items() <= tags.items()
+
+
+def _assert_function(moto: Moto, deployment: Deployment, fn: Function) -> None:
+    """The function, its invoke config, its role and policy, its log group."""
+    region = deployment.config.region
+    lam, iam, logs = (moto.client(s, region) for s in ("lambda", "iam", "logs"))
+    bucket_arn = deployment.outputs["failure_bucket_arn"]
+    account = moto.client("sts", region).get_caller_identity()["Account"]
+    function = lam.get_function(FunctionName=fn.name)
+    settings = function["Configuration"]
+    assert settings["Runtime"] == fn.runtime
+    assert settings["MemorySize"] == fn.memory_mb and settings["Timeout"] == fn.timeout_seconds
+    assert settings["Architectures"] == [fn.architecture]
+    assert settings.get("Environment", {}).get("Variables", {}) == fn.environment
+    concurrency = lam.get_function_concurrency(FunctionName=fn.name).get("ReservedConcurrentExecutions")
+    assert concurrency == fn.reserved_concurrency
+
+    invoke = lam.get_function_event_invoke_config(FunctionName=fn.name)
+    assert invoke["MaximumEventAgeInSeconds"] == fn.maximum_event_age_seconds
+    assert invoke["MaximumRetryAttempts"] == fn.maximum_retry_attempts
+    assert invoke["DestinationConfig"]["OnFailure"]["Destination"] == bucket_arn
+
+    role = iam.get_role(RoleName=role_name(fn.name))["Role"]
+    assert settings["Role"] == role["Arn"]
+    trust = role["AssumeRolePolicyDocument"]
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    assert trust["Statement"] == [
+        {"Sid": "LambdaAssumeRole", "Effect": "Allow", "Action": "sts:AssumeRole",
+         "Principal": {"Service": "lambda.amazonaws.com"}}
+    ]  # fmt: skip
+    assert iam.list_attached_role_policies(RoleName=role["RoleName"])["AttachedPolicies"] == []
+    (policy_name,) = iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]
+    document = iam.get_role_policy(RoleName=role["RoleName"], PolicyName=policy_name)["PolicyDocument"]
+    document = json.loads(document) if isinstance(document, str) else document
+    log_group = f"/aws/lambda/{fn.name}"
+    log_group_arn = f"arn:aws:logs:{region}:{account}:log-group:{log_group}"
+    account_condition = {"StringEquals": {"s3:ResourceAccount": account}}
+    statements = sorted(document["Statement"], key=lambda s: s["Sid"])
+    for statement in statements:  # the order of actions inside a statement carries no meaning
+        if isinstance(statement["Action"], list):
+            statement["Action"] = sorted(statement["Action"])
+    assert statements == [
+        {"Sid": "ListFailureBucket", "Effect": "Allow", "Action": "s3:ListBucket",
+         "Resource": bucket_arn, "Condition": account_condition},
+        {"Sid": "WriteFailureRecords", "Effect": "Allow", "Action": "s3:PutObject",
+         "Resource": f"{bucket_arn}/*", "Condition": account_condition},
+        {"Sid": "WriteOwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": f"{log_group_arn}:*"},
+    ]  # fmt: skip
+
+    (group,) = logs.describe_log_groups(logGroupNamePrefix=log_group)["logGroups"]
+    assert group.get("retentionInDays") == (fn.log_retention_days or None)
+
+
+def _assert_no_changes(terraform: Terraform) -> None:
+    result = terraform.run("plan", "-detailed-exitcode", ok_codes=(0, 2))
+    assert result.returncode == 0, f"a second plan wants changes:\n{result.stdout}"
+
+
+def _assert_gone(moto: Moto, deployment: Deployment) -> None:
+    region = deployment.config.region
+    s3, lam, iam, logs = (moto.client(s, region) for s in ("s3", "lambda", "iam", "logs"))
+    assert s3.list_buckets()["Buckets"] == []
+    assert lam.list_functions()["Functions"] == []
+    assert [r for r in iam.list_roles()["Roles"] if not r["Path"].startswith("/aws-service-role/")] == []
+    assert logs.describe_log_groups()["logGroups"] == []
+
+
+def test_default_config_applies_cleanly(moto: Moto, deploy: Any) -> None:
+    deployment = deploy(DEFAULT_WITH_BUCKET_PREFIX)
+    assert deployment.config.functions[0].reserved_concurrency == 0
+    _assert_wired(moto, deployment)
+    _assert_no_changes(deployment.terraform)
+    deployment.terraform.run("destroy", "-auto-approve")
+    _assert_gone(moto, deployment)
+
+
+def test_three_functions_apply_cleanly(moto: Moto, deploy: Any) -> None:
+    deployment = deploy((GOLDEN / "multi_function" / "config.yaml").read_text(), GOLDEN / "multi_function")
+    assert len(deployment.config.functions) == 3
+    assert sorted(deployment.outputs["function_arns"]) == sorted(f.name for f in deployment.config.functions)
+    _assert_wired(moto, deployment)
+    _assert_no_changes(deployment.terraform)
+    deployment.terraform.run("destroy", "-auto-approve")
+    _assert_gone(moto, deployment)
+
+
+def test_terraform_validations_mirror_the_generator(moto: Moto, tf_cli_config: Path, tmp_path: Path) -> None:
+    """Values the generator refuses are refused by the rendered variables too, with a clear message."""
+    write_tree(render(parse_config(DEFAULT_WITH_BUCKET_PREFIX, REPO / "e2e.yaml")), tmp_path)
+    (tmp_path / "override.tf").write_text(moto.provider_override())
+    terraform = Terraform(tmp_path, tf_cli_config)
+    terraform.init()
+    settings = (
+        'architecture = "arm64", timeout_seconds = 10, log_retention_days = 14, '
+        "maximum_event_age_seconds = 60, maximum_retry_attempts = 2"
+    )
+    cases = {
+        f"functions={{async_function={{memory_mb=64, {settings}}}}}": "memory_mb must be a whole number from 128",
+        f'functions={{async_function={{memory_mb=128, {settings}, environment={{AWS_REGION="x"}}}}}}': "reserves",
+        f"functions={{other={{memory_mb=128, {settings}}}}}": "one entry for each packaged function",
+        "region=mars": "region must be an AWS region code",
+        'tags={"aws:owner"="me"}': "must not start with aws:",
+        'tags={"Owner"="a;b"}': "may hold letters, digits",
+    }
+    for assignment, message in cases.items():
+        with pytest.raises(TerraformError, match=message):
+            terraform.run("plan", "-var", assignment)
+    terraform.run("plan", "-var", f"functions={{async_function={{memory_mb=256, {settings}}}}}")
+
+
+def test_a_failed_apply_still_destroys_what_it_created(moto: Moto, tf_cli_config: Path, tmp_path: Path) -> None:
+    files = render(parse_config(DEFAULT_WITH_BUCKET_PREFIX, REPO / "e2e.yaml"))
+    # A resource that fails only after the bucket, role and function exist.
+    files["zz_fails.tf"] = (
+        b'resource "aws_lambda_function_event_invoke_config" "fails" {\n'
+        b'  function_name          = "no-such-function"\n'
+        b"  maximum_retry_attempts = 0\n"
+        b"  depends_on             = [aws_lambda_function.this]\n"
+        b"}\n"
+    )
+    with pytest.raises(TerraformError, match="no-such-function"), applied(moto, tf_cli_config, tmp_path, files):
+        pytest.fail("the apply should have failed")
+    s3, lam = moto.client("s3"), moto.client("lambda")
+    assert s3.list_buckets()["Buckets"] == [] and lam.list_functions()["Functions"] == []
