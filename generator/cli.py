@@ -23,7 +23,23 @@ examples:
 _MAIN_EXAMPLES = """\
 examples:
   python -m generator render              # config.yaml -> out/
+  python -m generator failures list       # what failed, newest first (needs: pip install .[ops])
   python -m generator render --help
+"""
+
+_FAILURES_EXAMPLES = """\
+examples:
+  python -m generator failures list --since 2h
+  python -m generator failures list --function async_function --json
+  python -m generator failures show aws/lambda/async/async_function/2026/11/29/2026-11-29T10.00.00-<uuid>
+  python -m generator failures wait --function async_function --invoke
+  python -m generator failures redrive --function async_function --dry-run
+
+The bucket comes from --bucket, or from `terraform output` of --from-terraform DIR
+(default: out/ when it holds Terraform state). Credentials and region follow boto3's
+usual chain; --endpoint-url or AWS_ENDPOINT_URL point at another endpoint.
+exit codes: 0 done; 1 a record could not be read, sent or marked, or wait timed out;
+2 the command cannot run (usage, credentials, missing bucket).
 """
 
 
@@ -51,7 +67,69 @@ def build_parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="write nothing; exit 1 and show a diff if the output is out of date"
     )
     render.set_defaults(run=_run_render)
+    _add_failures_parser(commands)
     return parser
+
+
+def _add_failures_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    where = argparse.ArgumentParser(add_help=False)
+    group = where.add_argument_group("where the records are")
+    group.add_argument("--bucket", help="the failure bucket's name")
+    group.add_argument(
+        "--from-terraform", type=Path, metavar="DIR", help="read the bucket from terraform output in DIR"
+    )
+    group.add_argument("--region", help="AWS region (default: boto3's usual chain, or the project's output)")
+    group.add_argument("--endpoint-url", help="another AWS endpoint, such as a local emulator")
+    filters = argparse.ArgumentParser(add_help=False)
+    group = filters.add_argument_group("which records")
+    group.add_argument("--function", help="only records of this function")
+    group.add_argument("--since", help="only records at or after this ISO time or this long ago (30m, 2h, 7d)")
+    group.add_argument("--condition", help="only this condition, e.g. RetriesExhausted or EventAgeExceeded")
+    group.add_argument("--limit", type=_positive_int, help="at most this many records, newest first")
+
+    failures = commands.add_parser(
+        "failures",
+        help="list, show, wait for and redrive the records of failed invocations",
+        description="Work with the JSON records Lambda writes into the failure bucket when an asynchronous "
+        "invocation fails.",
+        epilog=_FAILURES_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = failures.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    def action(name: str, parents: list[argparse.ArgumentParser], help_text: str) -> argparse.ArgumentParser:
+        return actions.add_parser(
+            name,
+            parents=parents,
+            help=help_text,
+            epilog=_FAILURES_EXAMPLES,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    listing = action("list", [where, filters], "list records, newest first")
+    listing.add_argument("--json", action="store_true", help="one JSON object a line, for machines")
+    listing.set_defaults(run=_run_failures, limit_default=100)
+    show = action("show", [where], "show one record: error, stack trace, payload")
+    show.add_argument("key", help="the record's S3 key, as `failures list` prints it")
+    show.set_defaults(run=_run_failures)
+    wait = action("wait", [where], "wait for the next record of a function")
+    wait.add_argument("--function", required=True, help="the function whose record to wait for")
+    wait.add_argument("--invoke", action="store_true", help='first invoke it asynchronously with {"forceError": true}')
+    wait.add_argument("--timeout", type=float, default=600.0, help="give up after this many seconds (default: 600)")
+    wait.add_argument("--interval", type=float, default=5.0, help="seconds between polls (default: 5)")
+    wait.set_defaults(run=_run_failures)
+    redrive = action("redrive", [where, filters], "send records back to their functions; sent ones move to redriven/")
+    redrive.add_argument("keys", nargs="*", metavar="KEY", help="redrive exactly these records")
+    redrive.add_argument("--all", action="store_true", help="redrive every record (no filter needed)")
+    redrive.add_argument("--dry-run", action="store_true", help="list what would be sent; send and move nothing")
+    redrive.set_defaults(run=_run_failures)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -92,3 +170,24 @@ def _run_render(args: argparse.Namespace) -> int:
     for path in report.removed:
         print(f"  removed {args.out / path}")
     return 0
+
+
+def _run_failures(args: argparse.Namespace) -> int:
+    from generator import failures
+    from generator.errors import UsageError
+
+    target = failures.resolve_target(args.bucket, args.from_terraform, args.region, args.endpoint_url)
+    aws = failures.Aws(target)
+    if args.action == "show":
+        return failures.run_show(aws, args.key)
+    if args.action == "wait":
+        return failures.run_wait(aws, args.function, timeout=args.timeout, invoke=args.invoke, interval=args.interval)
+    selection = failures.selection_from(args)
+    if args.action == "list":
+        if selection.limit is None:
+            selection.limit = args.limit_default
+        return failures.run_list(aws, selection, args.json)
+    chosen = selection.keys or selection.function or selection.since or selection.condition or args.all
+    if not chosen:
+        raise UsageError("say which records to redrive: KEY..., --function, --since, --condition, or --all")
+    return failures.run_redrive(aws, selection, args.dry_run)
