@@ -179,8 +179,12 @@ def moto_server() -> Iterator[Moto]:
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request drowns test reports
+    from moto.core.config import default_user_config
+
     with pytest.MonkeyPatch.context() as monkeypatch:
         _patch_moto_reserved_concurrency_zero(monkeypatch)
+        # No Docker engine here: moto's Docker-free Lambda backend accepts invokes without running code.
+        monkeypatch.setitem(default_user_config["lambda"], "use_docker", False)
         port = _free_port()
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         server.start()

@@ -35,3 +35,8 @@ output "list_failure_records_command" {
   description = "Ready-to-paste AWS CLI command that lists the failure records in the bucket."
   value       = "aws s3 ls --region ${var.region} --recursive s3://${aws_s3_bucket.failure_records.id}/aws/lambda/async/"
 }
+
+output "region" {
+  description = "AWS region of the deployment, for the AWS CLI and the generator's failures commands."
+  value       = var.region
+}

@@ -1,0 +1,512 @@
+"""The failures commands against the moto server, with records seeded exactly as Lambda writes them."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import unquote
+
+import pytest
+
+from generator import failures
+from generator.cli import main
+from tests.harness import Moto
+
+BUCKET = "failure-records-test"
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+NOW = datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def record_key(function: str, when: datetime) -> str:
+    return f"aws/lambda/async/{function}/{when:%Y/%m/%d}/{when:%Y-%m-%dT%H.%M.%S}-{uuid.uuid4()}"
+
+
+def record_body(function: str, condition: str, payload: Any, when: datetime, *, request_id: str, error: bool) -> bytes:
+    """A record in the format AWS documents for asynchronous invocation records."""
+    document: dict[str, Any] = {
+        "version": "1.0",
+        "timestamp": when.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "requestContext": {
+            "requestId": request_id,
+            "functionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}:$LATEST",
+            "condition": condition,
+            "approximateInvokeCount": 3 if error else 1,
+        },
+        "requestPayload": payload,
+    }
+    if error:
+        document["responseContext"] = {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"}
+        document["responsePayload"] = {
+            "errorMessage": "the event set forceError",
+            "errorType": "ForcedError",
+            "stackTrace": ['  File "/var/task/handler.py", line 21, in handler\n', "    raise ForcedError(...)\n"],
+        }
+    return json.dumps(document).encode()
+
+
+@dataclass
+class Seeded:
+    moto: Moto
+    s3: Any
+    keys: dict[str, str] = field(default_factory=dict)
+    payloads: dict[str, Any] = field(default_factory=dict)
+
+    def put(self, name: str, function: str, condition: str, payload: Any, *, age: timedelta, error: bool) -> str:
+        when = NOW - age
+        key = record_key(function, when)
+        body = record_body(function, condition, payload, when, request_id=str(uuid.uuid4()), error=error)
+        self.s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+        self.keys[name], self.payloads[name] = key, payload
+        return key
+
+
+@pytest.fixture
+def aws_env(moto: Moto, monkeypatch: pytest.MonkeyPatch) -> Moto:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    return moto
+
+
+@pytest.fixture
+def seeded(aws_env: Moto) -> Seeded:
+    s3, lam, iam = aws_env.client("s3"), aws_env.client("lambda"), aws_env.client("iam")
+    s3.create_bucket(Bucket=BUCKET)
+    role = iam.create_role(RoleName="test-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    for name in ("fn_a", "fn_b"):
+        lam.create_function(
+            FunctionName=name, Runtime="python3.13", Role=role, Handler="handler.handler",
+            Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+        )  # fmt: skip
+    seeded = Seeded(aws_env, s3)
+    seeded.put(
+        "a_old", "fn_a", "RetriesExhausted", {"forceError": True, "order": 1}, age=timedelta(hours=2), error=True
+    )
+    seeded.put(
+        "a_new", "fn_a", "EventAgeExceeded", {"order": 2, "note": "naïve ☃"}, age=timedelta(minutes=30), error=False
+    )
+    big = {"blob": "x" * (1024 * 1024 - 100)}  # a payload of about 1 MB, the largest Lambda accepts
+    seeded.put("b_big", "fn_b", "RetriesExhausted", big, age=timedelta(minutes=10), error=True)
+    return seeded
+
+
+@pytest.fixture
+def malformed(seeded: Seeded) -> Seeded:
+    """Objects that are not records, under a function prefix of their own."""
+    when = NOW - timedelta(minutes=5)
+    seeded.s3.put_object(Bucket=BUCKET, Key=record_key("fn_broken", when), Body=b"{not json")
+    seeded.s3.put_object(Bucket=BUCKET, Key=record_key("fn_broken", when), Body=b'{"version": "1.0"}')
+    seeded.s3.put_object(Bucket=BUCKET, Key="aws/lambda/async/fn_broken/notes.txt", Body=b"hello")
+    return seeded
+
+
+def run(moto: Moto, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(["failures", *argv[:1], "--bucket", BUCKET, "--endpoint-url", moto.endpoint, "--region", REGION,
+                 *argv[1:]])  # fmt: skip
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def invokes(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
+    """Every Lambda Invoke the commands make, captured at the boto3 boundary."""
+    calls: list[dict[str, Any]] = []
+    real = failures.make_session
+
+    def session_with_hook(region: str | None) -> Any:
+        session = real(region)
+        session.events.register(
+            "before-call.lambda.Invoke",
+            lambda params, **_: calls.append({"function": params["url_path"], "body": params["body"],
+                                              "type": params["headers"].get("X-Amz-Invocation-Type")}),
+        )  # fmt: skip
+        return session
+
+    monkeypatch.setattr(failures, "make_session", session_with_hook)
+    yield calls
+
+
+# --- list -------------------------------------------------------------------------------------
+
+
+def test_list_shows_newest_first_with_errors(seeded: Seeded, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(seeded.moto, capsys, "list")
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert lines[0].split() == ["TIME", "FUNCTION", "CONDITION", "ERROR", "REQUEST", "ID", "KEY"]
+    assert [line.rsplit(" ", 1)[-1] for line in lines[1:]] == [seeded.keys[k] for k in ("b_big", "a_new", "a_old")]
+    assert "ForcedError: the event set forceError" in lines[3] and "RetriesExhausted" in lines[3]
+    assert "EventAgeExceeded" in lines[2] and " - " in lines[2]
+
+
+def test_list_json_is_one_object_a_line(seeded: Seeded, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(seeded.moto, capsys, "list", "--json")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and [r["key"] for r in rows] == [seeded.keys[k] for k in ("b_big", "a_new", "a_old")]
+    oldest = rows[2]
+    assert oldest["function"] == "fn_a" and oldest["condition"] == "RetriesExhausted"
+    assert oldest["errorType"] == "ForcedError" and oldest["approximateInvokeCount"] == 3
+    assert rows[1]["errorType"] is None and rows[1]["errorMessage"] is None
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (["--function", "fn_a"], ["a_new", "a_old"]),
+        (["--since", "1h"], ["b_big", "a_new"]),
+        (["--since", (NOW - timedelta(minutes=45)).isoformat()], ["b_big", "a_new"]),
+        (["--condition", "EventAgeExceeded"], ["a_new"]),
+        (["--limit", "1"], ["b_big"]),
+        (["--function", "fn_a", "--condition", "RetriesExhausted"], ["a_old"]),
+        (["--function", "nobody"], []),
+    ],
+)
+def test_list_filters(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], filters: list[str], expected: list[str]
+) -> None:
+    code, out, _ = run(seeded.moto, capsys, "list", "--json", *filters)
+    assert code == 0
+    assert [json.loads(line)["key"] for line in out.splitlines()] == [seeded.keys[k] for k in expected]
+
+
+def test_list_reports_each_malformed_object_and_goes_on(malformed: Seeded, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(malformed.moto, capsys, "list", "--json")
+    assert code == 1, "problems make the exit code say so"
+    assert len(out.splitlines()) == 3, "the good records are still listed"
+    warnings = err.splitlines()
+    assert len(warnings) == 3
+    assert any("not valid JSON" in w for w in warnings)
+    assert any("has no requestContext" in w for w in warnings)
+    assert any("notes.txt: key is outside the record layout" in w for w in warnings)
+
+
+def test_list_of_an_empty_bucket(aws_env: Moto, capsys: pytest.CaptureFixture[str]) -> None:
+    aws_env.client("s3").create_bucket(Bucket=BUCKET)
+    code, out, _ = run(aws_env, capsys, "list")
+    assert code == 0 and "no failure records" in out
+
+
+def test_a_missing_bucket_is_a_clear_error(aws_env: Moto, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(aws_env, capsys, "list")
+    assert code == 2 and out == ""
+    expected = f"cannot list s3://{BUCKET}/aws/lambda/async/: the bucket does not exist (check --bucket and the region)"
+    assert err == f"error: {expected}\n"
+
+
+def test_bad_since_is_a_usage_error(seeded: Seeded, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(seeded.moto, capsys, "list", "--since", "yesterday")
+    assert code == 2 and "--since takes an ISO time" in err
+
+
+# --- show -------------------------------------------------------------------------------------
+
+
+def test_show_prints_error_trace_and_payload(seeded: Seeded, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(seeded.moto, capsys, "show", seeded.keys["a_old"])
+    assert code == 0
+    assert "Condition:   RetriesExhausted after 3 attempt(s)" in out
+    assert "Error:       ForcedError: the event set forceError" in out
+    assert 'File "/var/task/handler.py", line 21, in handler' in out
+    assert 'Payload:\n  {\n    "forceError": true,\n    "order": 1\n  }' in out
+
+
+def test_show_explains_a_record_without_response(seeded: Seeded, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(seeded.moto, capsys, "show", seeded.keys["a_new"])
+    assert code == 0 and "never ran" in out and '"note": "naïve ☃"' in out
+
+
+def test_show_of_a_malformed_or_missing_record(malformed: Seeded, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(malformed.moto, capsys, "show", "aws/lambda/async/fn_broken/notes.txt")
+    assert code == 1 and "outside the record layout" in err
+    missing = record_key("fn_a", NOW)
+    code, _, err = run(malformed.moto, capsys, "show", missing)
+    assert code == 1 and "no such record" in err
+
+
+# --- wait -------------------------------------------------------------------------------------
+
+
+def _write_later(seeded: Seeded, delay: float, function: str, request_id: str | None = None) -> threading.Thread:
+    """Play AWS's part: the record appears in the bucket some time after the failure."""
+
+    def write() -> None:
+        time.sleep(delay)
+        when = datetime.now(timezone.utc)
+        body = record_body(
+            function, "EventAgeExceeded", {"forceError": True}, when, request_id=request_id or "late", error=False
+        )
+        seeded.s3.put_object(Bucket=BUCKET, Key=record_key(function, when), Body=body)
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    return thread
+
+
+def test_wait_returns_when_the_record_arrives(seeded: Seeded, capsys: pytest.CaptureFixture[str]) -> None:
+    writer = _write_later(seeded, 1.0, "fn_a")
+    code, out, _ = run(seeded.moto, capsys, "wait", "--function", "fn_a", "--timeout", "20", "--interval", "0.2")
+    writer.join()
+    assert code == 0, out
+    assert "Record arrived after" in out and "Condition:   EventAgeExceeded" in out
+    assert "Request ID:  late" in out, "the pre-existing records of fn_a were not taken for the new one"
+
+
+def test_wait_times_out_with_exit_1(seeded: Seeded, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(seeded.moto, capsys, "wait", "--function", "fn_b", "--timeout", "0.6", "--interval", "0.2")
+    assert code == 1 and "No record for fn_b after 1 s" in out
+
+
+def test_wait_invoke_waits_for_the_record_of_its_own_request(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    request_ids: list[str] = []
+    real = failures.make_session
+
+    def session_learning_request_id(region: str | None) -> Any:
+        session = real(region)
+        session.events.register(
+            "after-call.lambda.Invoke",
+            lambda parsed, **_: request_ids.append(parsed["ResponseMetadata"]["RequestId"]),
+        )
+        return session
+
+    monkeypatch.setattr(failures, "make_session", session_learning_request_id)
+    decoy = _write_later(seeded, 0.5, "fn_a", "someone-else")
+
+    def answer() -> None:
+        while not request_ids:
+            time.sleep(0.05)
+        _write_later(seeded, 1.0, "fn_a", request_ids[0]).join()
+
+    answering = threading.Thread(target=answer)
+    answering.start()
+    code, out, _ = run(seeded.moto, capsys, "wait", "--function", "fn_a", "--invoke", "--timeout", "20",
+                       "--interval", "0.2")  # fmt: skip
+    decoy.join()
+    answering.join()
+    assert code == 0, out
+    assert invokes == [{"function": "/2015-03-31/functions/fn_a/invocations", "body": b'{"forceError": true}',
+                        "type": "Event"}]  # fmt: skip
+    assert f"Request ID:  {request_ids[0]}" in out
+
+
+# --- redrive ----------------------------------------------------------------------------------
+
+
+def _sent_payloads(invokes: list[dict[str, Any]]) -> list[Any]:
+    return [json.loads(call["body"]) for call in invokes]
+
+
+def test_redrive_sends_the_original_payloads_and_marks_the_records(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]]
+) -> None:
+    code, out, _ = run(seeded.moto, capsys, "redrive", "--all")
+    assert code == 0, out
+    assert {c["type"] for c in invokes} == {"Event"}
+    assert _sent_payloads(invokes) == [seeded.payloads[k] for k in ("a_old", "a_new", "b_big")], "oldest first"
+    assert [unquote(c["function"]).split("/")[3].split(":")[-1] for c in invokes] == ["fn_a", "fn_a", "fn_b"]
+    assert "redrive: sent 3, skipped 0, failed 0" in out
+    remaining = seeded.s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])
+    assert sorted(o["Key"] for o in remaining) == sorted(f"redriven/{k}" for k in seeded.keys.values())
+
+    invokes.clear()
+    code, out, _ = run(seeded.moto, capsys, "redrive", "--all")
+    assert code == 0 and invokes == [], "a second run sends nothing"
+    assert "nothing to redrive" in out
+
+
+def test_redrive_dry_run_sends_and_moves_nothing(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]]
+) -> None:
+    code, out, _ = run(seeded.moto, capsys, "redrive", "--function", "fn_a", "--dry-run")
+    assert code == 0 and invokes == []
+    assert out.count("would send ") == 2 and "2 record(s) would be sent" in out
+    keys = {o["Key"] for o in seeded.s3.list_objects_v2(Bucket=BUCKET)["Contents"]}
+    assert keys == set(seeded.keys.values())
+
+
+class _Raw:
+    """The raw body of a canned HTTP response."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.body
+
+
+def _lambda_answers(monkeypatch: pytest.MonkeyPatch, function: str, status: int, error: str, times: int) -> list[str]:
+    """Make Lambda refuse ``times`` invokes of ``function`` with a real error response; returns the refusals."""
+    from botocore.awsrequest import AWSResponse
+    from botocore.compat import HTTPHeaders
+
+    refused: list[str] = []
+    real = failures.make_session
+
+    def refuse(request: Any, **_: Any) -> Any:
+        if function in unquote(request.url) and len(refused) < times:
+            refused.append(error)
+            body = json.dumps({"Type": "User", "message": f"{error} from the test"}).encode()
+            headers = HTTPHeaders()
+            headers["x-amzn-ErrorType"] = error
+            return AWSResponse(request.url, status, headers, _Raw(body))
+        return None
+
+    def session(region: str | None) -> Any:
+        created = real(region)
+        created.events.register("before-send.lambda.Invoke", refuse)
+        return created
+
+    monkeypatch.setattr(failures, "make_session", session)
+    return refused
+
+
+def test_a_refused_invoke_leaves_its_record_in_place(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gone = seeded.put("gone", "fn_gone", "RetriesExhausted", {"order": 9}, age=timedelta(minutes=1), error=True)
+    refused = _lambda_answers(monkeypatch, "fn_gone", 404, "ResourceNotFoundException", times=99)
+    code, out, _ = run(seeded.moto, capsys, "redrive", "--since", "15m")
+    assert code == 1 and refused == ["ResourceNotFoundException"], "a missing function is not retried"
+    assert f"failed {gone}: the invoke was refused" in out and "the record stays" in out
+    assert "redrive: sent 1, skipped 0, failed 1" in out
+    assert seeded.s3.head_object(Bucket=BUCKET, Key=gone)
+    assert "Contents" not in seeded.s3.list_objects_v2(Bucket=BUCKET, Prefix=f"redriven/{gone}")
+
+
+def test_throttled_invokes_are_retried_with_backoff(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refused = _lambda_answers(monkeypatch, "fn_b", 429, "TooManyRequestsException", times=2)
+    code, out, _ = run(seeded.moto, capsys, "redrive", "--function", "fn_b")
+    assert code == 0, out
+    assert refused == ["TooManyRequestsException"] * 2
+    assert "redrive: sent 1, skipped 0, failed 0" in out
+
+
+def test_redrive_of_a_record_already_marked_sends_nothing(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]]
+) -> None:
+    """An earlier run sent and copied the record but could not delete the original."""
+    key = seeded.keys["a_old"]
+    seeded.s3.copy_object(Bucket=BUCKET, Key=f"redriven/{key}", CopySource={"Bucket": BUCKET, "Key": key})
+    code, out, _ = run(seeded.moto, capsys, "redrive", key)
+    assert code == 0 and invokes == []
+    assert f"skipped {key}: already redriven" in out
+    assert "Contents" not in seeded.s3.list_objects_v2(Bucket=BUCKET, Prefix=key)
+
+
+def test_redrive_warns_when_the_function_is_throttled(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]]
+) -> None:
+    seeded.moto.client("lambda").put_function_concurrency(FunctionName="fn_b", ReservedConcurrentExecutions=0)
+    code, _, err = run(seeded.moto, capsys, "redrive", "--function", "fn_b")
+    assert code == 0
+    assert "warning: arn:aws:lambda:us-east-1:123456789012:function:fn_b has reserved concurrency 0" in err
+
+
+def test_redrive_needs_a_selection(seeded: Seeded, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(seeded.moto, capsys, "redrive")
+    assert code == 2 and "say which records to redrive" in err
+
+
+def test_redrive_goes_on_past_malformed_objects(
+    malformed: Seeded, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]]
+) -> None:
+    code, out, err = run(malformed.moto, capsys, "redrive", "--all")
+    assert code == 1, "three objects could not be redriven"
+    assert len(invokes) == 3 and "redrive: sent 3, skipped 0, failed 3" in out
+    assert err.count("warning: aws/lambda/async/fn_broken/") == 3
+
+
+# --- errors that stop a command ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("ExpiredToken", "the AWS credentials have expired"),
+        ("AccessDenied", "access denied"),
+        ("InvalidAccessKeyId", "the AWS credentials are not valid"),
+    ],
+)
+def test_credential_and_access_errors_are_explained(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, code: str, message: str
+) -> None:
+    from botocore.awsrequest import AWSResponse
+    from botocore.compat import HTTPHeaders
+
+    body = f"<Error><Code>{code}</Code><Message>{code} from the test</Message></Error>".encode()
+    real = failures.make_session
+
+    def refusing_session(region: str | None) -> Any:
+        session = real(region)
+        session.events.register(
+            "before-send.s3.ListObjectsV2", lambda **_: AWSResponse("http://test", 403, HTTPHeaders(), _Raw(body))
+        )
+        return session
+
+    monkeypatch.setattr(failures, "make_session", refusing_session)
+    status, out, err = run(seeded.moto, capsys, "list")
+    assert status == 2 and out == ""
+    assert err.startswith("error: cannot list") and message in err and "Traceback" not in err
+
+
+def test_no_credentials_is_explained(
+    aws_env: Moto, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    code, _, err = run(aws_env, capsys, "list")
+    assert code == 2 and "no AWS credentials found" in err
+
+
+def test_bucket_from_terraform_outputs(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    monkeypatch.setattr(
+        failures, "terraform_outputs", lambda directory: {"failure_bucket_name": BUCKET, "region": REGION}
+    )
+    code = main(
+        ["failures", "list", "--from-terraform", str(tmp_path), "--endpoint-url", seeded.moto.endpoint, "--json"]
+    )
+    assert code == 0 and len(capsys.readouterr().out.splitlines()) == 3
+
+
+def test_no_bucket_and_no_state_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["failures", "list"]) == 2
+    assert "no bucket given" in capsys.readouterr().err
+
+
+def test_render_never_imports_boto3() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, generator.cli, generator.render, generator.output; print('boto3' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
+
+
+def test_stdout_stays_clean_for_pipes(seeded: Seeded) -> None:
+    """--json output can be piped: the status line and progress bar go to a terminal only."""
+    aws = failures.Aws(failures.Target(BUCKET, REGION, seeded.moto.endpoint))
+    out = io.StringIO()
+    assert failures.run_list(aws, failures.Selection(limit=2), as_json=True, out=out) == 0
+    assert all(json.loads(line) for line in out.getvalue().splitlines())
