@@ -298,7 +298,7 @@ def print_record(record: FailureRecord, out: TextIO) -> None:
         lines.append("Error:       none recorded (the event never ran, e.g. it was throttled until it aged out)")
     if record.stack_trace:
         lines.append("Stack trace:")
-        lines.extend(f"  {line.rstrip()}" for line in record.stack_trace)
+        lines.extend(f"  {line}" for entry in record.stack_trace for line in entry.rstrip().splitlines())
     lines.append("Payload:")
     lines.extend("  " + line for line in json.dumps(record.payload, indent=2, ensure_ascii=False).splitlines())
     print("\n".join(lines), file=out)
@@ -412,11 +412,14 @@ def run_redrive(aws: Aws, selection: Selection, dry_run: bool, out: TextIO | Non
     _warn_about_throttled_functions(aws, records)
     progress = _Progress(len(records), sys.stderr)
     for record in records:
+        progress.clear()  # each record's line goes above the bar, never into it
         if dry_run:
             size = len(_payload_bytes(record))
-            print(f"would send {record.key.key} to {record.function_arn} ({size} bytes)", file=out)
+            name, _ = _function_and_region(record.function_arn)
+            print(f"would send {record.key.key} to {name} ({size} bytes)", file=out)
         else:
             _redrive_one(aws, record, tally, out)
+        out.flush()
         progress.step()
     progress.done()
     if dry_run:
@@ -491,8 +494,8 @@ def _warn_about_throttled_functions(aws: Aws, records: list[FailureRecord]) -> N
             continue
         if concurrency.get("ReservedConcurrentExecutions") == 0:
             print(
-                f"warning: {name} has reserved concurrency 0, so every redriven event will be throttled and "
-                "fail again; raise it (functions[].reserved_concurrency) before redriving",
+                f"warning: {name.rsplit(':', 1)[-1]} has reserved concurrency 0, so every redriven event will be "
+                "throttled and fail again; raise it (functions[].reserved_concurrency) before redriving",
                 file=sys.stderr,
             )
 
@@ -509,6 +512,11 @@ class _Progress:
         if self.active:
             filled = int(30 * self.count / self.total)
             self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.count}/{self.total}")
+            self.stream.flush()
+
+    def clear(self) -> None:
+        if self.active and self.count:
+            self.stream.write("\r" + " " * 45 + "\r")
             self.stream.flush()
 
     def done(self) -> None:

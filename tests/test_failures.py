@@ -47,7 +47,8 @@ def record_body(function: str, condition: str, payload: Any, when: datetime, *, 
         document["responsePayload"] = {
             "errorMessage": "the event set forceError",
             "errorType": "ForcedError",
-            "stackTrace": ['  File "/var/task/handler.py", line 21, in handler\n', "    raise ForcedError(...)\n"],
+            # The Python runtime's shape: one entry a frame, holding the File line and the source line.
+            "stackTrace": ['  File "/var/task/handler.py", line 21, in handler\n    raise ForcedError(...)\n'],
         }
     return json.dumps(document).encode()
 
@@ -218,7 +219,7 @@ def test_show_prints_error_trace_and_payload(seeded: Seeded, capsys: pytest.Capt
     assert code == 0
     assert "Condition:   RetriesExhausted after 3 attempt(s)" in out
     assert "Error:       ForcedError: the event set forceError" in out
-    assert 'File "/var/task/handler.py", line 21, in handler' in out
+    assert 'Stack trace:\n    File "/var/task/handler.py", line 21, in handler\n      raise ForcedError(...)\n' in out
     assert 'Payload:\n  {\n    "forceError": true,\n    "order": 1\n  }' in out
 
 
@@ -414,7 +415,7 @@ def test_redrive_warns_when_the_function_is_throttled(
     seeded.moto.client("lambda").put_function_concurrency(FunctionName="fn_b", ReservedConcurrentExecutions=0)
     code, _, err = run(seeded.moto, capsys, "redrive", "--function", "fn_b")
     assert code == 0
-    assert "warning: arn:aws:lambda:us-east-1:123456789012:function:fn_b has reserved concurrency 0" in err
+    assert "warning: fn_b has reserved concurrency 0, so every redriven event will be throttled" in err
 
 
 def test_redrive_needs_a_selection(seeded: Seeded, capsys: pytest.CaptureFixture[str]) -> None:
