@@ -1,0 +1,59 @@
+"""The README and the default config document every config key the generator accepts."""
+
+from __future__ import annotations
+
+import re
+
+from generator.config import FIELDS_BY_SECTION
+from tests.support import REPO
+
+
+def _declared_keys() -> set[str]:
+    keys = set()
+    for section, fields in FIELDS_BY_SECTION.items():
+        for field in fields:
+            keys.add(f"{section}.{field.name}" if section else field.name)
+    return keys
+
+
+def test_readme_documents_every_config_key() -> None:
+    readme = (REPO / "README.md").read_text()
+    table = readme.split("## Configure")[1].split("## ", 1)[0]
+    documented = set(re.findall(r"^\| `([\w.\[\]]+)` \|", table, re.M))
+    assert documented == _declared_keys()
+
+
+def test_default_config_spells_out_every_key() -> None:
+    from generator._yaml import load_yaml
+
+    data = load_yaml((REPO / "config.yaml").read_text(), REPO / "config.yaml").data
+    present = {k for k in data if k not in ("failure_bucket", "functions")}
+    present |= {f"failure_bucket.{k}" for k in data["failure_bucket"]}
+    present |= {f"functions[].{k}" for k in data["functions"][0]}
+    assert present == _declared_keys()
+
+
+def test_readme_opens_with_the_two_commands_ci_runs() -> None:
+    readme = (REPO / "README.md").read_text()
+    first_block = readme.split("```sh\n", 1)[1].split("```", 1)[0]
+    commands = [line for line in first_block.splitlines() if line and not line.startswith("#")]
+    assert commands == ["pip install . && python -m generator render", "pip install -e '.[test]' && python -m pytest"]
+    assert commands[1] in (REPO / ".ci" / "run").read_text()
+
+
+def test_a_missing_tool_fails_in_ci_and_skips_elsewhere() -> None:
+    import pytest
+
+    from tests import support
+
+    mp = pytest.MonkeyPatch()
+    try:
+        mp.setattr(support, "IN_CI", True)
+        with pytest.raises(pytest.fail.Exception, match="CI=true, so this fails instead of skipping"):
+            support.require_tool("terraform", False, "not installed")
+        mp.setattr(support, "IN_CI", False)
+        with pytest.raises(pytest.skip.Exception, match="terraform is not available"):
+            support.require_tool("terraform", False, "not installed")
+        support.require_tool("terraform", True, "present")  # a present tool neither skips nor fails
+    finally:
+        mp.undo()
