@@ -31,23 +31,56 @@ def format_path(path: KeyPath) -> str:
 
 
 class LoadedYaml:
-    """A parsed YAML document plus the line of every key path in it."""
+    """A parsed YAML document plus the file and line every key path came from.
+
+    Layered configs merge several documents; each value keeps the origin of the
+    file that set it, so an error points at the line a person has to change.
+    """
 
     def __init__(self, data: Any, lines: dict[KeyPath, int], file: Path) -> None:
         self.data = data
-        self.lines = lines
+        self.origins: dict[KeyPath, tuple[Path, int]] = {path: (file, line) for path, line in lines.items()}
         self.file = file
 
-    def line_of(self, path: KeyPath) -> int | None:
-        """The line of ``path``, or of its nearest ancestor that has one."""
-        while path:
-            if path in self.lines:
-                return self.lines[path]
+    def origin_of(self, path: KeyPath) -> tuple[Path, int | None]:
+        """Where ``path`` was set, or its nearest ancestor; the last file when nothing matches."""
+        while True:
+            if path in self.origins:
+                return self.origins[path]
+            if not path:
+                return self.file, None
             path = path[:-1]
-        return self.lines.get((), None)
 
     def error(self, path: KeyPath, message: str) -> ConfigError:
-        return ConfigError(message, key=format_path(path) or None, file=self.file, line=self.line_of(path))
+        file, line = self.origin_of(path)
+        return ConfigError(message, key=format_path(path) or None, file=file, line=line)
+
+    def merged_with(self, later: LoadedYaml) -> LoadedYaml:
+        """``later`` over this document: mappings merge key by key, anything else (lists too) is replaced."""
+        if not isinstance(self.data, dict) or not isinstance(later.data, dict):
+            return later if later.data is not None else self
+        result = LoadedYaml(None, {}, later.file)
+        result.origins = dict(self.origins)
+        result.data = self._merge(self.data, later, (), result.origins)
+        return result
+
+    @staticmethod
+    def _merge(base: dict[str, Any], later: LoadedYaml, path: KeyPath, origins: dict[KeyPath, Any]) -> dict[str, Any]:
+        merged = dict(base)
+        node = later.data
+        for part in path:
+            node = node[part]
+        for key, value in node.items():
+            child: KeyPath = (*path, key)
+            if isinstance(value, dict) and isinstance(merged.get(key), dict):
+                origins[child] = later.origins[child]
+                merged[key] = LoadedYaml._merge(merged[key], later, child, origins)
+                continue
+            for stale in [p for p in origins if p[: len(child)] == child]:
+                del origins[stale]
+            origins.update({p: o for p, o in later.origins.items() if p[: len(child)] == child})
+            merged[key] = value
+        return merged
 
 
 def load_yaml(text: str, file: Path) -> LoadedYaml:

@@ -17,6 +17,7 @@ _RENDER_EXAMPLES = """\
 examples:
   python -m generator render
   python -m generator render --config prod.yaml --out infra/prod
+  python -m generator render --config base.yaml --config prod.yaml --out infra/prod
   python -m generator render --check      # exit 1 if out/ is not a fresh render
 """
 
@@ -61,13 +62,38 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_RENDER_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    render.add_argument("--config", type=Path, default=Path("config.yaml"), help="config file (default: config.yaml)")
+    render.add_argument(
+        "--config",
+        type=Path,
+        action="append",
+        help="config file (default: config.yaml); repeat to layer files: later ones merge over earlier ones "
+        "(mappings key by key, lists replaced)",
+    )
     render.add_argument("--out", type=Path, default=Path("out"), help="output directory (default: out)")
     render.add_argument(
         "--check", action="store_true", help="write nothing; exit 1 and show a diff if the output is out of date"
     )
     render.set_defaults(run=_run_render)
     _add_failures_parser(commands)
+    schema = commands.add_parser(
+        "schema",
+        help="print the JSON Schema of the config, for editors and CI",
+        description="Print the JSON Schema of the config file. Editors that read the yaml-language-server "
+        "modeline at the top of config.yaml use it to complete and check the file as you type.",
+        epilog="examples:\n  python -m generator schema > config.schema.json\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    schema.set_defaults(run=_run_schema)
+    init = commands.add_parser(
+        "init",
+        help="write a commented starter config",
+        description="Write a commented starter config (every key at its default) and, beside it, the JSON "
+        "Schema its modeline points at. Never overwrites an existing file.",
+        epilog="examples:\n  python -m generator init\n  python -m generator init infra/prod.yaml\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    init.add_argument("path", nargs="?", type=Path, default=Path("config.yaml"), help="default: config.yaml")
+    init.set_defaults(run=_run_init)
     return parser
 
 
@@ -148,8 +174,10 @@ def _run_render(args: argparse.Namespace) -> int:
     from generator.output import compare_tree, write_tree
     from generator.render import render
 
-    config = load_config(args.config)
+    config_files = args.config or [Path("config.yaml")]
+    config = load_config(*config_files)
     files = render(config)
+    configs = " + ".join(map(str, config_files))
     if args.check:
         differences = compare_tree(files, args.out)
         for difference in differences:
@@ -157,10 +185,11 @@ def _run_render(args: argparse.Namespace) -> int:
             if difference.diff:
                 sys.stdout.write(difference.diff)
         if differences:
-            print(f"{args.out} is out of date with {args.config}: {len(differences)} file(s) differ. "
-                  f"Run: python -m generator render --config {args.config} --out {args.out}")  # fmt: skip
+            again = " ".join(f"--config {c}" for c in config_files)
+            print(f"{args.out} is out of date with {configs}: {len(differences)} file(s) differ. "
+                  f"Run: python -m generator render {again} --out {args.out}")  # fmt: skip
             return 1
-        print(f"{args.out} is up to date with {args.config}")
+        print(f"{args.out} is up to date with {configs}")
         return 0
     report = write_tree(files, args.out)
     print(
@@ -169,6 +198,28 @@ def _run_render(args: argparse.Namespace) -> int:
     )
     for path in report.removed:
         print(f"  removed {args.out / path}")
+    return 0
+
+
+def _run_schema(args: argparse.Namespace) -> int:
+    from generator.schema import schema_text
+
+    sys.stdout.write(schema_text())
+    return 0
+
+
+def _run_init(args: argparse.Namespace) -> int:
+    from generator.output import create_new
+    from generator.render import templates_dir
+    from generator.schema import schema_text
+
+    starter = (templates_dir() / "config.yaml").read_bytes()
+    create_new(args.path, starter)
+    print(f"Wrote {args.path}; edit it, then run: python -m generator render --config {args.path}")
+    schema_path = args.path.parent / "config.schema.json"
+    if not schema_path.exists():
+        create_new(schema_path, schema_text().encode())
+        print(f"Wrote {schema_path}, which editors use to check and complete {args.path.name}")
     return 0
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -262,38 +262,50 @@ class Config:
     tags: dict[str, str]
     failure_bucket: FailureBucket
     functions: tuple[Function, ...]
-    base_dir: Path = field(compare=False)
 
 
 # --- loading ----------------------------------------------------------------------------------
 
 
-def load_config(path: Path) -> Config:
-    """Read, parse and validate a config file; every problem is a ``ConfigError``."""
+def load_config(*paths: Path) -> Config:
+    """Read, merge (later files over earlier ones) and validate config files; every problem is a ``ConfigError``."""
+    doc = None
+    for path in paths:
+        layer = load_yaml(_read(path), path)
+        if layer.data is not None and not isinstance(layer.data, dict):
+            raise layer.error((), f"must be a mapping of keys to values, got {_describe(layer.data)}")
+        doc = layer if doc is None else doc.merged_with(layer)
+    if doc is None:
+        raise ConfigError("no config file given")
+    return _validate(doc)
+
+
+def _read(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config file {path}: {exc}") from None
-    return parse_config(text, path)
 
 
 def parse_config(text: str, path: Path) -> Config:
     """Validate config ``text`` as if read from ``path`` (which anchors relative sources)."""
-    doc = load_yaml(text, path)
+    return _validate(load_yaml(text, path))
+
+
+def _validate(doc: LoadedYaml) -> Config:
     if doc.data is None:
         doc.data = {}
     top = _read_section(doc, (), doc.data, TOP_FIELDS, extra_keys=("failure_bucket", "functions"))
     bucket = _read_bucket(doc)
-    functions = _read_functions(doc, path.parent)
+    functions = _read_functions(doc)
     return Config(
         project=top["project"],
         region=top["region"],
         tags=dict(top["tags"]),
         failure_bucket=bucket,
         functions=functions,
-        base_dir=path.parent,
     )
 
 
@@ -342,7 +354,7 @@ def _read_bucket(doc: LoadedYaml) -> FailureBucket:
     return FailureBucket(**values)
 
 
-def _read_functions(doc: LoadedYaml, base_dir: Path) -> tuple[Function, ...]:
+def _read_functions(doc: LoadedYaml) -> tuple[Function, ...]:
     raw = doc.data.get("functions", [{}])
     if not isinstance(raw, list) or not raw:
         raise doc.error(("functions",), "must be a list with at least one function")
@@ -355,7 +367,9 @@ def _read_functions(doc: LoadedYaml, base_dir: Path) -> tuple[Function, ...]:
         if name in seen:
             raise doc.error((*path, "name"), f"{name!r} is already the name of functions[{seen[name]}]")
         seen[name] = index
-        values["source"] = _resolve_source(doc, (*path, "source"), values["source"], base_dir)
+        # A relative source is relative to the config file that set it.
+        source_file, _ = doc.origin_of((*path, "source"))
+        values["source"] = _resolve_source(doc, (*path, "source"), values["source"], source_file.parent)
         if values["source"] is not None and values["handler"] is None:
             raise doc.error((*path, "handler"), "must be set when source is set, e.g. 'app.handler'")
         values["environment"] = dict(values["environment"])
