@@ -95,6 +95,16 @@ def compare_tree(files: dict[str, bytes], out_dir: Path) -> list[Difference]:
     return differences
 
 
+def create_new(target: Path, content: bytes) -> None:
+    """Write a file that must not exist yet; an existing file is never replaced."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with target.open("xb") as handle:
+            handle.write(content)
+    except FileExistsError:
+        raise OutputError(f"{target} already exists; it was left as it is. Choose another path.") from None
+
+
 def _unified_diff(path: str, old: bytes, new: bytes) -> str:
     import difflib  # only on the --check path when something differs
 

@@ -1,0 +1,111 @@
+"""The config's JSON Schema, derived from the same Field declarations that validate it.
+
+Editors use it (through the ``yaml-language-server`` modeline) to complete and check
+config files as people type. What a schema cannot say (unique function names, an
+existing source directory, Lambda's 4 KB environment limit, AWS's tag alphabet) is
+still checked by the generator itself.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from generator.config import (
+    BUCKET_FIELDS,
+    ENVIRONMENT_KEY_PATTERN,
+    FUNCTION_FIELDS,
+    MAX_BUCKET_PREFIX,
+    MAX_RANDOM_UUID_PREFIX,
+    RESERVED_ENVIRONMENT_KEYS,
+    TAG_KEY_MAX,
+    TAG_VALUE_MAX,
+    TOP_FIELDS,
+    Field,
+)
+
+SCHEMA_ID = "https://json-schema.org/draft/2020-12/schema"
+_JSON_TYPES = {str: "string", int: "integer", bool: "boolean", dict: "object", list: "array"}
+# S3's general-purpose bucket naming rules, as config.bucket_name_problem checks them.
+_BUCKET_NAME = (
+    r"^(?!xn--|sthree-|amzn-s3-demo-)(?!.*\.\.)(?!\d+\.\d+\.\d+\.\d+$)"
+    r"(?!.*(?:-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
+)
+
+
+def json_schema() -> dict[str, Any]:
+    bucket = _object(BUCKET_FIELDS, "The S3 bucket that receives the records of failed asynchronous invocations.")
+    bucket["properties"]["name"]["pattern"] = _BUCKET_NAME
+    bucket["allOf"] = [
+        _when({"naming": {"const": "fixed"}}, {"required": ["name"], "properties": {"name": {"type": "string"}}}),
+        _when(
+            {"naming": {"enum": ["random_uuid", "bucket_prefix"]}},
+            {"properties": {"name": {"type": "null"}}},
+            absent_means_match=True,
+        ),
+        _when({"naming": {"const": "bucket_prefix"}}, {"properties": {"prefix": {"maxLength": MAX_BUCKET_PREFIX}}}),
+        _when(
+            {"naming": {"const": "random_uuid"}},
+            {"properties": {"prefix": {"maxLength": MAX_RANDOM_UUID_PREFIX}}},
+            absent_means_match=True,
+        ),
+    ]
+    function = _object(FUNCTION_FIELDS, "A Lambda function; its failed asynchronous invocations go to the bucket.")
+    function["properties"]["environment"].update(
+        propertyNames={"pattern": ENVIRONMENT_KEY_PATTERN, "not": {"enum": sorted(RESERVED_ENVIRONMENT_KEYS)}},
+        additionalProperties={"type": "string"},
+    )
+    function["allOf"] = [
+        _when({"source": {"type": "string"}}, {"required": ["handler"], "properties": {"handler": {"type": "string"}}})
+    ]
+    schema = _object(TOP_FIELDS, "Config of the generator: one YAML file renders one Terraform project.")
+    schema["properties"]["tags"].update(
+        propertyNames={"minLength": 1, "maxLength": TAG_KEY_MAX, "not": {"pattern": "^[Aa][Ww][Ss]:"}},
+        additionalProperties={"type": "string", "maxLength": TAG_VALUE_MAX},
+    )
+    schema["properties"]["failure_bucket"] = bucket
+    schema["properties"]["functions"] = {
+        "type": "array",
+        "description": "One or more functions; every function sends its failures to failure_bucket.",
+        "minItems": 1,
+        "items": function,
+    }
+    return {"$schema": SCHEMA_ID, "title": "generator config (v1)", **schema}
+
+
+def schema_text() -> str:
+    return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+def _object(fields: tuple[Field, ...], description: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": description,
+        "additionalProperties": False,
+        "properties": {field.name: _property(field) for field in fields},
+    }
+
+
+def _property(field: Field) -> dict[str, Any]:
+    kind = _JSON_TYPES[field.type]
+    prop: dict[str, Any] = {"type": [kind, "null"] if field.nullable else kind, "description": field.doc}
+    prop["default"] = field.default
+    if field.choices is not None:
+        prop["enum"] = [*field.choices, *([None] if field.nullable else [])]
+    if field.minimum is not None:
+        prop["minimum"] = field.minimum
+    if field.maximum is not None:
+        prop["maximum"] = field.maximum
+    if field.pattern is not None:
+        prop["pattern"] = field.pattern
+    if field.type is dict:
+        prop["additionalProperties"] = {"type": "string"}
+    return prop
+
+
+def _when(condition: dict[str, Any], then: dict[str, Any], absent_means_match: bool = False) -> dict[str, Any]:
+    """``if`` the properties match ``condition`` ``then`` apply ``then``; a missing key takes its default."""
+    test: dict[str, Any] = {"properties": condition}
+    if not absent_means_match:
+        test["required"] = list(condition)
+    return {"if": test, "then": then}

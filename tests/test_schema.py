@@ -1,0 +1,94 @@
+"""The config's JSON Schema agrees with the generator, and `init` writes a starter that renders the default."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from generator.cli import main
+from generator.render import render, templates_dir
+from generator.schema import json_schema, schema_text
+from tests.support import REPO, golden_cases
+from tests.test_config_errors import CASES
+
+VALIDATOR = jsonschema.Draft202012Validator(json_schema())
+
+# Bad inputs that a JSON Schema cannot see; the generator still refuses each (test_config_errors).
+NOT_EXPRESSIBLE_IN_A_SCHEMA = {
+    "yaml syntax": "not YAML at all, so there is no document to validate",
+    "duplicate yaml key": "YAML loaders keep the last key before a schema sees the document",
+    "duplicate function names": "uniqueness of one property across list items",
+    "missing source": "whether a directory exists on disk",
+    "env too large": "the byte size of all environment variables together",
+    "tag character AWS rejects": "Unicode letter classes, which JSON Schema regexes do not share",
+}
+
+
+def test_the_committed_schema_is_current() -> None:
+    assert (REPO / "config.schema.json").read_text() == schema_text()
+
+
+def test_schema_is_valid_json_schema() -> None:
+    jsonschema.Draft202012Validator.check_schema(json_schema())
+
+
+@pytest.mark.parametrize("case", golden_cases(), ids=repr)
+def test_schema_accepts_every_golden_config(case: Any) -> None:
+    document = yaml.safe_load(case.config_path.read_text()) or {}
+    assert [e.message for e in VALIDATOR.iter_errors(document)] == []
+
+
+@pytest.mark.parametrize(("name", "text"), [(n, t) for n, t, _ in CASES], ids=[c[0] for c in CASES])
+def test_schema_rejects_the_bad_inputs_it_can_express(name: str, text: str) -> None:
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError:
+        assert name in NOT_EXPRESSIBLE_IN_A_SCHEMA
+        return
+    errors = list(VALIDATOR.iter_errors(document))
+    if name in NOT_EXPRESSIBLE_IN_A_SCHEMA:
+        assert errors == [], f"the schema now catches {name!r}: remove it from NOT_EXPRESSIBLE_IN_A_SCHEMA"
+    else:
+        assert errors, f"the schema accepts the bad input {name!r}"
+
+
+def test_schema_command_prints_it(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema"]) == 0
+    assert json.loads(capsys.readouterr().out) == json_schema()
+
+
+def test_default_config_is_the_starter_with_the_editor_modeline() -> None:
+    starter = (templates_dir() / "config.yaml").read_text()
+    assert (REPO / "config.yaml").read_text() == starter
+    assert starter.splitlines()[0] == "# yaml-language-server: $schema=config.schema.json"
+
+
+def test_init_writes_a_starter_that_renders_the_default_project(tmp_path: Path) -> None:
+    target = tmp_path / "infra" / "config.yaml"
+    assert main(["init", str(target)]) == 0
+    assert (tmp_path / "infra" / "config.schema.json").read_text() == schema_text()
+    from generator.config import load_config
+
+    assert render(load_config(target)) == render(load_config(REPO / "config.yaml"))
+
+
+def test_init_never_overwrites(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "config.yaml"
+    target.write_text("project: mine\n")
+    (tmp_path / "config.schema.json").write_text("{}")
+    assert main(["init", str(target)]) == 2
+    assert "already exists; it was left as it is" in capsys.readouterr().err
+    assert target.read_text() == "project: mine\n"
+    assert (tmp_path / "config.schema.json").read_text() == "{}"
+
+
+def test_init_leaves_an_existing_schema_alone(tmp_path: Path) -> None:
+    (tmp_path / "config.schema.json").write_text("{}")
+    assert main(["init", str(tmp_path / "other.yaml")]) == 0
+    assert (tmp_path / "config.schema.json").read_text() == "{}"
+    assert (tmp_path / "other.yaml").is_file()
