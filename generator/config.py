@@ -209,10 +209,25 @@ FUNCTION_FIELDS = (
     Field("maximum_retry_attempts", int, 2, "Retries after the function returns an error.", minimum=0, maximum=2),
 )  # fmt: skip
 
+BACKEND_TYPES = ("local", "s3")
+STATE_KEY_PATTERN = r"^[^/\s][^\s]*[^/\s]$"
+
+BACKEND_FIELDS = (
+    Field("type", str, "local", "Where Terraform keeps its state: local (a file) or s3.", choices=BACKEND_TYPES),
+    Field("bucket", str, None, "s3: the existing bucket that holds the state.", nullable=True,
+          check=bucket_name_problem),
+    Field("key", str, None, "s3: the state object's key, e.g. lambda-s3-async-failure/terraform.tfstate.",
+          nullable=True, pattern=STATE_KEY_PATTERN),
+    Field("region", str, None, "s3: the state bucket's region; null uses the config's region.", nullable=True,
+          pattern=REGION_PATTERN),
+    Field("use_lockfile", bool, True, "s3: lock the state with an S3 lock file (Terraform 1.11 or later)."),
+)  # fmt: skip
+
 FIELDS_BY_SECTION: dict[str, tuple[Field, ...]] = {
     "": TOP_FIELDS,
     "failure_bucket": BUCKET_FIELDS,
     "functions[]": FUNCTION_FIELDS,
+    "terraform.backend": BACKEND_FIELDS,
 }
 
 
@@ -256,12 +271,22 @@ class Function:
 
 
 @dataclass(frozen=True)
+class Backend:
+    type: str
+    bucket: str | None
+    key: str | None
+    region: str | None
+    use_lockfile: bool
+
+
+@dataclass(frozen=True)
 class Config:
     project: str
     region: str
     tags: dict[str, str]
     failure_bucket: FailureBucket
     functions: tuple[Function, ...]
+    backend: Backend
 
 
 # --- loading ----------------------------------------------------------------------------------
@@ -297,15 +322,14 @@ def parse_config(text: str, path: Path) -> Config:
 def _validate(doc: LoadedYaml) -> Config:
     if doc.data is None:
         doc.data = {}
-    top = _read_section(doc, (), doc.data, TOP_FIELDS, extra_keys=("failure_bucket", "functions"))
-    bucket = _read_bucket(doc)
-    functions = _read_functions(doc)
+    top = _read_section(doc, (), doc.data, TOP_FIELDS, extra_keys=("failure_bucket", "functions", "terraform"))
     return Config(
         project=top["project"],
         region=top["region"],
         tags=dict(top["tags"]),
-        failure_bucket=bucket,
-        functions=functions,
+        failure_bucket=_read_bucket(doc),
+        functions=_read_functions(doc),
+        backend=_read_backend(doc, top["region"]),
     )
 
 
@@ -352,6 +376,23 @@ def _read_bucket(doc: LoadedYaml) -> FailureBucket:
             f"{MAX_BUCKET_NAME_LENGTH}; {values['prefix']!r} has {len(values['prefix'])}",
         )
     return FailureBucket(**values)
+
+
+def _read_backend(doc: LoadedYaml, region: str) -> Backend:
+    terraform = doc.data.get("terraform", {})
+    _read_section(doc, ("terraform",), terraform, (), extra_keys=("backend",))
+    path: KeyPath = ("terraform", "backend")
+    values = _read_section(doc, path, terraform.get("backend", {}), BACKEND_FIELDS)
+    if values["type"] == "s3":
+        for name in ("bucket", "key"):
+            if values[name] is None:
+                raise doc.error((*path, name), "is required when type is 's3'")
+        values["region"] = values["region"] or region
+    else:
+        for name in ("bucket", "key", "region"):
+            if values[name] is not None:
+                raise doc.error((*path, name), f"is only used when type is 's3' (type is {values['type']!r})")
+    return Backend(**values)
 
 
 def _read_functions(doc: LoadedYaml) -> tuple[Function, ...]:

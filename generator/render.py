@@ -46,7 +46,7 @@ def render(config: Config) -> Files:
     functions = [_function_view(fn) for fn in config.functions]
     context = _context(config, functions)
     files: Files = {}
-    for name in _TERRAFORM_FILES:
+    for name in _terraform_files(config):
         text = _environment(True).get_template(f"terraform/{name}.j2").render(context)
         files[name] = hcl.format_hcl(text).encode()
     for name in ("README.md", ".gitignore"):
@@ -57,6 +57,10 @@ def render(config: Config) -> Files:
             files[f"src/{view['name']}/{entry}"] = content
         files[view["package"]] = _package(view["sources"])
     return dict(sorted(files.items()))
+
+
+def _terraform_files(config: Config) -> tuple[str, ...]:
+    return _TERRAFORM_FILES + (("backend.tf",) if config.backend.type == "s3" else ())
 
 
 def role_name(function_name: str) -> str:

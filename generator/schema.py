@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from generator.config import (
+    BACKEND_FIELDS,
     BUCKET_FIELDS,
     ENVIRONMENT_KEY_PATTERN,
     FUNCTION_FIELDS,
@@ -64,6 +65,25 @@ def json_schema() -> dict[str, Any]:
         additionalProperties={"type": "string", "maxLength": TAG_VALUE_MAX},
     )
     schema["properties"]["failure_bucket"] = bucket
+    backend = _object(BACKEND_FIELDS, "Where Terraform keeps the state of the rendered project.")
+    backend["properties"]["bucket"]["pattern"] = _BUCKET_NAME
+    backend["allOf"] = [
+        _when(
+            {"type": {"const": "s3"}},
+            {"required": ["bucket", "key"], "properties": {"bucket": {"type": "string"}, "key": {"type": "string"}}},
+        ),
+        _when(
+            {"type": {"const": "local"}},
+            {"properties": {name: {"type": "null"} for name in ("bucket", "key", "region")}},
+            absent_means_match=True,
+        ),
+    ]
+    schema["properties"]["terraform"] = {
+        "type": "object",
+        "description": "Settings of the rendered Terraform project itself.",
+        "additionalProperties": False,
+        "properties": {"backend": backend},
+    }
     schema["properties"]["functions"] = {
         "type": "array",
         "description": "One or more functions; every function sends its failures to failure_bucket.",

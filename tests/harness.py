@@ -95,8 +95,9 @@ class Terraform:
             )
         return result
 
-    def init(self) -> None:
-        self.run("init", "-backend=false" if not (self.workdir / "backend.tf").exists() else "-reconfigure")
+    def init(self, *backend_config: str) -> None:
+        """``terraform init``; without backend settings the backend (if any) is left unconfigured."""
+        self.run("init", *(backend_config or ("-backend=false",)))
 
     def outputs(self) -> dict[str, Any]:
         raw = json.loads(self.run("output", "-json").stdout)

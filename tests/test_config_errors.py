@@ -60,6 +60,11 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("top level not a mapping", "- a\n- b\n", ["must be a mapping"]),
     ("null where a value is needed", "functions:\n  - memory_mb: null\n", ["functions[0].memory_mb", "null is not allowed"]),
     ("expiry of zero days", "failure_bucket:\n  expire_after_days: 0\n", ["failure_bucket.expire_after_days", "at least 1"]),
+    ("s3 backend without bucket", "terraform:\n  backend:\n    type: s3\n    key: a/b.tfstate\n", ["terraform.backend.bucket", "required when type is 's3'", "bad.yaml:2:"]),
+    ("backend bucket with local state", "terraform:\n  backend:\n    bucket: my-state\n", ["terraform.backend.bucket", "only used when type is 's3'", "bad.yaml:3:"]),
+    ("state key with a leading slash", "terraform:\n  backend:\n    type: s3\n    bucket: my-state\n    key: /abs.tfstate\n", ["terraform.backend.key", "does not match"]),
+    ("unknown backend type", "terraform:\n  backend:\n    type: gcs\n", ["terraform.backend.type", "one of local, s3"]),
+    ("unknown terraform key", "terraform:\n  backnd: {}\n", ["terraform.backnd", "did you mean 'backend'"]),
 ]  # fmt: skip
 
 

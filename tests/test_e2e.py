@@ -209,3 +209,39 @@ def test_a_failed_apply_still_destroys_what_it_created(moto: Moto, tf_cli_config
         pytest.fail("the apply should have failed")
     s3, lam = moto.client("s3"), moto.client("lambda")
     assert s3.list_buckets()["Buckets"] == [] and lam.list_functions()["Functions"] == []
+
+
+def test_remote_state_initialises_against_moto(moto: Moto, tf_cli_config: Path, tmp_path: Path) -> None:
+    """The rendered S3 backend stores the state in the bucket and locks it with a lock file while running."""
+    config = parse_config((GOLDEN / "remote_state" / "config.yaml").read_text(), GOLDEN / "remote_state" / "c.yaml")
+    state_region = config.backend.region
+    s3 = moto.client("s3", state_region)
+    s3.create_bucket(Bucket=config.backend.bucket, CreateBucketConfiguration={"LocationConstraint": state_region})
+    write_tree(render(config), tmp_path)
+    (tmp_path / "override.tf").write_text(moto.provider_override())
+    terraform = Terraform(tmp_path, tf_cli_config)
+    emulator = [  # only how to reach the emulator; bucket, key, region, encryption and locking come from backend.tf
+        f'-backend-config=endpoints={{s3="{moto.endpoint}"}}',
+        "-backend-config=use_path_style=true",
+        "-backend-config=access_key=test",
+        "-backend-config=secret_key=test",
+        "-backend-config=skip_credentials_validation=true",
+        "-backend-config=skip_requesting_account_id=true",
+    ]
+    terraform.init(*emulator)
+    target = '-target=aws_iam_role.lambda["async_function"]'
+    try:
+        terraform.run("apply", "-auto-approve", target)
+        state = json.loads(s3.get_object(Bucket=config.backend.bucket, Key=config.backend.key)["Body"].read())
+        assert [r["type"] for r in state["resources"]] == ["aws_iam_policy_document", "aws_iam_role"]
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=config.backend.bucket)["Contents"]]
+        assert keys == [config.backend.key], "the lock file is gone once Terraform is done"
+        assert not (tmp_path / "terraform.tfstate").exists(), "no local state"
+        # Someone else holds the lock: Terraform must refuse to touch the state.
+        lock = f"{config.backend.key}.tflock"
+        s3.put_object(Bucket=config.backend.bucket, Key=lock, Body=b'{"ID": "held-by-a-test", "Who": "test"}')
+        with pytest.raises(TerraformError, match="Error acquiring the state lock"):
+            terraform.run("plan", "-lock-timeout=0s")
+        s3.delete_object(Bucket=config.backend.bucket, Key=lock)
+    finally:
+        terraform.run("destroy", "-auto-approve", target)

@@ -134,7 +134,7 @@ def test_bucket_name_follows_the_naming_mode(rendered: tuple[Config, dict[str, A
     naming = config.failure_bucket.naming
     uses_random = "random_uuid.failure_bucket_suffix" in tree["resource"]
     assert uses_random is (naming == "random_uuid")
-    providers = {name for block in tree["terraform"] for req in block["required_providers"] for name in req}
+    providers = {name for block in tree["terraform"] for req in block.get("required_providers", []) for name in req}
     assert ("random" in providers) is (naming == "random_uuid")
     if naming == "random_uuid":
         assert bucket["bucket"] == f"{config.failure_bucket.prefix}-${{random_uuid.failure_bucket_suffix.result}}"
@@ -146,7 +146,8 @@ def test_bucket_name_follows_the_naming_mode(rendered: tuple[Config, dict[str, A
 
 def test_aws_provider_constraint_admits_5_100_and_6(rendered: tuple[Config, dict[str, Any]]) -> None:
     _, tree = rendered
-    aws = tree["terraform"][0]["required_providers"][0]["aws"]
+    (versions,) = [block for block in tree["terraform"] if "required_providers" in block]
+    aws = versions["required_providers"][0]["aws"]
     assert aws["source"] == "hashicorp/aws"
     assert aws["version"] == ">= 5.100, < 7.0"
 
@@ -190,3 +191,16 @@ def test_role_names_fit_iam_limits_and_stay_distinct(length: int) -> None:
     assert re.fullmatch(r"[\w+=,.@-]+", derived)
     assert role_name(name) == derived, "the same function always gets the same role"
     assert role_name(twin) != derived, "two functions never share a role"
+
+
+def test_remote_state_renders_an_s3_backend_with_lock_files() -> None:
+    case = next(c for c in CASES if c.name == "remote_state")
+    config = case.config()
+    files = render(config)
+    backend = parse_tree(files)["terraform"]
+    blocks = [b["backend"] for b in backend if "backend" in b]
+    assert blocks == [[{"s3": {"bucket": config.backend.bucket, "key": config.backend.key,
+                              "region": config.backend.region, "encrypt": True, "use_lockfile": True}}]]  # fmt: skip
+    versions = [b for b in backend if "required_version" in b]
+    assert versions[0]["required_version"] == ">= 1.11"
+    assert all("backend.tf" not in c.render() for c in CASES if c.name != "remote_state"), "local state: no backend"
