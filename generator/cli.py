@@ -111,7 +111,7 @@ def _add_failures_parser(commands: argparse._SubParsersAction[argparse.ArgumentP
     group.add_argument("--function", help="only records of this function")
     group.add_argument("--since", help="only records at or after this ISO time or this long ago (30m, 2h, 7d)")
     group.add_argument("--condition", help="only this condition, e.g. RetriesExhausted or EventAgeExceeded")
-    group.add_argument("--limit", type=_positive_int, help="at most this many records, newest first")
+    group.add_argument("--limit", type=_positive_int, help="at most this many records, newest first (list: 100)")
 
     failures = commands.add_parser(
         "failures",

@@ -22,7 +22,11 @@ from tests.harness import Moto
 BUCKET = "failure-records-test"
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def now() -> datetime:
+    """The current time, read when a record is seeded or a filter built: tests may run minutes after import."""
+    return datetime.now(timezone.utc).replace(microsecond=0)
 
 
 def record_key(function: str, when: datetime) -> str:
@@ -61,7 +65,7 @@ class Seeded:
     payloads: dict[str, Any] = field(default_factory=dict)
 
     def put(self, name: str, function: str, condition: str, payload: Any, *, age: timedelta, error: bool) -> str:
-        when = NOW - age
+        when = now() - age
         key = record_key(function, when)
         body = record_body(function, condition, payload, when, request_id=str(uuid.uuid4()), error=error)
         self.s3.put_object(Bucket=BUCKET, Key=key, Body=body)
@@ -106,7 +110,7 @@ def seeded(aws_env: Moto) -> Seeded:
 @pytest.fixture
 def malformed(seeded: Seeded) -> Seeded:
     """Objects that are not records, under a function prefix of their own."""
-    when = NOW - timedelta(minutes=5)
+    when = now() - timedelta(minutes=5)
     seeded.s3.put_object(Bucket=BUCKET, Key=record_key("fn_broken", when), Body=b"{not json")
     seeded.s3.put_object(Bucket=BUCKET, Key=record_key("fn_broken", when), Body=b'{"version": "1.0"}')
     seeded.s3.put_object(Bucket=BUCKET, Key="aws/lambda/async/fn_broken/notes.txt", Body=b"hello")
@@ -167,7 +171,7 @@ def test_list_json_is_one_object_a_line(seeded: Seeded, capsys: pytest.CaptureFi
     [
         (["--function", "fn_a"], ["a_new", "a_old"]),
         (["--since", "1h"], ["b_big", "a_new"]),
-        (["--since", (NOW - timedelta(minutes=45)).isoformat()], ["b_big", "a_new"]),
+        (["--since", "ISO:45m"], ["b_big", "a_new"]),
         (["--condition", "EventAgeExceeded"], ["a_new"]),
         (["--limit", "1"], ["b_big"]),
         (["--function", "fn_a", "--condition", "RetriesExhausted"], ["a_old"]),
@@ -177,6 +181,8 @@ def test_list_json_is_one_object_a_line(seeded: Seeded, capsys: pytest.CaptureFi
 def test_list_filters(
     seeded: Seeded, capsys: pytest.CaptureFixture[str], filters: list[str], expected: list[str]
 ) -> None:
+    if filters[-1] == "ISO:45m":  # an absolute time, 45 minutes before now
+        filters = [*filters[:-1], (now() - timedelta(minutes=45)).isoformat()]
     code, out, _ = run(seeded.moto, capsys, "list", "--json", *filters)
     assert code == 0
     assert [json.loads(line)["key"] for line in out.splitlines()] == [seeded.keys[k] for k in expected]
@@ -231,7 +237,7 @@ def test_show_explains_a_record_without_response(seeded: Seeded, capsys: pytest.
 def test_show_of_a_malformed_or_missing_record(malformed: Seeded, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(malformed.moto, capsys, "show", "aws/lambda/async/fn_broken/notes.txt")
     assert code == 1 and "outside the record layout" in err
-    missing = record_key("fn_a", NOW)
+    missing = record_key("fn_a", now())
     code, _, err = run(malformed.moto, capsys, "show", missing)
     assert code == 1 and "no such record" in err
 
