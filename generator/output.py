@@ -132,7 +132,10 @@ def _atomic_write(target: Path, content: bytes) -> None:
 def _write_manifest(out_dir: Path, paths: Iterable[str]) -> None:
     body = {"about": "Files written by generator. It only ever changes or removes the files listed here.",
             "files": sorted(paths)}  # fmt: skip
-    _atomic_write(out_dir / MANIFEST, (json.dumps(body, indent=2) + "\n").encode())
+    content = (json.dumps(body, indent=2) + "\n").encode()
+    target = out_dir / MANIFEST
+    if not (target.is_file() and target.read_bytes() == content):  # an unchanged render leaves it untouched
+        _atomic_write(target, content)
 
 
 def _remove_empty_parents(directory: Path, root: Path) -> None:

@@ -87,10 +87,11 @@ def test_a_manifest_cannot_make_render_delete_outside_the_output(
 
 
 def test_unchanged_files_are_not_rewritten(terraform_workdir: Path) -> None:
-    main_tf = terraform_workdir / "main.tf"
-    os.utime(main_tf, (1_000_000_000, 1_000_000_000))
+    untouched = (terraform_workdir / "main.tf", terraform_workdir / MANIFEST)
+    for path in untouched:
+        os.utime(path, (1_000_000_000, 1_000_000_000))
     assert main(["render", "--config", CONFIG, "--out", str(terraform_workdir)]) == 0
-    assert main_tf.stat().st_mtime == 1_000_000_000
+    assert [path.stat().st_mtime for path in untouched] == [1_000_000_000] * 2
 
 
 def test_no_temporary_files_are_left_behind(terraform_workdir: Path) -> None:
