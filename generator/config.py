@@ -35,7 +35,6 @@ RESERVED_ENVIRONMENT_KEYS = frozenset({
 })  # fmt: skip
 ENVIRONMENT_MAX_BYTES = 4096
 UUID_LENGTH = 36  # random_uuid.result, e.g. 0f8fad5b-d9cb-469f-a165-70867728950e
-BUCKET_PREFIX_SUFFIX_LENGTH = 26  # what the AWS provider appends to bucket_prefix
 MAX_BUCKET_NAME_LENGTH = 63
 MAX_RANDOM_UUID_PREFIX = MAX_BUCKET_NAME_LENGTH - 1 - UUID_LENGTH  # 26
 MAX_BUCKET_PREFIX = 37 - 1  # the provider caps bucket_prefix at 37 characters, "<prefix>-" included
@@ -229,11 +228,6 @@ FIELDS_BY_SECTION: dict[str, tuple[Field, ...]] = {
     "functions[]": FUNCTION_FIELDS,
     "terraform.backend": BACKEND_FIELDS,
 }
-
-
-def field_named(section: str, name: str) -> Field:
-    """Look up a declared field; templates use it to mirror limits into Terraform."""
-    return next(f for f in FIELDS_BY_SECTION[section] if f.name == name)
 
 
 # --- the models -------------------------------------------------------------------------------
