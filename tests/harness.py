@@ -135,6 +135,27 @@ def _patch_moto_reserved_concurrency_zero(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(LambdaFunction, "get_code", get_code)
 
 
+def _patch_moto_compact_redrive_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make moto's GetQueueAttributes return RedrivePolicy as compact JSON, as SQS does.
+
+    moto writes it with ``json.dumps`` defaults (``{"a": 1, "b": 2}``, still so in moto
+    5.2.5); SQS returns ``{"a":1,"b":2}``, byte-equal to Terraform's ``jsonencode``. The
+    AWS provider compares the text, so against moto every re-plan wanted to rewrite the
+    queue's redrive policy, a change that AWS itself never reports.
+    """
+    from moto.sqs.models import Queue
+
+    original = Queue.attributes
+
+    def attributes(self: Any) -> dict[str, Any]:
+        result: dict[str, Any] = original.fget(self)  # type: ignore[attr-defined]
+        if self.redrive_policy:
+            result["RedrivePolicy"] = json.dumps(self.redrive_policy, separators=(",", ":"))
+        return result
+
+    monkeypatch.setattr(Queue, "attributes", property(attributes))
+
+
 @dataclass
 class Moto:
     """A moto server on a loopback port, and boto3 clients pointed at it."""
@@ -160,7 +181,7 @@ class Moto:
 
     def provider_override(self) -> str:
         """A test-only override.tf that points the real AWS provider at this emulator."""
-        services = ("iam", "lambda", "logs", "s3", "sts")
+        services = ("events", "iam", "lambda", "logs", "s3", "sns", "sqs", "sts")
         endpoints = "\n".join(f'    {name.ljust(6)} = "{self.endpoint}"' for name in services)
         return (
             'provider "aws" {\n'
@@ -184,6 +205,7 @@ def moto_server() -> Iterator[Moto]:
 
     with pytest.MonkeyPatch.context() as monkeypatch:
         _patch_moto_reserved_concurrency_zero(monkeypatch)
+        _patch_moto_compact_redrive_policy(monkeypatch)
         # No Docker engine here: moto's Docker-free Lambda backend accepts invokes without running code.
         monkeypatch.setitem(default_user_config["lambda"], "use_docker", False)
         port = _free_port()
