@@ -208,6 +208,30 @@ FUNCTION_FIELDS = (
     Field("maximum_retry_attempts", int, 2, "Retries after the function returns an error.", minimum=0, maximum=2),
 )  # fmt: skip
 
+DESTINATION_TYPES = ("s3", "sqs", "sns", "eventbridge", "lambda")
+_PARTITION = r"arn:aws[a-z-]*"
+DESTINATION_ARN_PATTERNS = {
+    "s3": rf"^{_PARTITION}:s3:::[a-z0-9][a-z0-9.-]{{1,61}}[a-z0-9]$",
+    "sqs": rf"^{_PARTITION}:sqs:[a-z0-9-]+:[0-9]{{12}}:[A-Za-z0-9_-]{{1,80}}$",
+    "sns": rf"^{_PARTITION}:sns:[a-z0-9-]+:[0-9]{{12}}:[A-Za-z0-9_-]{{1,256}}$",
+    "eventbridge": rf"^{_PARTITION}:events:[a-z0-9-]+:[0-9]{{12}}:event-bus/[A-Za-z0-9._/-]{{1,256}}$",
+    "lambda": rf"^{_PARTITION}:lambda:[a-z0-9-]+:[0-9]{{12}}:function:[A-Za-z0-9_-]{{1,64}}(:[A-Za-z0-9$_-]+)?$",
+}
+DEFAULT_SQS_RETENTION_SECONDS = 1209600  # 14 days, the most SQS keeps a message
+DEFAULT_SQS_MAX_RECEIVE_COUNT = 5
+
+DESTINATION_FIELDS = (
+    Field("type", str, None, "s3, sqs, sns, eventbridge or lambda.", nullable=True, choices=DESTINATION_TYPES),
+    Field("arn", str, None, "An existing resource to send to; null creates one (s3: the failure bucket).",
+          nullable=True),
+    Field("function", str, None, "lambda: another function of this config to invoke.", nullable=True,
+          pattern=FUNCTION_NAME_PATTERN),
+    Field("retention_seconds", int, None, "sqs, created: how long the queue keeps a record (default 14 days).",
+          nullable=True, minimum=60, maximum=1209600),
+    Field("max_receive_count", int, None, "sqs, created: receives before a record goes to the DLQ (default 5).",
+          nullable=True, minimum=1, maximum=1000),
+)  # fmt: skip
+
 BACKEND_TYPES = ("local", "s3")
 STATE_KEY_PATTERN = r"^[^/\s][^\s]*[^/\s]$"
 
@@ -227,6 +251,7 @@ FIELDS_BY_SECTION: dict[str, tuple[Field, ...]] = {
     "failure_bucket": BUCKET_FIELDS,
     "functions[]": FUNCTION_FIELDS,
     "terraform.backend": BACKEND_FIELDS,
+    "functions[].on_failure": DESTINATION_FIELDS,  # on_success takes the same fields
 }
 
 
@@ -245,6 +270,25 @@ class FailureBucket:
 
 
 @dataclass(frozen=True)
+class Destination:
+    """Where Lambda sends the record of an asynchronous invocation once it has ended."""
+
+    type: str
+    arn: str | None = None
+    function: str | None = None
+    retention_seconds: int | None = None
+    max_receive_count: int | None = None
+
+    @property
+    def created(self) -> bool:
+        """The generator creates it (a queue, topic or bus of this function; s3: the shared bucket)."""
+        return self.arn is None and self.function is None
+
+
+DEFAULT_ON_FAILURE = Destination(type="s3")
+
+
+@dataclass(frozen=True)
 class Function:
     name: str
     runtime: str
@@ -258,6 +302,8 @@ class Function:
     log_retention_days: int
     maximum_event_age_seconds: int
     maximum_retry_attempts: int
+    on_failure: Destination = DEFAULT_ON_FAILURE
+    on_success: Destination | None = None
 
     @property
     def language(self) -> str:
@@ -397,7 +443,7 @@ def _read_functions(doc: LoadedYaml) -> tuple[Function, ...]:
     seen: dict[str, int] = {}
     for index, item in enumerate(raw):
         path: KeyPath = ("functions", index)
-        values = _read_section(doc, path, item, FUNCTION_FIELDS)
+        values = _read_section(doc, path, item, FUNCTION_FIELDS, extra_keys=("on_failure", "on_success"))
         name = values["name"]
         if name in seen:
             raise doc.error((*path, "name"), f"{name!r} is already the name of functions[{seen[name]}]")
@@ -408,8 +454,46 @@ def _read_functions(doc: LoadedYaml) -> tuple[Function, ...]:
         if values["source"] is not None and values["handler"] is None:
             raise doc.error((*path, "handler"), "must be set when source is set, e.g. 'app.handler'")
         values["environment"] = dict(values["environment"])
-        functions.append(Function(**values))
+        failure = _read_destination(doc, (*path, "on_failure"), item.get("on_failure", {"type": "s3"}), name)
+        success = _read_destination(doc, (*path, "on_success"), item.get("on_success"), name)
+        functions.append(Function(**values, on_failure=failure or DEFAULT_ON_FAILURE, on_success=success))
+    names = [fn.name for fn in functions]
+    for index, fn in enumerate(functions):
+        for kind in ("on_failure", "on_success"):
+            target = getattr(fn, kind)
+            if target is not None and target.function is not None and target.function not in names:
+                known = ", ".join(names)
+                message = f"{target.function!r} is not a function of this config ({known})"
+                raise doc.error(("functions", index, kind, "function"), message)
     return tuple(functions)
+
+
+def _read_destination(doc: LoadedYaml, path: KeyPath, raw: Any, function: str) -> Destination | None:
+    """One destination, refused here whenever AWS would refuse it at apply time."""
+    if raw is None:
+        return None
+    values = _read_section(doc, path, raw, DESTINATION_FIELDS)
+    kind, arn = values["type"], values["arn"]
+    if kind is None:
+        raise doc.error((*path, "type"), f"is required: one of {', '.join(DESTINATION_TYPES)}")
+    if path[-1] == "on_success" and kind == "s3":
+        raise doc.error((*path, "type"), "AWS accepts an S3 bucket only as an on-failure destination")
+    if arn is not None and not re.match(DESTINATION_ARN_PATTERNS[kind], arn):
+        raise doc.error((*path, "arn"), f"{arn!r} is not the ARN of a standard {kind} destination")
+    if kind == "lambda":
+        if (arn is None) == (values["function"] is None):
+            raise doc.error(path, "a lambda destination needs exactly one of arn and function")
+        if values["function"] == function:
+            raise doc.error((*path, "function"), "a function cannot be its own destination")
+    elif values["function"] is not None:
+        raise doc.error((*path, "function"), "is only used with type lambda")
+    if (kind != "sqs" or arn is not None) and (values["retention_seconds"], values["max_receive_count"]) != (
+        None,
+        None,
+    ):
+        setting = "retention_seconds" if values["retention_seconds"] is not None else "max_receive_count"
+        raise doc.error((*path, setting), "is only used for a queue the generator creates (type sqs, no arn)")
+    return Destination(**values)
 
 
 def _resolve_source(doc: LoadedYaml, path: KeyPath, source: str | None, base_dir: Path) -> Path | None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import jinja2
 
-from generator import hcl
+from generator import destinations, hcl
 from generator.config import (
     ENVIRONMENT_KEY_PATTERN,
     FIELDS_BY_SECTION,
@@ -60,7 +60,10 @@ def render(config: Config) -> Files:
 
 
 def _terraform_files(config: Config) -> tuple[str, ...]:
-    return _TERRAFORM_FILES + (("backend.tf",) if config.backend.type == "s3" else ())
+    extra: tuple[str, ...] = ("backend.tf",) if config.backend.type == "s3" else ()
+    if any(w.created_name for fn in config.functions for w in destinations.wiring(fn)):
+        extra += ("destinations.tf",)
+    return _TERRAFORM_FILES + extra
 
 
 def role_name(function_name: str) -> str:
@@ -75,6 +78,7 @@ def role_name(function_name: str) -> str:
 def _function_view(fn: Function) -> dict[str, Any]:
     sources, default_handler = _sources(fn)
     return {
+        "destinations": destinations.wiring(fn),
         "name": fn.name,
         "package": f"build/{fn.name}.zip",
         "runtime": fn.runtime,
@@ -114,7 +118,20 @@ def _context(config: Config, functions: list[dict[str, Any]]) -> dict[str, Any]:
         "reserved_environment_keys": sorted(RESERVED_ENVIRONMENT_KEYS),
         "environment_key_pattern": ENVIRONMENT_KEY_PATTERN,
         "uses_random": config.failure_bucket.naming == "random_uuid",
+        "custom_destinations": destinations.uses_custom_destinations(config),
+        "created": _created_destinations(functions),
     }
+
+
+def _created_destinations(functions: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The queues, topics and buses the project creates, by type, keyed by name."""
+    created: dict[str, dict[str, Any]] = {"sqs": {}, "sns": {}, "eventbridge": {}}
+    for view in functions:
+        for wired in view["destinations"]:
+            if wired.created_name is not None:
+                settings = destinations.queue_settings(wired.destination) if wired.destination.type == "sqs" else {}
+                created[wired.destination.type][wired.created_name] = settings
+    return created
 
 
 def _tidy_text(text: str) -> str:

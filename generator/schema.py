@@ -14,6 +14,9 @@ from typing import Any
 from generator.config import (
     BACKEND_FIELDS,
     BUCKET_FIELDS,
+    DESTINATION_ARN_PATTERNS,
+    DESTINATION_FIELDS,
+    DESTINATION_TYPES,
     ENVIRONMENT_KEY_PATTERN,
     FUNCTION_FIELDS,
     MAX_BUCKET_PREFIX,
@@ -59,6 +62,16 @@ def json_schema() -> dict[str, Any]:
     function["allOf"] = [
         _when({"source": {"type": "string"}}, {"required": ["handler"], "properties": {"handler": {"type": "string"}}})
     ]
+    destination = _destination()
+    function["properties"]["on_failure"] = destination
+    function["properties"]["on_success"] = {
+        "anyOf": [
+            {"type": "null"},
+            {**destination, "not": {"required": ["type"], "properties": {"type": {"const": "s3"}}}},
+        ],
+        "description": "Where successful invocations are recorded, like on_failure; AWS accepts S3 only on failure.",
+        "default": None,
+    }
     schema = _object(TOP_FIELDS, "Config of the generator: one YAML file renders one Terraform project.")
     schema["properties"]["tags"].update(
         propertyNames={"minLength": 1, "maxLength": TAG_KEY_MAX, "not": {"pattern": "^[Aa][Ww][Ss]:"}},
@@ -91,6 +104,27 @@ def json_schema() -> dict[str, Any]:
         "items": function,
     }
     return {"$schema": SCHEMA_ID, "title": "generator config (v1)", **schema}
+
+
+def _destination() -> dict[str, Any]:
+    destination = _object(DESTINATION_FIELDS, "Where Lambda sends the record of an invocation once it has ended.")
+    destination["required"] = ["type"]
+    destination["properties"]["type"] = {
+        "type": "string", "enum": list(DESTINATION_TYPES), "description": DESTINATION_FIELDS[0].doc,
+    }  # fmt: skip
+    no_queue_settings = {"properties": {"retention_seconds": {"type": "null"}, "max_receive_count": {"type": "null"}}}
+    destination["allOf"] = [
+        *(_when({"type": {"const": kind}}, {"properties": {"arn": {"pattern": pattern}}})
+          for kind, pattern in DESTINATION_ARN_PATTERNS.items()),
+        _when({"type": {"const": "lambda"}}, {"oneOf": [
+            {"required": ["arn"], "properties": {"arn": {"type": "string"}, "function": {"type": "null"}}},
+            {"required": ["function"], "properties": {"function": {"type": "string"}, "arn": {"type": "null"}}},
+        ]}),
+        _when({"type": {"not": {"const": "lambda"}}}, {"properties": {"function": {"type": "null"}}}),
+        _when({"type": {"not": {"const": "sqs"}}}, no_queue_settings),
+        _when({"arn": {"type": "string"}}, no_queue_settings),
+    ]  # fmt: skip
+    return destination
 
 
 def schema_text() -> str:

@@ -64,6 +64,15 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("backend bucket with local state", "terraform:\n  backend:\n    bucket: my-state\n", ["terraform.backend.bucket", "only used when type is 's3'", "bad.yaml:3:"]),
     ("state key with a leading slash", "terraform:\n  backend:\n    type: s3\n    bucket: my-state\n    key: /abs.tfstate\n", ["terraform.backend.key", "does not match"]),
     ("unknown backend type", "terraform:\n  backend:\n    type: gcs\n", ["terraform.backend.type", "one of local, s3"]),
+    ("S3 on success", "functions:\n  - on_success: {type: s3}\n", ["functions[0].on_success.type", "only as an on-failure destination"]),
+    ("unknown destination type", "functions:\n  - on_failure: {type: kinesis}\n", ["functions[0].on_failure.type", "one of s3, sqs"]),
+    ("destination without type", "functions:\n  - on_success: {arn: 'arn:aws:sqs:us-east-1:123456789012:q'}\n", ["functions[0].on_success.type", "is required"]),
+    ("arn of the wrong service", "functions:\n  - on_failure: {type: sqs, arn: 'arn:aws:sns:us-east-1:123456789012:t'}\n", ["functions[0].on_failure.arn", "not the ARN of a standard sqs destination"]),
+    ("FIFO queue destination", "functions:\n  - on_failure: {type: sqs, arn: 'arn:aws:sqs:us-east-1:123456789012:q.fifo'}\n", ["functions[0].on_failure.arn", "standard sqs"]),
+    ("lambda destination unknown function", "functions:\n  - name: a\n    on_success: {type: lambda, function: nobody}\n", ["functions[0].on_success.function", "not a function of this config"]),
+    ("function its own destination", "functions:\n  - name: a\n    on_failure: {type: lambda, function: a}\n", ["functions[0].on_failure.function", "its own destination"]),
+    ("lambda destination with arn and function", "functions:\n  - name: a\n  - name: b\n    on_success: {type: lambda, function: a, arn: 'arn:aws:lambda:us-east-1:123456789012:function:x'}\n", ["functions[1].on_success", "exactly one of arn and function"]),
+    ("queue settings on a topic", "functions:\n  - on_failure: {type: sns, retention_seconds: 600}\n", ["functions[0].on_failure.retention_seconds", "only used for a queue"]),
     ("unknown terraform key", "terraform:\n  backnd: {}\n", ["terraform.backnd", "did you mean 'backend'"]),
 ]  # fmt: skip
 

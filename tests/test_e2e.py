@@ -245,3 +245,65 @@ def test_remote_state_initialises_against_moto(moto: Moto, tf_cli_config: Path, 
         s3.delete_object(Bucket=config.backend.bucket, Key=lock)
     finally:
         terraform.run("destroy", "-auto-approve", target)
+
+
+def test_every_destination_type_applies_cleanly(moto: Moto, deploy: Any) -> None:
+    """Created and existing SQS, SNS, EventBridge and Lambda destinations, on failure and on success."""
+    account, region = "123456789012", "us-east-1"
+    sqs, sns, events, lam, iam = (moto.client(s) for s in ("sqs", "sns", "events", "lambda", "iam"))
+    sqs.create_queue(QueueName="existing-failures")  # the "existing" targets the config points at
+    role = iam.create_role(RoleName="existing-consumer-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    lam.create_function(FunctionName="existing-consumer", Runtime="python3.13", Role=role, Handler="h.h",
+                        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18})  # fmt: skip
+    deployment = deploy((GOLDEN / "destinations" / "config.yaml").read_text(), GOLDEN / "destinations")
+    arn = f"arn:aws:{{}}:{region}:{account}:{{}}"
+    expected = {
+        "to_queue_and_topic": (arn.format("sqs", "to_queue_and_topic-on-failure"),
+                               arn.format("sns", "to_queue_and_topic-on-success")),
+        "to_bus_and_function": (arn.format("events", "event-bus/to_bus_and_function-on-failure"),
+                                arn.format("lambda", "function:to_queue_and_topic")),
+        "to_existing": (arn.format("sqs", "existing-failures"), arn.format("events", "event-bus/default")),
+        "default_failure_bucket": (deployment.outputs["failure_bucket_arn"],
+                                   arn.format("lambda", "function:existing-consumer")),
+    }  # fmt: skip
+    actions = {"sqs": "sqs:SendMessage", "sns": "sns:Publish", "events": "events:PutEvents",
+               "lambda": "lambda:InvokeFunction"}  # fmt: skip
+    for function, (on_failure, on_success) in expected.items():
+        config = lam.get_function_event_invoke_config(FunctionName=function)["DestinationConfig"]
+        assert config == {"OnFailure": {"Destination": on_failure}, "OnSuccess": {"Destination": on_success}}
+        role_name_ = role_name(function)
+        (policy,) = iam.list_role_policies(RoleName=role_name_)["PolicyNames"]
+        document = iam.get_role_policy(RoleName=role_name_, PolicyName=policy)["PolicyDocument"]
+        document = json.loads(document) if isinstance(document, str) else document
+        granted = {(s["Action"] if isinstance(s["Action"], str) else tuple(sorted(s["Action"])), s["Resource"])
+                   for s in document["Statement"]}  # fmt: skip
+        for target in (on_failure, on_success):
+            service = target.split(":")[2]
+            if service == "s3":
+                assert ("s3:PutObject", f"{target}/*") in granted and ("s3:ListBucket", target) in granted
+            else:
+                assert (actions[service], target) in granted, f"{function} may not reach {target}"
+        logs = [g for g in granted if g[0] == ("logs:CreateLogStream", "logs:PutLogEvents")]
+        assert len(granted) == len(logs) + (3 if on_failure.startswith("arn:aws:s3") else 2), "nothing more"
+
+    queue_url = sqs.get_queue_url(QueueName="to_queue_and_topic-on-failure")["QueueUrl"]
+    queue = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
+    assert queue["SqsManagedSseEnabled"] == "true" and queue["MessageRetentionPeriod"] == "345600"
+    redrive = json.loads(queue["RedrivePolicy"])
+    assert redrive == {
+        "deadLetterTargetArn": arn.format("sqs", "to_queue_and_topic-on-failure-dlq"),
+        "maxReceiveCount": 3,
+    }
+    dlq_url = sqs.get_queue_url(QueueName="to_queue_and_topic-on-failure-dlq")["QueueUrl"]
+    dlq = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["All"])["Attributes"]
+    assert dlq["SqsManagedSseEnabled"] == "true" and dlq["MessageRetentionPeriod"] == "1209600"
+    topic = sns.get_topic_attributes(TopicArn=arn.format("sns", "to_queue_and_topic-on-success"))["Attributes"]
+    assert topic["KmsMasterKeyId"] == "alias/aws/sns"
+    assert events.describe_event_bus(Name="to_bus_and_function-on-failure")["Arn"] == expected["to_bus_and_function"][0]
+
+    _assert_no_changes(deployment.terraform)
+    deployment.terraform.run("destroy", "-auto-approve")
+    assert [q.rsplit("/", 1)[-1] for q in sqs.list_queues().get("QueueUrls", [])] == ["existing-failures"]
+    assert sns.list_topics()["Topics"] == []
+    assert [b["Name"] for b in events.list_event_buses()["EventBuses"]] == ["default"]
+    assert [f["FunctionName"] for f in lam.list_functions()["Functions"]] == ["existing-consumer"]

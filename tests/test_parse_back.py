@@ -26,9 +26,15 @@ def _statements(tree: dict[str, Any], document: str) -> dict[str, dict[str, Any]
 
 
 def test_invoke_config_sends_failures_to_the_bucket(rendered: tuple[Config, dict[str, Any]]) -> None:
-    _, tree = rendered
+    config, tree = rendered
     invoke = tree["resource"]["aws_lambda_function_event_invoke_config.this"]
-    assert invoke["destination_config"][0]["on_failure"][0]["destination"] == "${aws_s3_bucket.failure_records.arn}"
+    failure = invoke["destination_config"][0]["on_failure"][0]["destination"]
+    if config.project == "destinations":
+        assert failure == "${local.destinations[each.key].on_failure}"
+        (success,) = invoke["destination_config"][0]["dynamic"]
+        assert success["on_success"]["content"] == [{"destination": "${on_success.value}"}]
+    else:
+        assert failure == "${aws_s3_bucket.failure_records.arn}"
     assert invoke["maximum_event_age_in_seconds"] == "${each.value.maximum_event_age_seconds}"
     assert invoke["maximum_retry_attempts"] == "${each.value.maximum_retry_attempts}"
     assert "${aws_iam_role_policy.lambda}" in invoke["depends_on"], "AWS checks the role when the config is created"
@@ -89,10 +95,13 @@ def test_role_policy_is_least_privilege(rendered: tuple[Config, dict[str, Any]])
         "WriteFailureRecords": (["s3:PutObject"], ["${aws_s3_bucket.failure_records.arn}/*"]),
         "ListFailureBucket": (["s3:ListBucket"], ["${aws_s3_bucket.failure_records.arn}"]),
     }
+    custom = config.project == "destinations"
+    if custom:  # destination statements come from local.destination_permissions (tested separately below)
+        del expected["WriteFailureRecords"], expected["ListFailureBucket"]
     if config.failure_bucket.kms_key_arn:
         expected["EncryptFailureRecords"] = (["kms:GenerateDataKey"], ["${var.failure_bucket_kms_key_arn}"])
     assert {sid: (s["actions"], s["resources"]) for sid, s in statements.items()} == expected
-    for sid in ("WriteFailureRecords", "ListFailureBucket"):
+    for sid in () if custom else ("WriteFailureRecords", "ListFailureBucket"):
         condition = statements[sid]["condition"][0]
         assert (condition["test"], condition["variable"]) == ("StringEquals", "s3:ResourceAccount")
         assert condition["values"] == ["${data.aws_caller_identity.current.account_id}"]
@@ -204,3 +213,91 @@ def test_remote_state_renders_an_s3_backend_with_lock_files() -> None:
     versions = [b for b in backend if "required_version" in b]
     assert versions[0]["required_version"] == ">= 1.11"
     assert all("backend.tf" not in c.render() for c in CASES if c.name != "remote_state"), "local state: no backend"
+
+
+LAMBDA_ARN = (
+    "arn:${data.aws_partition.current.partition}:lambda:${var.region}:"
+    "${data.aws_caller_identity.current.account_id}:function:"
+)
+EXPECTED_DESTINATIONS = {  # the golden config `destinations`, written out by hand
+    "to_queue_and_topic": {
+        "on_failure": '${aws_sqs_queue.destination["to_queue_and_topic-on-failure"].arn}',
+        "on_success": '${aws_sns_topic.destination["to_queue_and_topic-on-success"].arn}',
+    },
+    "to_bus_and_function": {
+        "on_failure": '${aws_cloudwatch_event_bus.destination["to_bus_and_function-on-failure"].arn}',
+        "on_success": LAMBDA_ARN + "to_queue_and_topic",
+    },
+    "to_existing": {
+        "on_failure": "arn:aws:sqs:us-east-1:123456789012:existing-failures",
+        "on_success": "arn:aws:events:us-east-1:123456789012:event-bus/default",
+    },
+    "default_failure_bucket": {
+        "on_failure": "${aws_s3_bucket.failure_records.arn}",
+        "on_success": "arn:aws:lambda:us-east-1:123456789012:function:existing-consumer",
+    },
+}
+EXPECTED_PERMISSIONS = {
+    "to_queue_and_topic": [
+        ("SendFailureToQueue", ["sqs:SendMessage"], "on_failure", False),
+        ("PublishSuccessToTopic", ["sns:Publish"], "on_success", False),
+    ],
+    "to_bus_and_function": [
+        ("PutFailureEvents", ["events:PutEvents"], "on_failure", False),
+        ("InvokeSuccessFunction", ["lambda:InvokeFunction"], "on_success", False),
+    ],
+    "to_existing": [
+        ("SendFailureToQueue", ["sqs:SendMessage"], "on_failure", False),
+        ("PutSuccessEvents", ["events:PutEvents"], "on_success", False),
+    ],
+    "default_failure_bucket": [
+        ("WriteFailureRecords", ["s3:PutObject"], "${aws_s3_bucket.failure_records.arn}/*", True),
+        ("ListFailureBucket", ["s3:ListBucket"], "on_failure", True),
+        ("InvokeSuccessFunction", ["lambda:InvokeFunction"], "on_success", False),
+    ],
+}
+
+
+def _destinations_tree() -> dict[str, Any]:
+    case = next(c for c in CASES if c.name == "destinations")
+    return parse_tree(case.render())
+
+
+def test_every_destination_is_wired_to_its_target() -> None:
+    assert _destinations_tree()["locals"]["destinations"] == EXPECTED_DESTINATIONS
+
+
+def test_every_destination_gets_exactly_its_permission() -> None:
+    tree = _destinations_tree()
+    permissions = tree["locals"]["destination_permissions"]
+    for function, expected in EXPECTED_PERMISSIONS.items():
+        rendered = [(p["sid"], p["actions"], p["resources"], p["same_account"]) for p in permissions[function]]
+        wanted = [
+            (sid, actions, [EXPECTED_DESTINATIONS[function].get(resource, resource)], same_account)
+            for sid, actions, resource, same_account in expected
+        ]
+        assert rendered == wanted, function
+    (dynamic,) = tree["data"]["aws_iam_policy_document.lambda"]["dynamic"]
+    assert dynamic["statement"]["for_each"] == "${local.destination_permissions[each.key]}"
+    condition = dynamic["statement"]["content"][0]["dynamic"][0]["condition"]
+    assert condition["content"][0]["variable"] == "s3:ResourceAccount"
+
+
+def test_created_destinations_are_encrypted_and_queues_have_a_dead_letter_queue() -> None:
+    resources = _destinations_tree()["resource"]
+    queue = resources["aws_sqs_queue.destination"]
+    assert queue["sqs_managed_sse_enabled"] is True
+    assert "aws_sqs_queue.destination_dead_letter" in queue["redrive_policy"]
+    assert resources["aws_sqs_queue.destination_dead_letter"]["sqs_managed_sse_enabled"] is True
+    assert resources["aws_sns_topic.destination"]["kms_master_key_id"] == "alias/aws/sns"
+    assert "aws_cloudwatch_event_bus.destination" in resources
+    queues = _destinations_tree()["locals"]["destination_queues"]
+    assert queues == {"to_queue_and_topic-on-failure": {"retention_seconds": 345600, "max_receive_count": 3}}
+
+
+def test_the_default_shape_is_kept_when_no_function_customises_destinations() -> None:
+    for case in CASES:
+        if case.name != "destinations":
+            files = case.render()
+            assert "destinations.tf" not in files
+            assert b"local.destinations" not in files["main.tf"], case.name

@@ -26,6 +26,8 @@ NOT_EXPRESSIBLE_IN_A_SCHEMA = {
     "missing source": "whether a directory exists on disk",
     "env too large": "the byte size of all environment variables together",
     "tag character AWS rejects": "Unicode letter classes, which JSON Schema regexes do not share",
+    "lambda destination unknown function": "a reference from one list item to the name of another",
+    "function its own destination": "a comparison of two values in the same document",
 }
 
 

@@ -1,0 +1,189 @@
+locals {
+  # What the generator packaged for each function. Runtime and handler must match
+  # the code in the zip, so they change in the generator's config, not here.
+  packages = {
+    to_queue_and_topic = {
+      package   = "build/to_queue_and_topic.zip"
+      runtime   = "python3.13"
+      handler   = "handler.handler"
+      role_name = "to_queue_and_topic-role"
+    }
+    to_bus_and_function = {
+      package   = "build/to_bus_and_function.zip"
+      runtime   = "python3.13"
+      handler   = "handler.handler"
+      role_name = "to_bus_and_function-role"
+    }
+    to_existing = {
+      package   = "build/to_existing.zip"
+      runtime   = "python3.13"
+      handler   = "handler.handler"
+      role_name = "to_existing-role"
+    }
+    default_failure_bucket = {
+      package   = "build/default_failure_bucket.zip"
+      runtime   = "python3.13"
+      handler   = "handler.handler"
+      role_name = "default_failure_bucket-role"
+    }
+  }
+
+  functions = { for name, settings in var.functions : name => merge(settings, local.packages[name]) }
+
+  # Where Lambda sends the record of each function's asynchronous invocations once they end.
+  destinations = {
+    to_queue_and_topic = {
+      on_failure = aws_sqs_queue.destination["to_queue_and_topic-on-failure"].arn
+      on_success = aws_sns_topic.destination["to_queue_and_topic-on-success"].arn
+    }
+    to_bus_and_function = {
+      on_failure = aws_cloudwatch_event_bus.destination["to_bus_and_function-on-failure"].arn
+      on_success = "arn:${data.aws_partition.current.partition}:lambda:${var.region}:${data.aws_caller_identity.current.account_id}:function:to_queue_and_topic"
+    }
+    to_existing = {
+      on_failure = "arn:aws:sqs:us-east-1:123456789012:existing-failures"
+      on_success = "arn:aws:events:us-east-1:123456789012:event-bus/default"
+    }
+    default_failure_bucket = {
+      on_failure = aws_s3_bucket.failure_records.arn
+      on_success = "arn:aws:lambda:us-east-1:123456789012:function:existing-consumer"
+    }
+  }
+
+  # What each role may do to reach its destinations: one action, on exactly that ARN.
+  destination_permissions = {
+    to_queue_and_topic = [
+      {
+        sid          = "SendFailureToQueue"
+        actions      = ["sqs:SendMessage"]
+        resources    = [aws_sqs_queue.destination["to_queue_and_topic-on-failure"].arn]
+        same_account = false
+      },
+      {
+        sid          = "PublishSuccessToTopic"
+        actions      = ["sns:Publish"]
+        resources    = [aws_sns_topic.destination["to_queue_and_topic-on-success"].arn]
+        same_account = false
+      },
+    ]
+    to_bus_and_function = [
+      {
+        sid          = "PutFailureEvents"
+        actions      = ["events:PutEvents"]
+        resources    = [aws_cloudwatch_event_bus.destination["to_bus_and_function-on-failure"].arn]
+        same_account = false
+      },
+      {
+        sid          = "InvokeSuccessFunction"
+        actions      = ["lambda:InvokeFunction"]
+        resources    = ["arn:${data.aws_partition.current.partition}:lambda:${var.region}:${data.aws_caller_identity.current.account_id}:function:to_queue_and_topic"]
+        same_account = false
+      },
+    ]
+    to_existing = [
+      {
+        sid          = "SendFailureToQueue"
+        actions      = ["sqs:SendMessage"]
+        resources    = ["arn:aws:sqs:us-east-1:123456789012:existing-failures"]
+        same_account = false
+      },
+      {
+        sid          = "PutSuccessEvents"
+        actions      = ["events:PutEvents"]
+        resources    = ["arn:aws:events:us-east-1:123456789012:event-bus/default"]
+        same_account = false
+      },
+    ]
+    default_failure_bucket = [
+      {
+        sid          = "WriteFailureRecords"
+        actions      = ["s3:PutObject"]
+        resources    = ["${aws_s3_bucket.failure_records.arn}/*"]
+        same_account = true
+      },
+      {
+        sid          = "ListFailureBucket"
+        actions      = ["s3:ListBucket"]
+        resources    = [aws_s3_bucket.failure_records.arn]
+        same_account = true
+      },
+      {
+        sid          = "InvokeSuccessFunction"
+        actions      = ["lambda:InvokeFunction"]
+        resources    = ["arn:aws:lambda:us-east-1:123456789012:function:existing-consumer"]
+        same_account = false
+      },
+    ]
+  }
+}
+
+data "aws_caller_identity" "current" {}
+
+data "aws_partition" "current" {}
+
+resource "aws_cloudwatch_log_group" "lambda" {
+  # checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts log data at rest; a customer managed key needs a key policy this project does not own.
+  for_each = local.functions
+
+  name              = "/aws/lambda/${each.key}"
+  retention_in_days = each.value.log_retention_days
+}
+
+resource "aws_lambda_function" "this" {
+  # checkov:skip=CKV_AWS_50:X-Ray needs xray:PutTraceSegments on all resources (*), which the least-privilege role leaves out.
+  # checkov:skip=CKV_AWS_116:Failed asynchronous events go to the on-failure destination, which supersedes a dead-letter queue.
+  # checkov:skip=CKV_AWS_117:The function calls only AWS APIs; a VPC would add NAT or endpoint cost and no protection.
+  # checkov:skip=CKV_AWS_173:Lambda encrypts environment variables at rest with an AWS managed key; keep secrets out of them.
+  # checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile; the package is built reproducibly from reviewed source.
+  for_each = local.functions
+
+  function_name    = each.key
+  description      = "Invoked asynchronously; failed events are recorded in ${aws_s3_bucket.failure_records.id}"
+  role             = aws_iam_role.lambda[each.key].arn
+  runtime          = each.value.runtime
+  handler          = each.value.handler
+  architectures    = [each.value.architecture]
+  memory_size      = each.value.memory_mb
+  timeout          = each.value.timeout_seconds
+  filename         = "${path.module}/${each.value.package}"
+  source_code_hash = filebase64sha256("${path.module}/${each.value.package}")
+
+  # 0 throttles every invocation, so every asynchronous event ends in the failure bucket.
+  reserved_concurrent_executions = each.value.reserved_concurrency
+
+  dynamic "environment" {
+    for_each = length(each.value.environment) > 0 ? [each.value.environment] : []
+
+    content {
+      variables = environment.value
+    }
+  }
+
+  # The log group exists before the function, so Lambda never creates one without retention.
+  depends_on = [aws_cloudwatch_log_group.lambda, aws_iam_role_policy.lambda]
+}
+
+resource "aws_lambda_function_event_invoke_config" "this" {
+  for_each = local.functions
+
+  function_name                = aws_lambda_function.this[each.key].function_name
+  maximum_event_age_in_seconds = each.value.maximum_event_age_seconds
+  maximum_retry_attempts       = each.value.maximum_retry_attempts
+
+  destination_config {
+    on_failure {
+      destination = local.destinations[each.key].on_failure
+    }
+
+    dynamic "on_success" {
+      for_each = { for kind, arn in local.destinations[each.key] : kind => arn if kind == "on_success" }
+
+      content {
+        destination = on_success.value
+      }
+    }
+  }
+
+  # AWS checks the role's permissions on the destination when this is created.
+  depends_on = [aws_iam_role_policy.lambda]
+}
