@@ -63,3 +63,12 @@ def test_a_missing_tool_fails_in_ci_and_skips_elsewhere() -> None:
         support.require_tool("terraform", True, "present")  # a present tool neither skips nor fails
     finally:
         mp.undo()
+
+
+def test_every_yaml_example_in_the_readme_is_a_valid_config() -> None:
+    from generator.config import parse_config
+
+    examples = re.findall(r"```yaml\n(.*?)```", (REPO / "README.md").read_text(), re.S)
+    assert examples, "the README shows config examples"
+    for example in examples:
+        parse_config(example, REPO / "example.yaml")  # raises ConfigError with the key and line if not
