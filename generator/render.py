@@ -46,7 +46,7 @@ def render(config: Config) -> Files:
     functions = [_function_view(fn) for fn in config.functions]
     context = _context(config, functions)
     files: Files = {}
-    for name in _terraform_files(config):
+    for name in _terraform_files(config, context["created"]):
         text = _environment(True).get_template(f"terraform/{name}.j2").render(context)
         files[name] = hcl.format_hcl(text).encode()
     for name in ("README.md", ".gitignore"):
@@ -59,9 +59,9 @@ def render(config: Config) -> Files:
     return dict(sorted(files.items()))
 
 
-def _terraform_files(config: Config) -> tuple[str, ...]:
+def _terraform_files(config: Config, created: dict[str, dict[str, Any]]) -> tuple[str, ...]:
     extra: tuple[str, ...] = ("backend.tf",) if config.backend.type == "s3" else ()
-    if any(w.created_name for fn in config.functions for w in destinations.wiring(fn)):
+    if any(created.values()):
         extra += ("destinations.tf",)
     return _TERRAFORM_FILES + extra
 
