@@ -86,7 +86,6 @@ def _function_view(fn: Function) -> dict[str, Any]:
         "role_name": role_name(fn.name),
         "settings": {name: getattr(fn, name) for name in _TUNABLES},
         "sources": sources,
-        "bundled": fn.source is None,
     }
 
 

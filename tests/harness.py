@@ -226,11 +226,6 @@ def _importable(module: str) -> bool:
         return False
 
 
-def copy_tree(source: Path, target: Path) -> Path:
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"))
-    return target
-
-
 # --- checkov ----------------------------------------------------------------------------------
 
 CHECKOV_VERSION = "3.3.30"

@@ -155,6 +155,16 @@ def _assert_gone(moto: Moto, deployment: Deployment) -> None:
 def test_default_config_applies_cleanly(moto: Moto, deploy: Any) -> None:
     deployment = deploy(DEFAULT_WITH_BUCKET_PREFIX)
     assert deployment.config.functions[0].reserved_concurrency == 0
+    # What a user pastes, as Terraform evaluates it: the payload must reach the shell as valid JSON.
+    assert deployment.outputs["invoke_commands"] == {
+        "async_function": "aws lambda invoke --region us-east-1 --function-name async_function "
+        "--invocation-type Event --cli-binary-format raw-in-base64-out "
+        """--payload '{"forceError": true}' /dev/null"""
+    }
+    bucket = deployment.outputs["failure_bucket_name"]
+    assert deployment.outputs["list_failure_records_command"] == (
+        f"aws s3 ls --region us-east-1 --recursive s3://{bucket}/aws/lambda/async/"
+    )
     _assert_wired(moto, deployment)
     _assert_no_changes(deployment.terraform)
     deployment.terraform.run("destroy", "-auto-approve")

@@ -186,8 +186,11 @@ def test_readme_tables_list_exactly_the_variables_and_outputs() -> None:
 def test_invoke_command_output_is_ready_to_paste() -> None:
     tree = parse_tree(CASES[0].render())
     command = tree["output"]["invoke_commands"]["value"]
-    assert "--invocation-type Event" in command
-    assert "--payload '{\\\"forceError\\\": true}'" in command or "--payload '{\"forceError\": true}'" in command
+    assert command == (
+        '${{for name, function in aws_lambda_function.this : name => "aws lambda invoke --region ${var.region} '
+        "--function-name ${function.function_name} --invocation-type Event --cli-binary-format raw-in-base64-out "
+        """--payload '{\\"forceError\\": true}' /dev/null"}}"""
+    )
 
 
 @pytest.mark.parametrize("length", [1, 58, 59, 60, 64])
