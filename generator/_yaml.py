@@ -7,6 +7,8 @@ node tree itself and records the line of every key and list item by key path.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +85,34 @@ class LoadedYaml:
         return merged
 
 
+MAX_CONFIG_BYTES = 1 << 20  # a config of 1000 functions is about 300 KB
+MAX_DEPTH = 64  # the deepest legitimate value (a function's destination) is 4 levels down
+MAX_ALIAS_NODES = 100_000  # values reached again through aliases and merge keys: enough for 1000 functions
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_INT_TAG, _FLOAT_TAG = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+# Plain numbers that YAML 1.1 (PyYAML) and YAML 1.2 (most editors and linters) read differently.
+_YAML11_NUMBER = re.compile(r"^[-+]?(0[0-7_]+|0b[01_]+|[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?|[0-9.]*_[0-9_.]*)$")
+
+
+def read_config_text(path: Path) -> str:
+    """A config file's text, refused when it is not a regular file, too large, or not UTF-8."""
+    try:
+        if path.is_dir():
+            raise ConfigError(f"{path} is a directory; pass the config file itself, e.g. {path / 'config.yaml'}")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}; create one with: python -m generator init {path}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path} is larger than {MAX_CONFIG_BYTES // 1024} KB; is it the config file?")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8", file=path) from None
+
+
 def load_yaml(text: str, file: Path) -> LoadedYaml:
     """Parse ``text``; YAML syntax errors become ``ConfigError`` with the line."""
     try:
@@ -97,44 +127,94 @@ def load_yaml(text: str, file: Path) -> LoadedYaml:
     if node is None:
         return LoadedYaml(None, lines, file)
     lines[()] = node.start_mark.line + 1
-    constructor = yaml.SafeLoader("")
-    return LoadedYaml(_to_python(node, (), lines, constructor, file), lines, file)
+    builder = _Builder(file, lines)
+    return LoadedYaml(builder.build(node, ()), lines, file)
 
 
-def _to_python(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], ctor: yaml.SafeLoader, file: Path) -> Any:
-    if isinstance(node, yaml.MappingNode):
+class _Builder:
+    """Python values from a node tree, within budgets that stop alias bombs and cycles in well under a second."""
+
+    def __init__(self, file: Path, lines: dict[KeyPath, int]) -> None:
+        self.file = file
+        self.lines = lines
+        self.constructor = yaml.SafeLoader("")
+        self.seen: set[int] = set()
+        self.on_path: set[int] = set()
+        self.alias_budget = MAX_ALIAS_NODES
+
+    def error(self, path: KeyPath, node: yaml.Node, message: str) -> ConfigError:
+        return ConfigError(message, key=format_path(path) or None, file=self.file, line=node.start_mark.line + 1)
+
+    def build(self, node: yaml.Node, path: KeyPath) -> Any:
+        if id(node) in self.on_path:
+            raise self.error(path, node, "an alias refers to a value that contains it; YAML here cannot be recursive")
+        if len(path) > MAX_DEPTH:
+            raise self.error(path, node, f"is nested more than {MAX_DEPTH} levels deep")
+        if id(node) in self.seen:
+            self.alias_budget -= 1
+            if self.alias_budget < 0:
+                raise self.error(path, node, f"aliases expand to more than {MAX_ALIAS_NODES} values; refusing to "
+                                 "expand further (is this a YAML alias bomb?)")  # fmt: skip
+        self.seen.add(id(node))
+        self.on_path.add(id(node))
+        try:
+            if isinstance(node, yaml.MappingNode):
+                return self._mapping(node, path)
+            if isinstance(node, yaml.SequenceNode):
+                return self._sequence(node, path)
+            assert isinstance(node, yaml.ScalarNode)
+            return self._scalar(node, path)
+        finally:
+            self.on_path.discard(id(node))
+
+    def _mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict[str, Any]:
+        own = sum(1 for key, _ in node.value if key.tag != _MERGE_TAG)
+        try:
+            self.constructor.flatten_mapping(node)  # resolves merge keys (<<: *defaults) in place
+        except yaml.constructor.ConstructorError as exc:
+            raise self.error(path, node, f"invalid merge key: {exc.problem}") from None
+        except RecursionError:
+            raise self.error(path, node, "a merge key refers to a value that contains it") from None
+        merged_count = len(node.value) - own
         result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = ctor.construct_object(key_node, deep=True)
-            line = key_node.start_mark.line + 1
+        own_keys: set[str] = set()
+        for index, (key_node, value_node) in enumerate(node.value):
+            key = self._scalar(key_node, path) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, str):
-                raise ConfigError(
-                    f"keys must be strings, got {key!r}", key=format_path(path) or None, file=file, line=line
-                )
-            if key in result:
-                raise ConfigError(
-                    f"duplicate key {key!r}; each key may appear once",
-                    key=format_path(path) or None,
-                    file=file,
-                    line=line,
-                )
+                raise self.error(path, key_node, f"keys must be text, got {key_node.id} {key!r}"[:200])
+            if index >= merged_count:  # a key written here (merged keys may be overridden, not repeated)
+                if key in own_keys:
+                    raise self.error(path, key_node, f"duplicate key {key!r}; each key may appear once")
+                own_keys.add(key)
             child: KeyPath = (*path, key)
-            lines[child] = line
-            result[key] = _to_python(value_node, child, lines, ctor, file)
+            self.lines[child] = key_node.start_mark.line + 1
+            result[key] = self.build(value_node, child)
         return result
-    if isinstance(node, yaml.SequenceNode):
+
+    def _sequence(self, node: yaml.SequenceNode, path: KeyPath) -> list[Any]:
         items = []
         for index, item in enumerate(node.value):
             child = (*path, index)
-            lines[child] = item.start_mark.line + 1
-            items.append(_to_python(item, child, lines, ctor, file))
+            self.lines[child] = item.start_mark.line + 1
+            items.append(self.build(item, child))
         return items
-    try:
-        return ctor.construct_object(node, deep=True)
-    except yaml.constructor.ConstructorError as exc:
-        raise ConfigError(
-            f"invalid YAML value: {exc.problem}",
-            key=format_path(path) or None,
-            file=file,
-            line=node.start_mark.line + 1,
-        ) from None
+
+    def _scalar(self, node: yaml.ScalarNode, path: KeyPath) -> Any:
+        if node.tag in (_INT_TAG, _FLOAT_TAG) and not node.style and _YAML11_NUMBER.match(node.value):
+            raise self.error(
+                path, node,
+                f"{node.value} is a number in YAML 1.1 (octal, base 60 or with _) but text in YAML 1.2; "
+                "write the number in plain decimal, or quote it if you mean text",
+            )  # fmt: skip
+        try:
+            value = self.constructor.construct_object(node, deep=True)
+        except Exception as exc:  # PyYAML's constructors raise ValueError, TypeError and more
+            problem = exc.problem if isinstance(exc, yaml.MarkedYAMLError) else str(exc).split("\n")[0]
+            raise self.error(path, node, f"invalid {node.tag.rsplit(':', 1)[-1]} value: {problem}") from None
+        if isinstance(value, str):
+            invisible = next((c for c in value if unicodedata.category(c) in ("Cf", "Cs")), None)
+            if invisible is not None:
+                name = unicodedata.name(invisible, "a surrogate")
+                raise self.error(path, node, f"contains U+{ord(invisible):04X} ({name}), an invisible "
+                                 "formatting character; remove it")  # fmt: skip
+        return value

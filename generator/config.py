@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator._yaml import KeyPath, LoadedYaml, load_yaml
+from generator._yaml import KeyPath, LoadedYaml, load_yaml, read_config_text
 from generator.errors import ConfigError
 
 # Values AWS accepts, as of the provider versions in versions.tf.
@@ -47,6 +47,9 @@ BUCKET_PREFIX_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 KMS_KEY_ARN_PATTERN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$"
 HANDLER_PATTERN = r"^[^\s]{1,128}$"
 TAG_KEY_MAX, TAG_VALUE_MAX = 128, 256
+MAX_TAGS_PER_RESOURCE = 50  # S3, Lambda, IAM, CloudWatch Logs, SQS and SNS all allow 50 user tags a resource
+DEFAULT_TAG_KEYS = ("Project", "ManagedBy")  # set on every resource by the provider's default_tags
+API_INTEGER_MAX = 2**31 - 1  # AWS's API models type these numbers as 32-bit integers
 
 Check = Callable[[Any], "str | None"]
 
@@ -78,7 +81,7 @@ class Field:
             return f"must be at least {self.minimum}, got {value}"
         if self.maximum is not None and value > self.maximum:
             return f"must be at most {self.maximum}, got {value}"
-        if self.pattern is not None and not re.match(self.pattern, value):
+        if self.pattern is not None and not re.fullmatch(self.pattern, value):
             return f"{value!r} does not match {self.pattern}"
         return self.check(value) if self.check else None
 
@@ -111,6 +114,10 @@ def _describe(value: Any) -> str:
 
 
 def _tag_problem(tags: Mapping[str, Any]) -> str | None:
+    count = len(set(tags) | set(DEFAULT_TAG_KEYS))
+    if count > MAX_TAGS_PER_RESOURCE:
+        return (f"AWS allows {MAX_TAGS_PER_RESOURCE} tags a resource, and with {', '.join(DEFAULT_TAG_KEYS)} "
+                f"these make {count}; remove {count - MAX_TAGS_PER_RESOURCE}")  # fmt: skip
     for key, value in tags.items():
         if not isinstance(key, str) or not isinstance(value, str):
             return f"tag {key!r} must map a string to a string, got {_describe(value)}"
@@ -137,13 +144,20 @@ def _environment_problem(variables: Mapping[str, Any]) -> str | None:
     for key, value in variables.items():
         if not isinstance(value, str):
             return f"{key!r} must be a string, got {_describe(value)}; quote numbers and booleans"
-        if not re.match(ENVIRONMENT_KEY_PATTERN, key):
+        if not re.fullmatch(ENVIRONMENT_KEY_PATTERN, key):
             return f"variable name {key!r} must start with a letter and hold at least two letters, digits or _"
         if key in RESERVED_ENVIRONMENT_KEYS:
             return f"variable name {key!r} is reserved by the Lambda runtime"
         size += len(key.encode()) + len(value.encode())
     if size > ENVIRONMENT_MAX_BYTES:
         return f"the variables take {size} bytes; Lambda allows {ENVIRONMENT_MAX_BYTES} in all"
+    return None
+
+
+def _patterns_problem(patterns: Sequence[Any]) -> str | None:
+    for pattern in patterns:
+        if not isinstance(pattern, str) or not pattern.strip():
+            return f"each pattern must be a non-empty string, got {_describe(pattern)}"
     return None
 
 
@@ -184,7 +198,7 @@ BUCKET_FIELDS = (
     Field("force_destroy", bool, False, "Let `terraform destroy` delete a bucket that still holds records."),
     Field("versioning", bool, True, "Keep earlier versions of overwritten or deleted records."),
     Field("expire_after_days", int, 30, "Days after which failure records expire; null keeps them forever.",
-          nullable=True, minimum=1),
+          nullable=True, minimum=1, maximum=API_INTEGER_MAX),
     Field("kms_key_arn", str, None, "KMS key for SSE-KMS; null uses SSE-S3 (AES256).", nullable=True,
           pattern=KMS_KEY_ARN_PATTERN),
 )  # fmt: skip
@@ -198,8 +212,12 @@ FUNCTION_FIELDS = (
     Field("memory_mb", int, 128, "Memory in MB.", minimum=128, maximum=10240),
     Field("timeout_seconds", int, 10, "Timeout in seconds.", minimum=1, maximum=900),
     Field("reserved_concurrency", int, 0, "Reserved concurrency; 0 throttles every invoke, null leaves it unreserved.",
-          nullable=True, minimum=0),
+          nullable=True, minimum=0, maximum=API_INTEGER_MAX),
     Field("source", str, None, "Directory with the function's code, relative to the config file.", nullable=True),
+    Field("source_exclude", list, [], "Gitignore-style patterns of files in source to leave out of the package, "
+          "on top of the defaults (secrets, state, caches); !pattern puts a default back.", check=_patterns_problem),
+    Field("allow_source_outside_config", bool, False, "Let source lead outside the config file's directory "
+          "(an absolute path, .. or a link)."),
     Field("environment", dict, {}, "Environment variables of the function.", check=_environment_problem),
     Field("log_retention_days", int, 14, "Days CloudWatch Logs keeps the function's logs (0: forever).",
           choices=LOG_RETENTION_DAYS),
@@ -233,7 +251,8 @@ DESTINATION_FIELDS = (
 )  # fmt: skip
 
 BACKEND_TYPES = ("local", "s3")
-STATE_KEY_PATTERN = r"^[^/\s][^\s]*[^/\s]$"
+# S3's "safe characters" for object keys (letters, digits, ! - _ . * ' ( )) plus = and / between parts.
+STATE_KEY_PATTERN = r"^[A-Za-z0-9!_.*'()=-]+(/[A-Za-z0-9!_.*'()=-]+)*$"
 
 BACKEND_FIELDS = (
     Field("type", str, "local", "Where Terraform keeps its state: local (a file) or s3.", choices=BACKEND_TYPES),
@@ -298,6 +317,8 @@ class Function:
     timeout_seconds: int
     reserved_concurrency: int | None
     source: Path | None
+    source_exclude: tuple[str, ...]
+    allow_source_outside_config: bool
     environment: dict[str, str]
     log_retention_days: int
     maximum_event_age_seconds: int
@@ -327,6 +348,15 @@ class Config:
     failure_bucket: FailureBucket
     functions: tuple[Function, ...]
     backend: Backend
+    # Where each key was written, so checks made after loading (render's) still point at a line.
+    origins: LoadedYaml | None = field(default=None, compare=False, repr=False)
+
+    def error(self, path: KeyPath, message: str) -> ConfigError:
+        if self.origins is None:
+            from generator._yaml import format_path
+
+            return ConfigError(message, key=format_path(path))
+        return self.origins.error(path, message)
 
 
 # --- loading ----------------------------------------------------------------------------------
@@ -336,22 +366,13 @@ def load_config(*paths: Path) -> Config:
     """Read, merge (later files over earlier ones) and validate config files; every problem is a ``ConfigError``."""
     doc = None
     for path in paths:
-        layer = load_yaml(_read(path), path)
+        layer = load_yaml(read_config_text(path), path)
         if layer.data is not None and not isinstance(layer.data, dict):
             raise layer.error((), f"must be a mapping of keys to values, got {_describe(layer.data)}")
         doc = layer if doc is None else doc.merged_with(layer)
     if doc is None:
         raise ConfigError("no config file given")
     return _validate(doc)
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"config file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc}") from None
 
 
 def parse_config(text: str, path: Path) -> Config:
@@ -370,6 +391,7 @@ def _validate(doc: LoadedYaml) -> Config:
         failure_bucket=_read_bucket(doc),
         functions=_read_functions(doc),
         backend=_read_backend(doc, top["region"]),
+        origins=doc,
     )
 
 
@@ -450,7 +472,10 @@ def _read_functions(doc: LoadedYaml) -> tuple[Function, ...]:
         seen[name] = index
         # A relative source is relative to the config file that set it.
         source_file, _ = doc.origin_of((*path, "source"))
-        values["source"] = _resolve_source(doc, (*path, "source"), values["source"], source_file.parent)
+        values["source"] = _resolve_source(
+            doc, (*path, "source"), values["source"], source_file.parent, values["allow_source_outside_config"]
+        )
+        values["source_exclude"] = tuple(values["source_exclude"])
         if values["source"] is not None and values["handler"] is None:
             raise doc.error((*path, "handler"), "must be set when source is set, e.g. 'app.handler'")
         values["environment"] = dict(values["environment"])
@@ -478,7 +503,7 @@ def _read_destination(doc: LoadedYaml, path: KeyPath, raw: Any, function: str) -
         raise doc.error((*path, "type"), f"is required: one of {', '.join(DESTINATION_TYPES)}")
     if path[-1] == "on_success" and kind == "s3":
         raise doc.error((*path, "type"), "AWS accepts an S3 bucket only as an on-failure destination")
-    if arn is not None and not re.match(DESTINATION_ARN_PATTERNS[kind], arn):
+    if arn is not None and not re.fullmatch(DESTINATION_ARN_PATTERNS[kind], arn):
         raise doc.error((*path, "arn"), f"{arn!r} is not the ARN of a standard {kind} destination")
     if kind == "lambda":
         if (arn is None) == (values["function"] is None):
@@ -496,12 +521,24 @@ def _read_destination(doc: LoadedYaml, path: KeyPath, raw: Any, function: str) -
     return Destination(**values)
 
 
-def _resolve_source(doc: LoadedYaml, path: KeyPath, source: str | None, base_dir: Path) -> Path | None:
+def _resolve_source(
+    doc: LoadedYaml, path: KeyPath, source: str | None, base_dir: Path, allow_outside: bool
+) -> Path | None:
+    """The source directory; one that leads out of the config's directory must be allowed by name."""
     if source is None:
         return None
-    directory = (base_dir / source).resolve()
+    try:
+        directory = (base_dir / source).resolve()
+    except (OSError, RuntimeError) as exc:  # a link loop
+        raise doc.error(path, f"cannot resolve source {source!r}: {exc}") from None
     if not directory.is_dir():
-        raise doc.error(path, f"source directory {source!r} does not exist (looked in {directory})")
-    if not any(p.is_file() for p in directory.rglob("*")):
-        raise doc.error(path, f"source directory {source!r} holds no files")
+        what = "is a file, not a directory" if directory.is_file() else "does not exist"
+        raise doc.error(path, f"source {source!r} {what} (looked in {directory})")
+    base = base_dir.resolve()
+    if not allow_outside and directory != base and base not in directory.parents:
+        raise doc.error(
+            path,
+            f"source {source!r} leads to {directory}, outside the config file's directory {base}; set "
+            "allow_source_outside_config: true for this function if that is meant",
+        )
     return directory

@@ -17,9 +17,13 @@ class Hcl(str):
 
 
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
-# Control characters, and the Unicode line separators some tools treat as line breaks, become \u escapes.
-_NEEDS_ESCAPE = re.compile(r'[\\"\x00-\x1f\x7f-\x9f\u2028\u2029]|[$%]\{')
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+# Control characters, the Unicode line separators some tools treat as line breaks, and invisible
+# formatting characters (bidi overrides, zero-width spaces) that would make a file read otherwise
+# than it parses, become \u escapes.
+_NEEDS_ESCAPE = re.compile(
+    r'[\\"\x00-\x1f\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff]|[$%]\{'
+)
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
 def _escape_match(match: re.Match[str]) -> str:
@@ -36,9 +40,14 @@ def quote(text: str) -> Hcl:
     return Hcl('"' + _NEEDS_ESCAPE.sub(_escape_match, text) + '"')
 
 
+# A bare `for` key opens a for expression (terraform validate: "Invalid 'for' expression"); the
+# other keywords parse as keys today, and are quoted too so that a key always reads as text.
+_KEYWORDS = frozenset({"for", "in", "if", "true", "false", "null"})
+
+
 def key(name: str) -> Hcl:
     """An object key: bare where HCL allows it (as people write them), quoted otherwise."""
-    return Hcl(name) if _IDENTIFIER.match(name) else quote(name)
+    return Hcl(name) if _IDENTIFIER.fullmatch(name) and name not in _KEYWORDS else quote(name)
 
 
 def to_hcl(value: Any, indent: int = 0) -> Hcl:
@@ -109,13 +118,22 @@ def format_hcl(text: str) -> str:
     return "\n".join(_align(tidy)) + "\n"
 
 
+def _columns(text: str) -> int:
+    """Columns as `terraform fmt` counts them: grapheme clusters, so a decomposed syllable is one column."""
+    if text.isascii():
+        return len(text)
+    import regex  # only for non-ASCII names (tag keys)
+
+    return len(regex.findall(r"\X", text))
+
+
 def _align(lines: list[str]) -> list[str]:
     out: list[str] = []
     group: list[re.Match[str]] = []
 
     def flush() -> None:
-        width = max((len(m["name"]) for m in group), default=0)
-        out.extend(f"{m['indent']}{m['name'].ljust(width)} = {m['value']}" for m in group)
+        width = max((_columns(m["name"]) for m in group), default=0)
+        out.extend(f"{m['indent']}{m['name']}{' ' * (width - _columns(m['name']))} = {m['value']}" for m in group)
         group.clear()
 
     for line in lines:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from generator.cli import main
+from generator.config import load_config
 from tests.support import REPO
 
 BASE = (REPO / "config.yaml").read_text()
@@ -74,6 +76,33 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("lambda destination with arn and function", "functions:\n  - name: a\n  - name: b\n    on_success: {type: lambda, function: a, arn: 'arn:aws:lambda:us-east-1:123456789012:function:x'}\n", ["functions[1].on_success", "exactly one of arn and function"]),
     ("queue settings on a topic", "functions:\n  - on_failure: {type: sns, retention_seconds: 600}\n", ["functions[0].on_failure.retention_seconds", "only used for a queue"]),
     ("unknown terraform key", "terraform:\n  backnd: {}\n", ["terraform.backnd", "did you mean 'backend'"]),
+    # YAML that PyYAML's constructors raise on, each once a traceback
+    ("tag on a mapping key", "? !!python/name:os.system x\n: 1\n", ["bad.yaml:1:", "invalid"]),
+    ("tag on a plain key", "!custom project: x\n", ["bad.yaml:1:", "invalid"]),
+    ("int tag on text", 'project: !!int "abc"\n', ["project", "invalid int value", "bad.yaml:1:"]),
+    ("float tag on text", 'functions:\n  - memory_mb: !!float "abc"\n', ["functions[0].memory_mb", "invalid float value"]),
+    ("timestamp tag on text", 'project: !!timestamp "x"\n', ["project", "invalid timestamp value"]),
+    ("recursive alias", "project: &loop [*loop]\n", ["project", "refers to a value that contains it"]),
+    ("merge of a number", "functions:\n  - <<: 5\n", ["functions[0]", "invalid merge key", "bad.yaml:2:"]),
+    ("5000-digit integer", "functions:\n  - memory_mb: " + "9" * 5000 + "\n", ["functions[0].memory_mb", "invalid int value"]),
+    ("nested too deep", "tags: " + "[" * 70 + "]" * 70 + "\n", ["nested more than 64 levels"]),
+    # a trailing newline once passed every pattern (re.match with $)
+    ("newline after a function name", 'functions:\n  - name: "fn\\n"\n', ["functions[0].name", "does not match"]),
+    ("newline after the project", 'project: "app\\n"\n', ["project", "does not match"]),
+    ("newline after an environment key", 'functions:\n  - environment: {"KEY\\n": v}\n', ["functions[0].environment", "variable name"]),
+    ("newline after a destination arn", "functions:\n  - on_failure: {type: sqs, arn: \"arn:aws:sqs:us-east-1:123456789012:q\\n\"}\n", ["functions[0].on_failure.arn", "not the ARN"]),
+    ("newline after a kms arn", 'failure_bucket:\n  kms_key_arn: "arn:aws:kms:us-east-1:123456789012:key/abc\\n"\n', ["failure_bucket.kms_key_arn", "does not match"]),
+    # AWS's limits, checked before terraform apply
+    ("51 tags with the defaults", "tags: {" + ", ".join(f"T{i}: v" for i in range(49)) + "}\n", ["tags", "AWS allows 50 tags", "remove 1"]),
+    ("concurrency beyond the API", "functions:\n  - reserved_concurrency: " + "1" + "0" * 30 + "\n", ["reserved_concurrency", "at most 2147483647"]),
+    ("YAML 1.1 octal", "functions:\n  - memory_mb: 0400\n", ["functions[0].memory_mb", "YAML 1.1", "bad.yaml:2:"]),
+    ("YAML 1.1 base 60", "functions:\n  - timeout_seconds: 1:30\n", ["functions[0].timeout_seconds", "YAML 1.1"]),
+    ("YAML 1.1 underscores", "functions:\n  - memory_mb: 1_024\n", ["functions[0].memory_mb", "YAML 1.1"]),
+    # characters that make a file read otherwise than it parses
+    ("bidi override in a tag", "tags: {Team: \"a\\u202eb\"}\n", ["tags.Team", "U+202E", "RIGHT-TO-LEFT OVERRIDE"]),
+    ("zero-width space in an env value", 'functions:\n  - environment: {KEY: "a\\u200bb"}\n', ["functions[0].environment.KEY", "U+200B"]),
+    ("zero-width space in a key", 'tags: {"Te\\u200bam": x}\n', ["U+200B"]),
+    ("markdown in the state key", "terraform:\n  backend:\n    type: s3\n    bucket: my-state\n    key: 'a`<img src=x>`.tfstate'\n", ["terraform.backend.key", "does not match"]),
 ]  # fmt: skip
 
 
@@ -109,6 +138,50 @@ def test_bad_config_leaves_an_existing_output_untouched(tmp_path: Path) -> None:
 def test_missing_config_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["render", "--config", str(tmp_path / "nope.yaml"), "--out", str(tmp_path / "out")]) == 2
     assert "config file not found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [("/dev/zero", "larger than 1024 KB"), (".", "is a directory"), ("latin1.yaml", "is not UTF-8 text")],
+)
+def test_files_that_are_not_configs(
+    config: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("latin1.yaml").write_bytes("project: caf\xe9\n".encode("latin-1"))
+    assert main(["render", "--config", config, "--out", "out"]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and err.count("\n") == 1
+    assert not Path("out").exists()
+
+
+def test_a_billion_laughs_is_refused_in_under_a_second(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(lines) + "\ntags: *a9\n")
+    assert bomb.stat().st_size < 1024
+    started = time.monotonic()
+    assert main(["render", "--config", str(bomb), "--out", str(tmp_path / "out")]) == 2
+    assert time.monotonic() - started < 1.0
+    assert "alias bomb" in capsys.readouterr().err
+
+
+def test_merge_keys_share_function_settings(tmp_path: Path) -> None:
+    config = tmp_path / "merge.yaml"
+    config.write_text(
+        "functions:\n  - &base\n    name: a\n    memory_mb: 256\n    timeout_seconds: 30\n"
+        "  - <<: *base\n    name: b\n    timeout_seconds: 60\n"
+    )
+    functions = load_config(config).functions
+    assert [(f.name, f.memory_mb, f.timeout_seconds) for f in functions] == [("a", 256, 30), ("b", 256, 60)]
+
+
+def test_a_key_repeated_beside_a_merge_is_still_a_duplicate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "merge.yaml"
+    config.write_text("functions:\n  - &base\n    name: a\n  - <<: *base\n    name: b\n    name: c\n")
+    assert main(["render", "--config", str(config), "--out", str(tmp_path / "out")]) == 2
+    assert "merge.yaml:6: functions[1]: duplicate key 'name'" in capsys.readouterr().err
 
 
 def test_empty_config_renders_the_defaults(tmp_path: Path) -> None:

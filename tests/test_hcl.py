@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from generator import hcl
@@ -33,6 +34,8 @@ def _round_trip(value: str) -> str:
         ("%{ if true }x%{ endif }", '"%%{ if true }x%%{ endif }"'),
         ("$ and % alone, {braces}", '"$ and % alone, {braces}"'),
         ("bell\x07", r'"bell\u0007"'),
+        ("right-to-left \u202e override", r'"right-to-left \u202e override"'),
+        ("zero\u200bwidth", r'"zero\u200bwidth"'),
     ],
 )
 def test_quote_escapes_what_hcl_would_interpret(value: str, expected: str) -> None:
@@ -55,10 +58,21 @@ def test_to_hcl_refuses_unknown_types() -> None:
 _TEXT = st.text(st.characters(codec="utf-8"), max_size=60)  # any character that can be written to a file
 
 
+# python-hcl2 8.1 cannot parse an escaped "$${" or "%%{" that no "}" follows, though Terraform reads it as the
+# literal text (checked by hand with `terraform validate`); test_unclosed_template_escapes pins that spelling.
+_UNCLOSED_TEMPLATE = re.compile(r"[$%]\{[^}]*$")
+
+
 @settings(max_examples=300, deadline=None)
 @given(_TEXT)
 def test_any_string_round_trips_through_quote(value: str) -> None:
+    assume(not _UNCLOSED_TEMPLATE.search(value))
     assert _round_trip(value) == value
+
+
+@pytest.mark.parametrize(("value", "expected"), [("${", '"$${"'), ("a%{b", '"a%%{b"')])
+def test_unclosed_template_escapes(value: str, expected: str) -> None:
+    assert hcl.quote(value) == expected
 
 
 # Tag values may hold only what AWS accepts; the generator refuses the rest, so draw from that alphabet.
@@ -67,11 +81,15 @@ _TAG_TEXT = st.text(
     min_size=1,
     max_size=40,
 )
+# Environment values: any text the config accepts (it refuses invisible format characters, category Cf).
+_ENV_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=["Cf"]), max_size=60)
 _ENV_KEY = st.from_regex(r"[A-Z][A-Z0-9_]{1,12}", fullmatch=True).filter(lambda k: not k.startswith("AWS_"))
 
 
 @settings(max_examples=60, deadline=None)
-@given(tags=st.dictionaries(_TAG_TEXT, _TAG_TEXT, max_size=3), environment=st.dictionaries(_ENV_KEY, _TEXT, max_size=3))
+@given(
+    tags=st.dictionaries(_TAG_TEXT, _TAG_TEXT, max_size=3), environment=st.dictionaries(_ENV_KEY, _ENV_TEXT, max_size=3)
+)
 def test_tags_and_environment_survive_a_full_render(tags: dict[str, str], environment: dict[str, str]) -> None:
     tags = {k: v for k, v in tags.items() if not k.lower().startswith("aws:")}
     text = _as_yaml({"tags": tags, "functions": [{"environment": environment}]})

@@ -28,6 +28,28 @@ NOT_EXPRESSIBLE_IN_A_SCHEMA = {
     "tag character AWS rejects": "Unicode letter classes, which JSON Schema regexes do not share",
     "lambda destination unknown function": "a reference from one list item to the name of another",
     "function its own destination": "a comparison of two values in the same document",
+    # How a YAML loader builds values: decided before any schema sees the document, and loaders differ.
+    "tag on a mapping key": "YAML tags, resolved by the loader",
+    "tag on a plain key": "YAML tags, resolved by the loader",
+    "int tag on text": "YAML tags, resolved by the loader",
+    "float tag on text": "YAML tags, resolved by the loader",
+    "timestamp tag on text": "YAML tags, resolved by the loader",
+    "merge of a number": "YAML merge keys, resolved by the loader",
+    "5000-digit integer": "the loader's limit on integer size",
+    "YAML 1.1 octal": "how the loader's YAML version reads the number",
+    "YAML 1.1 base 60": "how the loader's YAML version reads the number",
+    "YAML 1.1 underscores": "how the loader's YAML version reads the number",
+    "bidi override in a tag": "a Unicode category (Cf) anywhere in any string",
+    "zero-width space in an env value": "a Unicode category (Cf) anywhere in any string",
+    "zero-width space in a key": "a Unicode category (Cf) anywhere in any string",
+    "51 tags with the defaults": "a count of the tags together with default tags the config may also set",
+    # Python's jsonschema matches `pattern` with re.search, whose $ also matches before a final newline;
+    # the ECMA-262 validators editors use refuse these, and so does the generator.
+    "newline after a function name": "python-jsonschema's $ before a final newline",
+    "newline after the project": "python-jsonschema's $ before a final newline",
+    "newline after an environment key": "python-jsonschema's $ before a final newline",
+    "newline after a destination arn": "python-jsonschema's $ before a final newline",
+    "newline after a kms arn": "python-jsonschema's $ before a final newline",
 }
 
 
@@ -49,7 +71,7 @@ def test_schema_accepts_every_golden_config(case: Any) -> None:
 def test_schema_rejects_the_bad_inputs_it_can_express(name: str, text: str) -> None:
     try:
         document = yaml.safe_load(text)
-    except yaml.YAMLError:
+    except Exception:  # the loader itself refuses it: PyYAML raises YAMLError, ValueError and more
         assert name in NOT_EXPRESSIBLE_IN_A_SCHEMA
         return
     errors = list(VALIDATOR.iter_errors(document))
