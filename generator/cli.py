@@ -171,15 +171,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run_render(args: argparse.Namespace) -> int:
     from generator.config import load_config
-    from generator.output import compare_tree, write_tree
-    from generator.render import render
+    from generator.output import check_out_dir, compare_tree, write_tree
+    from generator.render import is_generated_path, render_project
 
     config_files = args.config or [Path("config.yaml")]
+    check_out_dir(args.out)
     config = load_config(*config_files)
-    files = render(config)
+    rendered = render_project(config, never_package=[args.out])
+    files = rendered.files
     configs = " + ".join(map(str, config_files))
     if args.check:
-        differences = compare_tree(files, args.out)
+        differences = compare_tree(files, args.out, removable=is_generated_path)
         for difference in differences:
             print(f"{difference.kind}: {args.out / difference.path}")
             if difference.diff:
@@ -191,13 +193,20 @@ def _run_render(args: argparse.Namespace) -> int:
             return 1
         print(f"{args.out} is up to date with {configs}")
         return 0
-    report = write_tree(files, args.out)
+    report = write_tree(files, args.out, removable=is_generated_path, modes=rendered.modes)
     print(
         f"Rendered {len(files)} files into {args.out}: {len(report.written)} written, "
         f"{len(report.unchanged)} unchanged, {len(report.removed)} removed"
     )
     for path in report.removed:
         print(f"  removed {args.out / path}")
+    for function, skipped in rendered.skipped.items():
+        print(f"note: left out of {function}'s package: {', '.join(skipped)}", file=sys.stderr)
+    for path in report.kept:
+        print(f"note: kept {args.out / path}: the manifest lists it, but the generator never writes such a file",
+              file=sys.stderr)  # fmt: skip
+    for path in report.cleaned:
+        print(f"note: removed {args.out / path}, left by an interrupted render", file=sys.stderr)
     return 0
 
 

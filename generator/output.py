@@ -1,23 +1,60 @@
 """Writing a rendered tree into a directory where people also run Terraform.
 
-The output directory holds files nobody else may touch: ``.terraform/``, state,
-the lock file, a user's own ``override.tf``. So the writer only ever writes or
-removes files listed in its manifest, writes each file atomically, and refuses
-outright when a file it is about to write exists but is not its own.
+The output directory holds files nobody else may touch: ``.terraform/``, state, the
+lock file, a user's own ``override.tf``. So the writer:
+
+- writes or removes only files it wrote before, as its manifest lists them, and of a
+  shape the generator produces (``removable``); Terraform's own files never, whatever
+  the manifest says, so a hand-edited or merged manifest cannot become a delete list;
+- never follows a symbolic link: every path is opened relative to the output
+  directory's descriptor with ``O_NOFOLLOW``, and a link anywhere on a path it would
+  write or delete stops the render before anything is written;
+- writes each file atomically (a temporary file, then a rename), with the mode the
+  umask allows and never wider than the file it replaces or the source it copies;
+- holds a lock on the output directory, so two renders into one directory take turns,
+  and removes the temporary files a killed render left behind.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
-import tempfile
-from collections.abc import Iterable
+import re
+import secrets
+import stat
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from generator.errors import OutputError
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows has no flock; renders there are not serialised
+    fcntl = None  # type: ignore[assignment]
+
 MANIFEST = ".generator-manifest.json"
+_TEMP_SUFFIX = ".generator-tmp"
+_TEMP_NAME = re.compile(r"^\..+\.[0-9a-f]{8}\.generator-tmp$")
+_LEGACY_TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp$")  # left by versions before 0.2
+_DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+_FILE_MODE = 0o666  # narrowed by the umask when the file is created, as every other tool's files are
+
+
+def is_terraform_file(path: str) -> bool:
+    """State, lock file and working directory: what Terraform owns in the output directory."""
+    parts = PurePosixPath(path).parts
+    name = parts[-1] if parts else ""
+    return (
+        ".terraform" in parts
+        or name == ".terraform.lock.hcl"
+        or name.endswith(".tfstate")
+        or ".tfstate." in name
+        or name.endswith(".tfplan")
+    )
 
 
 @dataclass
@@ -25,6 +62,8 @@ class WriteReport:
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # listed in the manifest, but not a file the generator produces
+    cleaned: list[str] = field(default_factory=list)  # temporary files an interrupted render left
 
 
 @dataclass
@@ -34,75 +73,299 @@ class Difference:
     diff: str = ""
 
 
-def read_manifest(out_dir: Path) -> set[str]:
-    """Paths the generator wrote last time; empty when it never wrote here."""
+def check_out_dir(out_dir: Path) -> None:
+    """Refuse an output directory that cannot be one: a file, or a system directory such as ``/``."""
+    resolved = out_dir.resolve()
+    anchor = Path(resolved.anchor)
+    if resolved in (anchor, Path.home().resolve()) or resolved.parent == anchor:
+        raise OutputError(
+            f"--out {out_dir} is {resolved}, a system or home directory; render into a directory of its own, "
+            "such as out/"
+        )
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"--out {out_dir} is a file, not a directory; choose a directory")
+
+
+def write_tree(
+    files: Mapping[str, bytes],
+    out_dir: Path,
+    *,
+    removable: Callable[[str], bool],
+    modes: Mapping[str, int] | None = None,
+) -> WriteReport:
+    """Make ``out_dir`` hold ``files``; remove what the manifest lists, ``removable`` allows and the render lacks.
+
+    ``modes`` narrows the mode of a file below the default (a copy of a private source file stays private).
+    """
+    check_out_dir(out_dir)
     try:
-        data = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
-    except FileNotFoundError:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create --out {out_dir}: {exc.strerror}") from None
+    with _locked(out_dir, exclusive=True) as root:
+        try:
+            return _write_locked(root, files, out_dir, removable, modes or {})
+        except OSError as exc:
+            where = f" {exc.filename}" if exc.filename else ""
+            raise OutputError(f"cannot write into {out_dir}:{where} {exc.strerror}") from None
+
+
+def compare_tree(files: Mapping[str, bytes], out_dir: Path, *, removable: Callable[[str], bool]) -> list[Difference]:
+    """What ``write_tree`` would change, with a unified diff for each changed text file. Writes nothing."""
+    if not out_dir.is_dir():
+        check_out_dir(out_dir)
+        return [Difference(path, "missing") for path in files]
+    with _locked(out_dir, exclusive=False) as root:
+        owned, _ = _read_manifest(root, out_dir, removable)
+        differences = []
+        for path, content in files.items():
+            current = root.read(path)
+            if current is None:
+                differences.append(Difference(path, "missing"))
+            elif current != content:
+                differences.append(Difference(path, "changed", _unified_diff(path, current, content)))
+        for path in sorted(owned - set(files)):
+            if root.is_regular_file(path):
+                differences.append(Difference(path, "stale"))
+        if not differences and owned != set(files):
+            differences.append(Difference(MANIFEST, "changed"))
+    return differences
+
+
+def read_manifest(out_dir: Path, removable: Callable[[str], bool]) -> set[str]:
+    """Paths the generator wrote last time and may remove; empty when it never wrote here."""
+    if not out_dir.is_dir():
         return set()
-    except (OSError, ValueError) as exc:
-        raise OutputError(f"cannot read {out_dir / MANIFEST}: {exc}; restore or delete it and render again") from None
-    files = data.get("files") if isinstance(data, dict) else None
-    if not isinstance(files, list) or not all(isinstance(f, str) and _is_inside(f) for f in files):
-        raise OutputError(f"{out_dir / MANIFEST} is not a generator manifest; restore or delete it and render again")
-    return set(files)
+    with _locked(out_dir, exclusive=False) as root:
+        return _read_manifest(root, out_dir, removable)[0]
 
 
-def write_tree(files: dict[str, bytes], out_dir: Path) -> WriteReport:
-    """Make ``out_dir`` hold ``files``; remove what the manifest lists and the render no longer has."""
-    owned = read_manifest(out_dir) if out_dir.is_dir() else set()
-    foreign = sorted(p for p in files if p not in owned and (out_dir / p).exists())
+def create_new(target: Path, content: bytes) -> None:
+    """Write a file that must not exist yet; an existing file (or a link) is never replaced or followed."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(target, _NEW_FILE_FLAGS, _FILE_MODE)
+    except FileExistsError:
+        raise OutputError(f"{target} already exists; it was left as it is. Choose another path.") from None
+    except OSError as exc:
+        raise OutputError(f"cannot create {target}: {exc.strerror}") from None
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(content)
+
+
+# --- the locked output directory ---------------------------------------------------------------
+
+
+class _Root:
+    """The output directory, reached only through descriptors opened without following links."""
+
+    def __init__(self, descriptor: int, out_dir: Path) -> None:
+        self.descriptor = descriptor
+        self.out_dir = out_dir
+        self._directories: dict[tuple[str, ...], int] = {(): descriptor}
+
+    def close(self) -> None:
+        for parts, descriptor in self._directories.items():
+            if parts:
+                os.close(descriptor)
+
+    def directory(self, parts: tuple[str, ...], create: bool) -> int | None:
+        """A descriptor of ``parts`` below the root; None when missing (and not created). Never follows links."""
+        if parts in self._directories:
+            return self._directories[parts]
+        parent = self.directory(parts[:-1], create)
+        if parent is None:
+            return None
+        try:
+            descriptor = os.open(parts[-1], _DIRECTORY_FLAGS, dir_fd=parent)
+        except FileNotFoundError:
+            if not create:
+                return None
+            os.mkdir(parts[-1], 0o777, dir_fd=parent)
+            descriptor = os.open(parts[-1], _DIRECTORY_FLAGS, dir_fd=parent)
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                raise OutputError(self._not_a_directory("/".join(parts))) from None
+            raise
+        self._directories[parts] = descriptor
+        return descriptor
+
+    def lstat(self, path: str) -> os.stat_result | None:
+        parts = _split(path)
+        parent = self.directory(parts[:-1], create=False)
+        if parent is None:
+            return None
+        try:
+            return os.stat(parts[-1], dir_fd=parent, follow_symlinks=False)
+        except FileNotFoundError:
+            return None
+
+    def is_regular_file(self, path: str) -> bool:
+        status = self.lstat(path)
+        return status is not None and stat.S_ISREG(status.st_mode)
+
+    def read(self, path: str) -> bytes | None:
+        """The content of a regular file at ``path``; None when there is none (a link is never followed)."""
+        if not self.is_regular_file(path):
+            return None
+        parts = _split(path)
+        parent = self.directory(parts[:-1], create=False)
+        descriptor = os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent)
+        with os.fdopen(descriptor, "rb") as handle:
+            return handle.read()
+
+    def write(self, path: str, content: bytes, mode: int) -> None:
+        parts = _split(path)
+        parent = self.directory(parts[:-1], create=True)
+        assert parent is not None
+        existing = self.lstat(path)
+        if existing is not None:
+            mode &= stat.S_IMODE(existing.st_mode)  # never wider than the file it replaces
+        temp = f".{parts[-1][:100]}.{secrets.token_hex(4)}{_TEMP_SUFFIX}"
+        descriptor = os.open(temp, _NEW_FILE_FLAGS, mode, dir_fd=parent)
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(content)
+            os.replace(temp, parts[-1], src_dir_fd=parent, dst_dir_fd=parent)
+        except BaseException:
+            _unlink_quietly(temp, parent)
+            raise
+
+    def remove(self, path: str) -> bool:
+        """Unlink a regular file (never a link's target); then remove the directories it leaves empty."""
+        parts = _split(path)
+        parent = self.directory(parts[:-1], create=False)
+        if parent is None or not self.is_regular_file(path):
+            return False
+        os.unlink(parts[-1], dir_fd=parent)
+        for depth in range(len(parts) - 1, 0, -1):
+            try:
+                os.rmdir(parts[depth - 1], dir_fd=self.directory(parts[: depth - 1], create=False))
+            except OSError:  # not empty: stop
+                break
+            os.close(self._directories.pop(parts[:depth]))
+        return True
+
+    def problems_on_path(self, path: str) -> str | None:
+        """Why writing or removing ``path`` would leave the output directory, or touch what is not a file."""
+        parts = _split(path)
+        for depth in range(1, len(parts) + 1):
+            status = self.lstat("/".join(parts[:depth]))
+            if status is None:
+                return None
+            where = "/".join(parts[:depth])
+            if stat.S_ISLNK(status.st_mode):
+                return f"{self.out_dir / where} is a symbolic link"
+            if depth < len(parts) and not stat.S_ISDIR(status.st_mode):
+                return f"{self.out_dir / where} is not a directory"
+            if depth == len(parts) and not stat.S_ISREG(status.st_mode):
+                return f"{self.out_dir / where} is not a regular file"
+        return None
+
+    def _not_a_directory(self, where: str) -> str:
+        return f"{self.out_dir / where} is a symbolic link or not a directory; render never writes through one"
+
+
+@contextmanager
+def _locked(out_dir: Path, *, exclusive: bool) -> Iterator[_Root]:
+    try:
+        descriptor = os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise OutputError(f"cannot open --out {out_dir}: {exc.strerror}") from None
+    root = _Root(descriptor, out_dir)
+    try:
+        if fcntl is not None:
+            fcntl.flock(descriptor, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield root
+    finally:
+        root.close()
+        os.close(descriptor)  # closing the descriptor releases the lock
+
+
+def _write_locked(
+    root: _Root,
+    files: Mapping[str, bytes],
+    out_dir: Path,
+    removable: Callable[[str], bool],
+    modes: Mapping[str, int],
+) -> WriteReport:
+    report = WriteReport()
+    owned, report.kept = _read_manifest(root, out_dir, removable)
+    stale = sorted(owned - set(files))
+    blocked = [problem for path in [*files, *stale] if (problem := root.problems_on_path(path))]
+    if blocked:
+        raise OutputError(f"refusing to render into {out_dir}: " + "; ".join(blocked) + ". Nothing was written.")
+    foreign = sorted(p for p in files if p not in owned and root.lstat(p) is not None)
     if foreign:
         raise OutputError(
             f"{out_dir} already has files the generator did not write: {', '.join(foreign)}. "
             "Move them away, or render into another directory."
         )
-    report = WriteReport()
+    report.cleaned = _remove_leftover_temporaries(root, owned | set(files))
     # Claim every path before touching it, so an interrupted render leaves nothing unowned behind.
-    _write_manifest(out_dir, owned | set(files))
+    _write_manifest(root, owned | set(files))
     for path, content in files.items():
-        target = out_dir / path
-        if target.is_file() and target.read_bytes() == content:
+        if root.read(path) == content:
             report.unchanged.append(path)
             continue
-        _atomic_write(target, content)
+        root.write(path, content, _FILE_MODE & modes.get(path, _FILE_MODE))
         report.written.append(path)
-    for path in sorted(owned - set(files)):
-        target = out_dir / path
-        if target.is_file():
-            target.unlink()
+    for path in stale:
+        if root.remove(path):
             report.removed.append(path)
-            _remove_empty_parents(target.parent, out_dir)
-    _write_manifest(out_dir, set(files))
+    _write_manifest(root, set(files))
     return report
 
 
-def compare_tree(files: dict[str, bytes], out_dir: Path) -> list[Difference]:
-    """What ``write_tree`` would change, with a unified diff for each changed text file."""
-    owned = read_manifest(out_dir) if out_dir.is_dir() else set()
-    differences = []
-    for path, content in files.items():
-        target = out_dir / path
-        if not target.is_file():
-            differences.append(Difference(path, "missing"))
-        elif (current := target.read_bytes()) != content:
-            differences.append(Difference(path, "changed", _unified_diff(path, current, content)))
-    for path in sorted(owned - set(files)):
-        if (out_dir / path).is_file():
-            differences.append(Difference(path, "stale"))
-    if not differences and owned != set(files):
-        differences.append(Difference(MANIFEST, "changed"))
-    return differences
-
-
-def create_new(target: Path, content: bytes) -> None:
-    """Write a file that must not exist yet; an existing file is never replaced."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+def _read_manifest(root: _Root, out_dir: Path, removable: Callable[[str], bool]) -> tuple[set[str], list[str]]:
+    """(entries the generator may remove, entries it keeps because it never produces such a file)."""
+    where = out_dir / MANIFEST
     try:
-        with target.open("xb") as handle:
-            handle.write(content)
-    except FileExistsError:
-        raise OutputError(f"{target} already exists; it was left as it is. Choose another path.") from None
+        content = root.read(MANIFEST)
+    except OSError as exc:
+        raise OutputError(f"cannot read {where}: {exc.strerror}; restore or delete it and render again") from None
+    if content is None:
+        if root.lstat(MANIFEST) is not None:
+            raise OutputError(f"{where} is not a regular file; delete it and render again")
+        return set(), []
+    try:
+        data = json.loads(content)
+    except ValueError as exc:
+        raise OutputError(f"cannot read {where}: {exc}; restore or delete it and render again") from None
+    files = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(files, list) or not all(isinstance(f, str) and _is_inside(f) for f in files):
+        raise OutputError(f"{where} is not a generator manifest; restore or delete it and render again")
+    owned = {f for f in files if removable(f) and not is_terraform_file(f)}
+    return owned, sorted(set(files) - owned)
+
+
+def _remove_leftover_temporaries(root: _Root, generated: Iterable[str]) -> list[str]:
+    """Temporary files of a render killed between creating and renaming them, in the directories it writes."""
+    names_by_directory: dict[tuple[str, ...], set[str]] = {}
+    for path in generated:
+        parts = _split(path)
+        names_by_directory.setdefault(parts[:-1], set()).add(parts[-1])
+    removed = []
+    for parts, generated_names in sorted(names_by_directory.items()):
+        descriptor = root.directory(parts, create=False)
+        if descriptor is None:
+            continue
+        for name in os.listdir(descriptor):
+            legacy = _LEGACY_TEMP_NAME.match(name)
+            if not (_TEMP_NAME.match(name) or (legacy and legacy["name"] in generated_names)):
+                continue
+            if stat.S_ISREG(os.stat(name, dir_fd=descriptor, follow_symlinks=False).st_mode):
+                os.unlink(name, dir_fd=descriptor)
+                removed.append("/".join((*parts, name)))
+    return removed
+
+
+def _write_manifest(root: _Root, paths: Iterable[str]) -> None:
+    body = {"about": "Files written by generator. It only ever changes or removes the files listed here.",
+            "files": sorted(paths)}  # fmt: skip
+    content = (json.dumps(body, indent=2) + "\n").encode()
+    if root.read(MANIFEST) != content:  # an unchanged render leaves it untouched
+        root.write(MANIFEST, content, _FILE_MODE)
 
 
 def _unified_diff(path: str, old: bytes, new: bytes) -> str:
@@ -116,35 +379,16 @@ def _unified_diff(path: str, old: bytes, new: bytes) -> str:
     return "".join(difflib.unified_diff(old_lines, new_lines, f"a/{path}", f"b/{path}"))
 
 
-def _atomic_write(target: Path, content: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-        os.chmod(temp, 0o644)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+def _unlink_quietly(name: str, directory: int) -> None:
+    with suppress(OSError):
+        os.unlink(name, dir_fd=directory)
 
 
-def _write_manifest(out_dir: Path, paths: Iterable[str]) -> None:
-    body = {"about": "Files written by generator. It only ever changes or removes the files listed here.",
-            "files": sorted(paths)}  # fmt: skip
-    content = (json.dumps(body, indent=2) + "\n").encode()
-    target = out_dir / MANIFEST
-    if not (target.is_file() and target.read_bytes() == content):  # an unchanged render leaves it untouched
-        _atomic_write(target, content)
-
-
-def _remove_empty_parents(directory: Path, root: Path) -> None:
-    while directory != root and directory.is_dir() and not any(directory.iterdir()):
-        directory.rmdir()
-        directory = directory.parent
+def _split(path: str) -> tuple[str, ...]:
+    return tuple(PurePosixPath(path).parts)
 
 
 def _is_inside(path: str) -> bool:
     """Manifest entries are relative paths inside the output; anything else is not ours to delete."""
-    parts = Path(path).parts
-    return bool(parts) and not Path(path).is_absolute() and ".." not in parts
+    parts = PurePosixPath(path).parts
+    return bool(parts) and not PurePosixPath(path).is_absolute() and ".." not in parts and "." not in parts

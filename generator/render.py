@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
+import stat
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -24,15 +26,38 @@ from generator.config import (
     Config,
     Function,
 )
-from generator.packaging import build_zip, source_files
+from generator.packaging import PackagingError, SourceFile, build_zip, collect_sources
 
 MAX_ROLE_NAME = 64
 _TUNABLES = ("architecture", "memory_mb", "timeout_seconds", "reserved_concurrency", "environment",
              "log_retention_days", "maximum_event_age_seconds", "maximum_retry_attempts")  # fmt: skip
 _TERRAFORM_FILES = ("versions.tf", "providers.tf", "main.tf", "s3.tf", "iam.tf", "variables.tf", "outputs.tf")
+_OPTIONAL_TERRAFORM_FILES = ("backend.tf", "destinations.tf")
+_PROJECT_FILES = ("README.md", ".gitignore")
 _DEMO_HANDLERS = {"python": ("handler.py", "handler.handler"), "nodejs": ("index.mjs", "index.handler")}
+# Where each runtime looks for the module a handler names (see each runtime's bootstrap).
+_HANDLER_FILES = {"python": (".py", "/__init__.py"), "nodejs": (".js", ".mjs", ".cjs")}
 
 Files = dict[str, bytes]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered project: its files, the modes that keep private copies private, and what packaging left out."""
+
+    files: Files
+    modes: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, tuple[str, ...]] = field(default_factory=dict)  # by function name
+
+
+def is_generated_path(path: str) -> bool:
+    """Whether render produces files at ``path``: the only paths a manifest may ask it to remove."""
+    parts = path.split("/")
+    if len(parts) == 1:
+        return parts[0] in (*_TERRAFORM_FILES, *_OPTIONAL_TERRAFORM_FILES, *_PROJECT_FILES)
+    if parts[0] == "src":
+        return len(parts) >= 3
+    return parts[0] == "build" and len(parts) == 2 and parts[1].endswith(".zip")
 
 
 def templates_dir() -> Path:
@@ -43,20 +68,38 @@ def templates_dir() -> Path:
 
 def render(config: Config) -> Files:
     """Every file of the project for ``config``, keyed by POSIX path relative to the output root."""
-    functions = [_function_view(fn) for fn in config.functions]
+    return render_project(config).files
+
+
+def render_project(config: Config, never_package: Sequence[Path] = ()) -> Rendered:
+    """The project for ``config``; ``never_package`` names directories (the output) no package may include."""
+    functions = [_function_view(config, index, fn, never_package) for index, fn in enumerate(config.functions)]
     context = _context(config, functions)
     files: Files = {}
     for name in _terraform_files(config, context["created"]):
         text = _environment(True).get_template(f"terraform/{name}.j2").render(context)
         files[name] = hcl.format_hcl(text).encode()
-    for name in ("README.md", ".gitignore"):
+    for name in _PROJECT_FILES:
         text = _environment(False).get_template(f"project/{name}.j2").render(context)
         files[name] = _tidy_text(text).encode()
+    modes: dict[str, int] = {}
     for view in functions:
-        for entry, content in view["sources"]:
-            files[f"src/{view['name']}/{entry}"] = content
-        files[view["package"]] = _package(view["sources"])
-    return dict(sorted(files.items()))
+        sources: tuple[SourceFile, ...] = view["sources"]
+        for source in sources:
+            files[f"src/{view['name']}/{source.name}"] = source.content
+            modes[f"src/{view['name']}/{source.name}"] = source.mode
+        files[view["package"]] = _package(tuple((s.name, s.content) for s in sources))
+        modes[view["package"]] = _narrowest(s.mode for s in sources)
+    skipped = {view["name"]: view["skipped"] for view in functions if view["skipped"]}
+    return Rendered(dict(sorted(files.items())), modes, skipped)
+
+
+def _narrowest(modes: Any) -> int:
+    """A package is as private as the most private file in it."""
+    result = 0o666
+    for mode in modes:
+        result &= mode
+    return result
 
 
 def _terraform_files(config: Config, created: dict[str, dict[str, Any]]) -> tuple[str, ...]:
@@ -75,30 +118,60 @@ def role_name(function_name: str) -> str:
     return f"{function_name[: MAX_ROLE_NAME - len(digest) - 6]}-{digest}-role"
 
 
-def _function_view(fn: Function) -> dict[str, Any]:
-    sources, default_handler = _sources(fn)
+def _function_view(config: Config, index: int, fn: Function, never_package: Sequence[Path]) -> dict[str, Any]:
+    sources, skipped, handler = _sources(config, index, fn, never_package)
     return {
         "destinations": destinations.wiring(fn),
         "name": fn.name,
         "package": f"build/{fn.name}.zip",
         "runtime": fn.runtime,
-        "handler": fn.handler or default_handler,
+        "handler": handler,
         "role_name": role_name(fn.name),
         "settings": {name: getattr(fn, name) for name in _TUNABLES},
         "sources": sources,
+        "skipped": skipped,
     }
 
 
-def _sources(fn: Function) -> tuple[tuple[tuple[str, bytes], ...], str]:
-    if fn.source is not None:
-        return tuple(source_files(fn.source)), ""
-    file_name, handler = _DEMO_HANDLERS[fn.language]
-    return _demo_sources(fn.language, file_name), handler
+def _sources(
+    config: Config, index: int, fn: Function, never_package: Sequence[Path]
+) -> tuple[tuple[SourceFile, ...], tuple[str, ...], str]:
+    """(files to package, what was left out, the handler): the user's code, or the bundled demo."""
+    if fn.source is None:
+        file_name, handler = _DEMO_HANDLERS[fn.language]
+        return _demo_sources(fn.language, file_name), (), handler
+    try:
+        collected = collect_sources(fn.source, fn.source_exclude, never_package)
+    except PackagingError as exc:
+        raise config.error(("functions", index, "source"), str(exc)) from None
+    if not collected.files:
+        raise config.error(("functions", index, "source"), f"{fn.source} holds no files to package")
+    assert fn.handler is not None  # the config requires a handler with a source
+    problem = _handler_problem(fn, fn.handler, collected.names())
+    if problem:
+        raise config.error(("functions", index, "handler"), problem)
+    return collected.files, collected.skipped, fn.handler
+
+
+def _handler_problem(fn: Function, handler: str, names: set[str]) -> str | None:
+    """The runtime loads the module a handler names; a handler that names no file in the package fails every call."""
+    module, _, function = handler.rpartition(".")
+    if not module or not function:
+        return f"{handler!r} must be <file>.<function>, such as app.handler"
+    if fn.language == "python":
+        module = module.replace("/", ".").replace(".", "/")
+    candidates = [module + ending for ending in _HANDLER_FILES[fn.language]]
+    if names.intersection(candidates):
+        return None
+    other = "nodejs" if fn.language == "python" else "python"
+    elsewhere = [module + ending for ending in _HANDLER_FILES[other] if module + ending in names]
+    hint = f"; the package has {elsewhere[0]}, is runtime {fn.runtime} right?" if elsewhere else ""
+    return f"{handler!r} needs {' or '.join(candidates)} in the package, and {fn.source} has none{hint}"
 
 
 @cache
-def _demo_sources(language: str, file_name: str) -> tuple[tuple[str, bytes], ...]:
-    return ((file_name, (templates_dir() / "functions" / language / file_name).read_bytes()),)
+def _demo_sources(language: str, file_name: str) -> tuple[SourceFile, ...]:
+    return (SourceFile(file_name, (templates_dir() / "functions" / language / file_name).read_bytes(), 0o644),)
 
 
 @cache
@@ -148,18 +221,32 @@ def _tidy_text(text: str) -> str:
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
     """Compiled templates, cached per user: compiling them costs more than the rest of a render.
 
-    Entries are keyed by a checksum of the template source, so an edited or upgraded
-    template is recompiled. Without a writable cache directory the render goes on uncached.
+    Cached bytecode is executed, so the cache is used only in directories this user owns and no
+    one else may write to (the checks Jinja makes for its own default cache directory); anything
+    else, or no writable directory, means an uncached render. Entries are keyed by a checksum of
+    the template source, so an edited or upgraded template is recompiled.
     """
     if os.environ.get("GENERATOR_NO_CACHE"):
         return None
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    directory = os.path.join(base, "generator", f"jinja-{jinja2.__version__}")
+    parent = os.path.join(base, "generator")
+    directory = os.path.join(parent, f"jinja-{jinja2.__version__}")
     try:
         os.makedirs(directory, mode=0o700, exist_ok=True)
+        if not all(_private_to_this_user(path) for path in (parent, directory)):
+            return None
     except OSError:
         return None
-    return jinja2.FileSystemBytecodeCache(directory) if os.access(directory, os.W_OK) else None
+    return jinja2.FileSystemBytecodeCache(directory)
+
+
+def _private_to_this_user(path: str) -> bool:
+    status = os.lstat(path)
+    return (
+        stat.S_ISDIR(status.st_mode)
+        and status.st_uid == os.getuid()
+        and not status.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    )
 
 
 def _only_hcl(value: Any) -> Any:

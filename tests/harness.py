@@ -264,7 +264,7 @@ def applied(moto: Moto, cli_config: Path, workdir: Path, files: dict[str, bytes]
     The destroy runs even when the apply itself fails half-way, so a failing test leaves
     nothing behind in the emulator for the next one.
     """
-    from generator.output import write_tree
+    from tests.support import write_tree
 
     write_tree(files, workdir)
     (workdir / "override.tf").write_text(moto.provider_override())

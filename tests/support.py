@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from generator import output
 from generator.config import Config, load_config
-from generator.render import render
+from generator.render import is_generated_path, render
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = REPO / "tests" / "golden"
@@ -40,6 +41,15 @@ def golden_cases() -> list[GoldenCase]:
     for directory in sorted(p for p in GOLDEN.iterdir() if (p / "config.yaml").is_file()):
         cases.append(GoldenCase(directory.name, directory / "config.yaml", directory / "expected"))
     return cases
+
+
+def write_tree(files: dict[str, bytes], out_dir: Path) -> output.WriteReport:
+    """Write a rendered tree as the CLI does."""
+    return output.write_tree(files, out_dir, removable=is_generated_path)
+
+
+def read_manifest(out_dir: Path) -> set[str]:
+    return output.read_manifest(out_dir, is_generated_path)
 
 
 def require_tool(name: str, found: bool, why: str) -> None:

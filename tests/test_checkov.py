@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.output import write_tree
 from tests.harness import checkov_executable
-from tests.support import GoldenCase, golden_cases
+from tests.support import GoldenCase, golden_cases, write_tree
 
 pytestmark = pytest.mark.checkov
 

@@ -26,7 +26,7 @@ def test_readme_documents_every_config_key() -> None:
 def _leaf_keys(value: object, prefix: str = "") -> set[str]:
     """Dotted paths of every key in a config document; list items count as ``[]``."""
     if isinstance(value, list):
-        return _leaf_keys(value[0], prefix + "[]") if value else set()
+        return _leaf_keys(value[0], prefix + "[]") if value else {prefix}
     if isinstance(value, dict) and value and prefix not in ("tags", "functions[].environment"):
         return set().union(*(_leaf_keys(v, f"{prefix}.{k}" if prefix else k) for k, v in value.items()))
     return {prefix}

@@ -19,10 +19,9 @@ from typing import Any
 import pytest
 
 from generator.config import Config, Function, parse_config
-from generator.output import write_tree
 from generator.render import render, role_name
 from tests.harness import Moto, Terraform, TerraformError, applied
-from tests.support import GOLDEN, REPO
+from tests.support import GOLDEN, REPO, write_tree
 
 pytestmark = [pytest.mark.terraform, pytest.mark.e2e]
 

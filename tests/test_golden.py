@@ -9,8 +9,7 @@ import shutil
 
 import pytest
 
-from generator.output import read_manifest, write_tree
-from tests.support import GoldenCase, golden_cases
+from tests.support import GoldenCase, golden_cases, read_manifest, write_tree
 
 
 def _tree_on_disk(case: GoldenCase) -> dict[str, bytes]:

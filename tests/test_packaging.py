@@ -8,8 +8,10 @@ import os
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from generator.config import parse_config
-from generator.packaging import build_zip, source_files
+from generator.packaging import build_zip, collect_sources
 from generator.render import render
 from tests.support import GOLDEN
 
@@ -23,7 +25,8 @@ def test_zip_is_independent_of_order_times_and_modes(tmp_path: Path) -> None:
             path.write_text(f"# {name}\n")
             path.chmod(mode)
             os.utime(path, (mtime, mtime))
-    assert build_zip(source_files(first)) == build_zip(source_files(second))
+    entries = [[(f.name, f.content) for f in collect_sources(d).files] for d in (first, second)]
+    assert build_zip(entries[0]) == build_zip(entries[1])
 
 
 def test_zip_entries_are_sorted_with_fixed_metadata() -> None:
@@ -41,7 +44,7 @@ def test_caches_and_vcs_folders_are_not_packaged(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
     (tmp_path / ".git" / "HEAD").write_text("ref")
     (tmp_path / "app.py").write_text("x = 1\n")
-    assert [name for name, _ in source_files(tmp_path)] == ["app.py"]
+    assert [f.name for f in collect_sources(tmp_path).files] == ["app.py"]
 
 
 def test_only_a_code_change_changes_the_package_hash(tmp_path: Path) -> None:
@@ -70,3 +73,160 @@ def test_bundled_handlers_are_packaged_at_the_handler_path() -> None:
     assert zipfile.ZipFile(io.BytesIO(files["build/py.zip"])).namelist() == ["handler.py"]
     assert zipfile.ZipFile(io.BytesIO(files["build/js.zip"])).namelist() == ["index.mjs"]
     assert files["src/py/handler.py"] == zipfile.ZipFile(io.BytesIO(files["build/py.zip"])).read("handler.py")
+
+
+# --- what never goes into a package ------------------------------------------------------------
+
+
+def _app(root: Path) -> Path:
+    app = root / "app"
+    app.mkdir()
+    (app / "main.py").write_text("def handle(event, context):\n    return event\n")
+    return app
+
+
+def _render_cli(config: Path, out: Path, *extra: str) -> int:
+    from generator.cli import main
+
+    return main(["render", "--config", str(config), "--out", str(out), *extra])
+
+
+def test_secrets_state_and_tool_folders_are_left_out_and_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = _app(tmp_path)
+    for name in (".env", ".env.production", "id_rsa", "id_ed25519.pub", "server.pem", "tls.key", "terraform.tfstate",
+                 "terraform.tfstate.backup", "prod.tfvars", ".terraform/providers/p", ".venv/bin/python",
+                 ".git/HEAD", "__pycache__/main.cpython-313.pyc", ".aws/credentials"):  # fmt: skip
+        (app / name).parent.mkdir(parents=True, exist_ok=True)
+        (app / name).write_text("secret\n")
+    config = tmp_path / "c.yaml"
+    config.write_text("functions:\n  - name: f\n    source: app\n    handler: main.handle\n")
+    assert _render_cli(config, tmp_path / "out") == 0
+    packaged = zipfile.ZipFile(io.BytesIO((tmp_path / "out" / "build" / "f.zip").read_bytes())).namelist()
+    assert packaged == ["main.py"]
+    assert sorted(p.name for p in (tmp_path / "out" / "src" / "f").rglob("*")) == ["main.py"]
+    note = capsys.readouterr().err
+    assert note.startswith("note: left out of f's package: ")
+    for shown in (".env (excluded)", "id_rsa (excluded)", "terraform.tfstate (excluded)", ".terraform/ (excluded)"):
+        assert shown in note
+
+
+def test_exclude_patterns_add_to_and_take_from_the_defaults(tmp_path: Path) -> None:
+    app = _app(tmp_path)
+    (app / ".env.example").write_text("TOKEN=\n")
+    (app / "tests").mkdir()
+    (app / "tests" / "test_main.py").write_text("")
+    (app / "README.md").write_text("")
+    config = parse_config(
+        "functions:\n  - name: f\n    source: app\n    handler: main.handle\n"
+        "    source_exclude: ['tests/', '*.md', '!.env.example']\n",
+        tmp_path / "c.yaml",
+    )
+    packaged = zipfile.ZipFile(io.BytesIO(render(config)["build/f.zip"])).namelist()
+    assert packaged == [".env.example", "main.py"]
+
+
+def test_links_out_of_the_source_are_never_followed(tmp_path: Path) -> None:
+    app = _app(tmp_path)
+    (tmp_path / "outside.txt").write_text("outside\n")
+    (app / "shadow").symlink_to("/etc/shadow")
+    (app / "outside.txt").symlink_to(tmp_path / "outside.txt")
+    (app / "etc").symlink_to("/etc", target_is_directory=True)
+    (app / "inside.py").symlink_to(app / "main.py")
+    config = parse_config("functions:\n  - name: f\n    source: app\n    handler: main.handle\n", tmp_path / "c.yaml")
+    files = render(config)
+    assert zipfile.ZipFile(io.BytesIO(files["build/f.zip"])).namelist() == ["inside.py", "main.py"]
+    assert not [p for p in files if "shadow" in p or "outside" in p or "/etc/" in p]
+
+
+def test_a_source_that_contains_the_output_never_packages_it(tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text("def handle(event, context):\n    return event\n")
+    config = tmp_path / "config.yaml"
+    config.write_text("functions:\n  - name: f\n    source: .\n    handler: main.handle\n")
+    out = tmp_path / "out"
+    sizes = []
+    for _ in range(3):
+        assert _render_cli(config, out) == 0
+        (out / "terraform.tfstate").write_text('{"secret": "state"}\n')
+        sizes.append(zipfile.ZipFile(io.BytesIO((out / "build" / "f.zip").read_bytes())).namelist())
+    assert sizes == [["config.yaml", "main.py"]] * 3
+    assert _render_cli(config, out, "--check") == 0
+    # another render's output (it holds a manifest) is never packaged either
+    assert _render_cli(config, tmp_path / "elsewhere") == 0
+    assert _render_cli(config, out) == 0
+    assert "elsewhere" not in str(zipfile.ZipFile(io.BytesIO((out / "build" / "f.zip").read_bytes())).namelist())
+
+
+@pytest.mark.parametrize(
+    ("runtime", "handler", "message"),
+    [
+        ("python3.13", "nope.h", "'nope.h' needs nope.py or nope/__init__.py in the package"),
+        ("nodejs22.x", "main.handle", "needs main.js or main.mjs or main.cjs in the package"),
+        ("nodejs22.x", "main.handle", "the package has main.py, is runtime nodejs22.x right?"),
+        ("python3.13", "handler", "must be <file>.<function>"),
+        ("python3.13", "pkg.mod.handle", "needs pkg/mod.py or pkg/mod/__init__.py"),
+    ],
+)
+def test_a_handler_must_name_a_file_of_the_package(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], runtime: str, handler: str, message: str
+) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "main.py").write_text("x = 1\n")
+    config = tmp_path / "c.yaml"
+    config.write_text(f"functions:\n  - name: f\n    runtime: {runtime}\n    source: app\n    handler: {handler}\n")
+    assert _render_cli(config, tmp_path / "out") == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {config}:5: functions[0].handler: ") and message in err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("handler", ["pkg.mod.handle", "pkg/mod.handle", "pkg.handle"])
+def test_python_handlers_in_packages_are_found(tmp_path: Path, handler: str) -> None:
+    (tmp_path / "app" / "pkg").mkdir(parents=True)
+    (tmp_path / "app" / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "app" / "pkg" / "mod.py").write_text("")
+    config = parse_config(f"functions:\n  - name: f\n    source: app\n    handler: {handler}\n", tmp_path / "c.yaml")
+    assert "build/f.zip" in render(config)
+
+
+def test_sources_outside_the_config_directory_must_be_allowed_by_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shared = _app(tmp_path)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "linked").symlink_to(shared, target_is_directory=True)
+    for source in (str(shared), "../app", "linked"):
+        config = project / "c.yaml"
+        config.write_text(f"functions:\n  - name: f\n    source: {source}\n    handler: main.handle\n")
+        assert _render_cli(config, project / "out") == 2
+        err = capsys.readouterr().err
+        assert "outside the config file's directory" in err and "allow_source_outside_config: true" in err
+        config.write_text(config.read_text() + "    allow_source_outside_config: true\n")
+        assert _render_cli(config, project / "out") == 0
+        capsys.readouterr()
+
+
+@pytest.mark.parametrize("problem", ["non-UTF-8 name", "dangling link", "fifo", "a file as source"])
+def test_unpackageable_sources_are_one_line_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], problem: str
+) -> None:
+    app = _app(tmp_path)
+    source = "app"
+    if problem == "non-UTF-8 name":
+        (app / os.fsdecode(b"caf\xe9.py")).write_text("")
+        expected = "is not valid UTF-8"
+    elif problem == "dangling link":
+        (app / "gone.py").symlink_to(app / "missing.py")
+        expected = "cannot read gone.py"
+    elif problem == "fifo":
+        os.mkfifo(app / "pipe")
+        expected = "pipe is not a regular file"
+    else:
+        source, expected = "app/main.py", "is a file, not a directory"
+    config = tmp_path / "c.yaml"
+    config.write_text(f"functions:\n  - name: f\n    source: {source}\n    handler: main.handle\n")
+    assert _render_cli(config, tmp_path / "out") == 2
+    err = capsys.readouterr().err
+    assert f"{config}:3: functions[0].source: " in err and expected in err and err.count("\n") == 1

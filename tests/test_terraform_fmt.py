@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.output import write_tree
-from tests.support import GoldenCase, golden_cases, terraform_binary
+from tests.support import GoldenCase, golden_cases, terraform_binary, write_tree
 
 
 @pytest.mark.terraform
