@@ -6,12 +6,19 @@ Exit codes: 0 success; 1 ``render --check`` found differences; 2 bad config or u
 from __future__ import annotations
 
 import argparse
+import contextlib
+import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator import __version__
 from generator.errors import GeneratorError
+
+if TYPE_CHECKING:
+    from generator.failures import Selection
 
 _RENDER_EXAMPLES = """\
 examples:
@@ -100,12 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_failures_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     where = argparse.ArgumentParser(add_help=False)
     group = where.add_argument_group("where the records are")
-    group.add_argument("--bucket", help="the failure bucket's name")
+    group.add_argument("--bucket", type=_bucket_name, help="the failure bucket's name")
     group.add_argument(
         "--from-terraform", type=Path, metavar="DIR", help="read the bucket from terraform output in DIR"
     )
     group.add_argument("--region", help="AWS region (default: boto3's usual chain, or the project's output)")
-    group.add_argument("--endpoint-url", help="another AWS endpoint, such as a local emulator")
+    group.add_argument("--endpoint-url", type=_endpoint_url, help="another AWS endpoint, such as a local emulator")
     filters = argparse.ArgumentParser(add_help=False)
     group = filters.add_argument_group("which records")
     group.add_argument("--function", help="only records of this function")
@@ -141,8 +148,8 @@ def _add_failures_parser(commands: argparse._SubParsersAction[argparse.ArgumentP
     wait = action("wait", [where], "wait for the next record of a function")
     wait.add_argument("--function", required=True, help="the function whose record to wait for")
     wait.add_argument("--invoke", action="store_true", help='first invoke it asynchronously with {"forceError": true}')
-    wait.add_argument("--timeout", type=float, default=600.0, help="give up after this many seconds (default: 600)")
-    wait.add_argument("--interval", type=float, default=5.0, help="seconds between polls (default: 5)")
+    wait.add_argument("--timeout", type=_seconds, default=600.0, help="give up after this many seconds (default: 600)")
+    wait.add_argument("--interval", type=_seconds, default=5.0, help="seconds between polls (default: 5)")
     wait.set_defaults(run=_run_failures)
     redrive = action("redrive", [where, filters], "send records back to their functions; sent ones move to redriven/")
     redrive.add_argument("keys", nargs="*", metavar="KEY", help="redrive exactly these records")
@@ -152,10 +159,41 @@ def _add_failures_parser(commands: argparse._SubParsersAction[argparse.ArgumentP
 
 
 def _positive_int(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError("must be 1 or more")
     return value
+
+
+def _seconds(text: str) -> float:
+    """A positive, finite number of seconds: nan would never time out, a negative sleep fails."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, not {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text!r}")
+    return value
+
+
+def _endpoint_url(text: str) -> str:
+    from urllib.parse import urlparse
+
+    parsed = urlparse(text)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise argparse.ArgumentTypeError(f"must be an http:// or https:// URL, not {text!r}")
+    return text
+
+
+def _bucket_name(text: str) -> str:
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9._-]{3,255}", text):  # S3's rule, legacy names included
+        raise argparse.ArgumentTypeError(f"{text!r} is not an S3 bucket name")
+    return text
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -167,6 +205,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `failures list | head`: the reader has all it wanted
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _run_render(args: argparse.Namespace) -> int:
@@ -242,7 +284,7 @@ def _run_failures(args: argparse.Namespace) -> int:
         return failures.run_show(aws, args.key)
     if args.action == "wait":
         return failures.run_wait(aws, args.function, timeout=args.timeout, invoke=args.invoke, interval=args.interval)
-    selection = failures.selection_from(args)
+    selection = _selection(args)
     if args.action == "list":
         if selection.limit is None:
             selection.limit = args.limit_default
@@ -251,3 +293,25 @@ def _run_failures(args: argparse.Namespace) -> int:
     if not chosen:
         raise UsageError("say which records to redrive: KEY..., --function, --since, --condition, or --all")
     return failures.run_redrive(aws, selection, args.dry_run)
+
+
+def _selection(args: argparse.Namespace) -> Selection:
+    from datetime import datetime, timezone
+
+    from generator.errors import UsageError
+    from generator.failures import Selection
+    from generator.records import parse_since
+
+    since = None
+    if args.since:
+        try:
+            since = parse_since(args.since, datetime.now(timezone.utc))
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    return Selection(
+        function=args.function,
+        since=since,
+        condition=args.condition,
+        limit=args.limit,
+        keys=list(getattr(args, "keys", []) or []),
+    )

@@ -46,3 +46,13 @@ class ConfigError(GeneratorError):
 
 class OutputError(GeneratorError):
     """Writing the output would touch a file the generator does not own."""
+
+
+class AwsError(GeneratorError):
+    """AWS refused the whole command: no credentials, no bucket, no access, no connection."""
+
+
+class RecordReadError(GeneratorError):
+    """The one record a command was asked about cannot be read; other records are not affected."""
+
+    exit_code = 1

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import socket
 import subprocess
 import sys
 import time
+import unicodedata
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -25,14 +28,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
-from generator.errors import GeneratorError, UsageError
+from generator.errors import AwsError, RecordReadError, UsageError
 from generator.records import (
     RECORD_PREFIX,
     REDRIVEN_PREFIX,
     FailureRecord,
     RecordError,
     RecordKey,
-    parse_since,
+    pretty_json,
 )
 
 try:
@@ -51,8 +54,26 @@ _FETCH_WORKERS = 8
 _RETRIES = {"mode": "standard", "max_attempts": 8}
 
 
-class AwsError(GeneratorError):
-    """AWS refused the whole command: no credentials, no bucket, no access."""
+CLAIM_PREFIX = "redrive-claims/"
+CLAIM_SECONDS = 900  # a claim older than this belongs to a run that died; another run may take it over
+_CONTROL = ("Cc", "Cf", "Cs", "Co", "Zl", "Zp")
+
+
+def safe(text: str, *, keep_newlines: bool = False) -> str:
+    """Text from a record or a key, fit for a terminal: control and formatting characters become escapes.
+
+    A record is written by the function's role, which anyone who can change the function holds, so
+    its error message or stack trace could otherwise move the cursor, rewrite earlier lines or set
+    the terminal's title.
+    """
+    out = []
+    for char in text:
+        if (char == "\n" and keep_newlines) or unicodedata.category(char) not in _CONTROL:
+            out.append(char)
+        else:
+            out.append(char.encode("unicode_escape", "backslashreplace").decode("ascii")
+                       if ord(char) < 0x10000 else f"\\U{ord(char):08x}")  # fmt: skip
+    return "".join(out)
 
 
 @dataclass(frozen=True)
@@ -119,10 +140,14 @@ def aws_errors(what: str) -> Iterator[None]:
         yield
     except botocore.exceptions.NoCredentialsError:
         raise AwsError(f"{what}: no AWS credentials found; configure a profile, environment variables or SSO") from None
-    except botocore.exceptions.EndpointConnectionError as exc:
+    except botocore.exceptions.NoRegionError:
+        raise AwsError(f"{what}: no AWS region; pass --region or set AWS_REGION") from None
+    except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectionClosedError) as exc:
         raise AwsError(f"{what}: cannot reach {exc.kwargs.get('endpoint_url', 'the AWS endpoint')}") from None
     except botocore.exceptions.ClientError as exc:
         raise AwsError(f"{what}: {describe_client_error(exc)}") from None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise AwsError(f"{what}: {exc}") from None
 
 
 def describe_client_error(exc: Any) -> str:
@@ -135,8 +160,8 @@ def describe_client_error(exc: Any) -> str:
     if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "UnrecognizedClientException", "InvalidClientTokenId"):
         return "the AWS credentials are not valid for this account"
     if code in ("AccessDenied", "AccessDeniedException", "403", "Forbidden"):
-        return f"access denied ({message})"
-    return f"{code or 'error'}: {message}"
+        return f"access denied ({safe(message)})"
+    return safe(f"{code or 'error'}: {message}")
 
 
 # --- where the bucket comes from --------------------------------------------------------------
@@ -150,6 +175,8 @@ def resolve_target(
         raise UsageError("pass either --bucket or --from-terraform, not both")
     if not bucket:
         directory = from_terraform or Path("out")
+        if from_terraform is not None and not directory.is_dir():
+            raise UsageError(f"--from-terraform {directory}: directory not found")
         if from_terraform is None and not (directory / "terraform.tfstate").is_file():
             raise UsageError("no bucket given: pass --bucket NAME, or --from-terraform DIR for a deployed project")
         outputs = terraform_outputs(directory)
@@ -188,6 +215,7 @@ def list_keys(aws: Aws, prefix: str = RECORD_PREFIX, start_after: str | None = N
 
 
 def fetch(aws: Aws, key: RecordKey) -> FailureRecord:
+    """One record; a problem with this object is a ``RecordError``, a problem reaching AWS is not."""
     try:
         body = aws.s3.get_object(Bucket=aws.target.bucket, Key=key.key)["Body"].read()
     except botocore.exceptions.ClientError as exc:
@@ -244,14 +272,15 @@ def _fetch_or_error(aws: Aws, key: RecordKey) -> FailureRecord | RecordError:
 
 def run_list(aws: Aws, selection: Selection, as_json: bool, out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    outcome = select(aws, selection)
+    with aws_errors(f"cannot read s3://{aws.target.bucket}/{RECORD_PREFIX}"):
+        outcome = select(aws, selection)
     if as_json:
         for record in outcome.records:
-            out.write(json.dumps(record.summary(), ensure_ascii=False) + "\n")
+            out.write(json.dumps(record.summary()) + "\n")  # ASCII escapes: safe for terminals and pipes
     elif outcome.records:
         _print_table(outcome.records, out)
     else:
-        print(f"no failure records in s3://{aws.target.bucket}/{RECORD_PREFIX} match", file=out)
+        print(f"no failure records in s3://{aws.target.bucket}/{RECORD_PREFIX} match", file=sys.stderr)
     _report_problems(outcome.problems)
     return 1 if outcome.problems else 0
 
@@ -260,10 +289,10 @@ def _print_table(records: list[FailureRecord], out: TextIO) -> None:
     rows = [("TIME", "FUNCTION", "CONDITION", "ERROR", "REQUEST ID", "KEY")]
     for record in records:
         error = f"{record.error_type}: {record.error_message}" if record.error_type else record.error_message or "-"
-        error = error.replace("\n", " ")
+        error = safe(error)
         rows.append((
-            record.key.time.strftime("%Y-%m-%d %H:%M:%SZ"), record.key.function, record.condition,
-            error if len(error) <= 60 else error[:59] + "…", record.request_id, record.key.key,
+            record.key.time.strftime("%Y-%m-%d %H:%M:%SZ"), record.key.function, safe(record.condition),
+            error if len(error) <= 60 else error[:59] + "…", safe(record.request_id), safe(record.key.key),
         ))  # fmt: skip
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
@@ -273,40 +302,44 @@ def _print_table(records: list[FailureRecord], out: TextIO) -> None:
 def run_show(aws: Aws, key: str, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     try:
-        record = fetch(aws, RecordKey.parse(key))
+        with aws_errors(f"cannot read s3://{aws.target.bucket}/{safe(key)}"):
+            record = fetch(aws, RecordKey.parse(key))
     except RecordError as exc:
-        print(f"error: {key}: {exc}", file=sys.stderr)
-        return 1
+        raise RecordReadError(f"{safe(key)}: {exc}") from None
     print_record(record, out)
     return 0
 
 
 def print_record(record: FailureRecord, out: TextIO) -> None:
     lines = [
-        f"Key:         {record.key.key}",
-        f"Function:    {record.key.function} ({record.function_arn})",
-        f"Time:        {record.timestamp or record.key.time.isoformat()}",
-        f"Condition:   {record.condition}"
+        f"Key:         {safe(record.key.key)}",
+        f"Function:    {record.key.function} ({safe(record.function_arn)})",
+        f"Time:        {safe(record.timestamp) or record.key.time.isoformat()}",
+        f"Condition:   {safe(record.condition)}"
         + (f" after {record.invoke_count} attempt(s)" if record.invoke_count is not None else ""),
-        f"Request ID:  {record.request_id}",
+        f"Request ID:  {safe(record.request_id)}",
     ]
     if record.status_code is not None or record.function_error:
-        lines.append(f"Response:    status {record.status_code}, function error {record.function_error or '-'}")
+        lines.append(f"Response:    status {record.status_code}, function error {safe(record.function_error or '-')}")
     if record.error_type or record.error_message:
-        lines.append(f"Error:       {record.error_type}: {record.error_message}")
+        lines.append(f"Error:       {safe(record.error_type)}: {safe(record.error_message)}")
     else:
         lines.append("Error:       none recorded (the event never ran, e.g. it was throttled until it aged out)")
     if record.stack_trace:
         lines.append("Stack trace:")
-        lines.extend(f"  {line}" for entry in record.stack_trace for line in entry.rstrip().splitlines())
+        lines.extend(f"  {safe(line)}" for entry in record.stack_trace for line in entry.rstrip().splitlines())
     lines.append("Payload:")
-    lines.extend("  " + line for line in json.dumps(record.payload, indent=2, ensure_ascii=False).splitlines())
+    try:
+        payload = pretty_json(record.payload)
+    except (ValueError, RecursionError):
+        payload = record.payload_text
+    lines.extend("  " + line for line in safe(payload, keep_newlines=True).splitlines())
     print("\n".join(lines), file=out)
 
 
 def _report_problems(problems: Iterable[tuple[str, str]]) -> None:
     for key, problem in problems:
-        print(f"warning: {key}: {problem}", file=sys.stderr)
+        print(f"warning: {safe(key)}: {safe(problem)}", file=sys.stderr)
 
 
 # --- wait -------------------------------------------------------------------------------------
@@ -317,6 +350,11 @@ def run_wait(
 ) -> int:
     """Optionally invoke ``function`` with a failing event, then poll until its next record arrives."""
     out = out or sys.stdout
+    with aws_errors(f"cannot wait for a record of {function} in s3://{aws.target.bucket}"):
+        return _wait(aws, function, timeout=timeout, invoke=invoke, interval=interval, out=out)
+
+
+def _wait(aws: Aws, function: str, *, timeout: float, invoke: bool, interval: float, out: TextIO) -> int:
     started = datetime.now(timezone.utc)
     prefix = f"{RECORD_PREFIX}{function}/"
     # Records newer than a few minutes before now: a key built from that moment sorts before them all.
@@ -326,10 +364,9 @@ def run_wait(
     expected = _maximum_event_age(aws, function)
     request_id = None
     if invoke:
-        with aws_errors(f"cannot invoke {function}"):
-            response = aws.lambda_for(aws.target.region).invoke(
-                FunctionName=function, InvocationType="Event", Payload=FORCE_ERROR_PAYLOAD
-            )
+        response = aws.lambda_for(aws.target.region).invoke(
+            FunctionName=function, InvocationType="Event", Payload=FORCE_ERROR_PAYLOAD
+        )
         request_id = response["ResponseMetadata"]["RequestId"]
         print(f"Invoked {function} asynchronously with {FORCE_ERROR_PAYLOAD.decode()} (request {request_id})", file=out)
     hint = f"; expect it after about {expected} s (the maximum event age) plus retries" if expected else ""
@@ -363,9 +400,7 @@ def run_wait(
 def _maximum_event_age(aws: Aws, function: str) -> int | None:
     try:
         config = aws.lambda_for(aws.target.region).get_function_event_invoke_config(FunctionName=function)
-    except botocore.exceptions.BotoCoreError:
-        return None
-    except botocore.exceptions.ClientError:
+    except botocore.exceptions.ClientError:  # no invoke config, or not allowed to read it: no hint
         return None
     age = config.get("MaximumEventAgeInSeconds")
     return int(age) if age is not None else None
@@ -399,78 +434,194 @@ class Tally:
     failed: int = 0
 
 
+@dataclass(frozen=True)
+class Home:
+    """The bucket's partition, account and region: redrive invokes functions there and nowhere else.
+
+    Every function role may write to the bucket, so a record's ``functionArn`` is whatever some
+    function wrote. Redrive trusts only the key's function name and this home.
+    """
+
+    partition: str
+    account: str
+    region: str
+
+    def function_arn(self, name: str, qualifier: str | None) -> str:
+        arn = f"arn:{self.partition}:lambda:{self.region}:{self.account}:function:{name}"
+        return f"{arn}:{qualifier}" if qualifier else arn
+
+
 def run_redrive(aws: Aws, selection: Selection, dry_run: bool, out: TextIO | None = None) -> int:
+    """Send each selected record's payload back to its function; move the record under redriven/ once accepted.
+
+    Each record is claimed first with a conditional write, so two operators redriving at once send
+    it once; a run that dies leaves its claims, which expire after ``CLAIM_SECONDS``.
+    """
     out = out or sys.stdout
-    """Send each selected record's payload back to its function; move the record under redriven/ once accepted."""
-    outcome = select(aws, selection)
+    with aws_errors(f"cannot redrive from s3://{aws.target.bucket}"):
+        outcome = select(aws, selection)
+        home = _home(aws) if outcome.records else None
     _report_problems(outcome.problems)
-    records = sorted(outcome.records, key=lambda r: (r.key.time, r.key.key))  # oldest first, as they happened
     tally = Tally(failed=len(outcome.problems))
-    if not records:
-        print("no failure records match; nothing to redrive", file=out)
+    targets: list[tuple[FailureRecord, str]] = []
+    for record in sorted(outcome.records, key=lambda r: (r.key.time, r.key.key)):  # oldest first, as they happened
+        assert home is not None
+        try:
+            targets.append((record, _target(record, home)))
+        except RecordError as exc:
+            print(f"failed {safe(record.key.key)}: {exc}; the record stays", file=out)
+            tally.failed += 1
+    if not targets:
+        print("no failure records match; nothing to redrive", file=sys.stderr)
         return 1 if tally.failed else 0
-    _warn_about_throttled_functions(aws, records)
-    progress = _Progress(len(records), sys.stderr)
-    for record in records:
+    with aws_errors("cannot read the functions' concurrency"):
+        _warn_about_throttled_functions(aws, home, [target for _, target in targets])
+    progress = _Progress(len(targets), sys.stderr)
+    for done, (record, target) in enumerate(targets):
         progress.clear()  # each record's line goes above the bar, never into it
         if dry_run:
-            size = len(_payload_bytes(record))
-            name, _ = _function_and_region(record.function_arn)
-            print(f"would send {record.key.key} to {name} ({size} bytes)", file=out)
+            size = len(record.payload_text.encode())
+            print(f"would send {safe(record.key.key)} to {target} ({size} bytes)", file=out)
         else:
-            _redrive_one(aws, record, tally, out)
+            try:
+                _redrive_one(aws, record, target, tally, out)
+            except botocore.exceptions.BotoCoreError as exc:
+                progress.done()
+                left = len(targets) - done
+                raise AwsError(
+                    f"lost the connection to AWS ({exc}) after sending {tally.sent} of {len(targets)} record(s); "
+                    f"the {left} not yet sent are still in s3://{aws.target.bucket}/{RECORD_PREFIX}, and the next "
+                    "redrive sends them"
+                ) from None
         out.flush()
         progress.step()
     progress.done()
     if dry_run:
-        print(f"dry run: {len(records)} record(s) would be sent; nothing was sent or moved", file=out)
+        print(f"dry run: {len(targets)} record(s) would be sent; nothing was sent or moved", file=out)
         return 1 if tally.failed else 0
     print(f"redrive: sent {tally.sent}, skipped {tally.skipped}, failed {tally.failed}", file=out)
     return 1 if tally.failed else 0
 
 
-def _redrive_one(aws: Aws, record: FailureRecord, tally: Tally, out: TextIO) -> None:
-    bucket, key = aws.target.bucket, record.key.key
+def _home(aws: Aws) -> Home:
+    identity = aws.client("sts").get_caller_identity()
+    account, partition = identity["Account"], identity["Arn"].split(":")[1]
+    location = aws.s3.get_bucket_location(Bucket=aws.target.bucket, ExpectedBucketOwner=account)
+    region = location.get("LocationConstraint") or "us-east-1"
+    return Home(partition, account, "eu-west-1" if region == "EU" else region)
+
+
+def _target(record: FailureRecord, home: Home) -> str:
+    """The ARN to invoke: the key's function in the bucket's home, with the record's qualifier if it agrees."""
+    parts = record.function_arn.split(":")
+    if len(parts) not in (7, 8) or parts[0] != "arn" or parts[2] != "lambda" or parts[5] != "function":
+        raise RecordError(f"its functionArn {safe(record.function_arn)!r} is not a Lambda function ARN")
+    partition, region, account, name = parts[1], parts[3], parts[4], parts[6]
+    if name != record.key.function:
+        raise RecordError(f"its functionArn names {safe(name)!r}, but it is stored under {record.key.function}")
+    if (partition, region, account) != (home.partition, home.region, home.account):
+        raise RecordError(
+            f"its functionArn is in {safe(region)} of account {safe(account)}, not in the bucket's "
+            f"{home.region} of account {home.account}"
+        )
+    qualifier = parts[7] if len(parts) == 8 and parts[7] != "$LATEST" else None
+    return home.function_arn(name, qualifier)
+
+
+def _redrive_one(aws: Aws, record: FailureRecord, target: str, tally: Tally, out: TextIO) -> None:
+    bucket, key, shown = aws.target.bucket, record.key.key, safe(record.key.key)
     marked = REDRIVEN_PREFIX + key
     if _exists(aws, marked):  # an earlier run sent and marked it but could not remove the original
-        _delete(aws, key)
-        print(f"skipped {key}: already redriven (found {marked})", file=out)
+        try:
+            _delete(aws, key)
+        except botocore.exceptions.ClientError as exc:
+            print(f"failed {shown}: already redriven, but the original could not be removed: "
+                  f"{describe_client_error(exc)}", file=out)  # fmt: skip
+            tally.failed += 1
+            return
+        print(f"skipped {shown}: already redriven (found {safe(marked)})", file=out)
         tally.skipped += 1
         return
-    name, region = _function_and_region(record.function_arn)
+    taken = _claim(aws, key)
+    if taken:
+        print(f"skipped {shown}: {taken}", file=out)
+        tally.skipped += 1
+        return
+    release = True
     try:
-        response = aws.lambda_for(region).invoke(
-            FunctionName=name, InvocationType="Event", Payload=_payload_bytes(record)
-        )
-    except botocore.exceptions.ClientError as exc:
-        print(f"failed {key}: the invoke was refused: {describe_client_error(exc)}; the record stays", file=out)
-        tally.failed += 1
-        return
-    if response.get("StatusCode") != 202:
-        print(f"failed {key}: Lambda answered {response.get('StatusCode')}, not 202; the record stays", file=out)
-        tally.failed += 1
-        return
+        if not _exists(aws, key):  # another run sent and moved it after this one listed it
+            print(f"skipped {shown}: already redriven by another run", file=out)
+            tally.skipped += 1
+            return
+        try:
+            response = aws.lambda_for(target.split(":")[3]).invoke(
+                FunctionName=target, InvocationType="Event", Payload=record.payload_text.encode()
+            )
+        except botocore.exceptions.ClientError as exc:
+            print(f"failed {shown}: the invoke was refused: {describe_client_error(exc)}; the record stays", file=out)
+            tally.failed += 1
+            return
+        if response.get("StatusCode") != 202:
+            print(f"failed {shown}: Lambda answered {response.get('StatusCode')}, not 202; the record stays", file=out)
+            tally.failed += 1
+            return
+        try:
+            aws.s3.copy_object(Bucket=bucket, Key=marked, CopySource={"Bucket": bucket, "Key": key})
+            _delete(aws, key)
+        except botocore.exceptions.ClientError as exc:
+            release = False  # sent but not marked: the claim keeps other runs from sending it again until it expires
+            print(f"failed {shown}: sent, but could not be moved to {safe(marked)}: {describe_client_error(exc)}",
+                  file=out)  # fmt: skip
+            tally.failed += 1
+            return
+        print(f"sent {shown} to {target}; moved to {safe(marked)}", file=out)
+        tally.sent += 1
+    finally:
+        if release:
+            with contextlib.suppress(botocore.exceptions.ClientError):
+                _delete(aws, CLAIM_PREFIX + key)
+
+
+def _claim(aws: Aws, key: str) -> str | None:
+    """Claim a record for this run with S3 conditional writes; returns why it cannot be claimed, or None."""
+    claim, bucket = CLAIM_PREFIX + key, aws.target.bucket
+    body = json.dumps({"claimedBy": f"{socket.gethostname()}:{os.getpid()}", "record": key}).encode()
     try:
-        aws.s3.copy_object(Bucket=bucket, Key=marked, CopySource={"Bucket": bucket, "Key": key})
-        _delete(aws, key)
+        aws.s3.put_object(Bucket=bucket, Key=claim, Body=body, IfNoneMatch="*")
+        return None
     except botocore.exceptions.ClientError as exc:
-        print(f"failed {key}: sent, but could not be moved to {marked}: {describe_client_error(exc)}", file=out)
-        tally.failed += 1
-        return
-    print(f"sent {key} to {name}; moved to {marked}", file=out)
-    tally.sent += 1
+        if not _lost_a_race(exc):
+            raise RecordError(f"cannot claim it: {describe_client_error(exc)}") from None
+    try:
+        head = aws.s3.head_object(Bucket=bucket, Key=claim)
+    except botocore.exceptions.ClientError:
+        return "another redrive is sending it"
+    server_now = _server_time(head) or datetime.now(timezone.utc)
+    age = (server_now - head["LastModified"]).total_seconds()
+    if age < CLAIM_SECONDS:
+        return f"another redrive claimed it {max(age, 0):.0f} s ago (a claim expires after {CLAIM_SECONDS} s)"
+    try:  # the claim of a run that died: take it over, unless someone else just did
+        aws.s3.put_object(Bucket=bucket, Key=claim, Body=body, IfMatch=head["ETag"])
+    except botocore.exceptions.ClientError as exc:
+        if _lost_a_race(exc):
+            return "another redrive took over its expired claim"
+        raise RecordError(f"cannot claim it: {describe_client_error(exc)}") from None
+    return None
 
 
-def _payload_bytes(record: FailureRecord) -> bytes:
-    return json.dumps(record.payload, ensure_ascii=False, separators=(",", ":")).encode()
+def _lost_a_race(exc: botocore.exceptions.ClientError) -> bool:
+    code = exc.response.get("Error", {}).get("Code", "")
+    return code in ("PreconditionFailed", "412", "ConditionalRequestConflict", "409")
 
 
-def _function_and_region(function_arn: str) -> tuple[str, str | None]:
-    """The unqualified function ARN (``$LATEST`` is the default) and its region."""
-    parts = function_arn.split(":")
-    if len(parts) >= 7 and parts[2] == "lambda":
-        return ":".join(parts[:7]), parts[3]
-    return function_arn, None
+def _server_time(response: Any) -> datetime | None:
+    from email.utils import parsedate_to_datetime
+
+    date = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
+    try:
+        return parsedate_to_datetime(date) if date else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _exists(aws: Aws, key: str) -> bool:
@@ -485,16 +636,16 @@ def _delete(aws: Aws, key: str) -> None:
     aws.s3.delete_object(Bucket=aws.target.bucket, Key=key)
 
 
-def _warn_about_throttled_functions(aws: Aws, records: list[FailureRecord]) -> None:
-    for arn in sorted({r.function_arn for r in records}):
-        name, region = _function_and_region(arn)
+def _warn_about_throttled_functions(aws: Aws, home: Home | None, targets: list[str]) -> None:
+    assert home is not None
+    for target in sorted({":".join(t.split(":")[:7]) for t in targets}):
         try:
-            concurrency = aws.lambda_for(region).get_function_concurrency(FunctionName=name)
+            concurrency = aws.lambda_for(home.region).get_function_concurrency(FunctionName=target)
         except botocore.exceptions.ClientError:
             continue
         if concurrency.get("ReservedConcurrentExecutions") == 0:
             print(
-                f"warning: {name.rsplit(':', 1)[-1]} has reserved concurrency 0, so every redriven event will be "
+                f"warning: {target.rsplit(':', 1)[-1]} has reserved concurrency 0, so every redriven event will be "
                 "throttled and fail again; raise it (functions[].reserved_concurrency) before redriving",
                 file=sys.stderr,
             )
@@ -522,19 +673,3 @@ class _Progress:
     def done(self) -> None:
         if self.active:
             self.stream.write("\n")
-
-
-def selection_from(args: Any) -> Selection:
-    since = None
-    if getattr(args, "since", None):
-        try:
-            since = parse_since(args.since, datetime.now(timezone.utc))
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-    return Selection(
-        function=getattr(args, "function", None),
-        since=since,
-        condition=getattr(args, "condition", None),
-        limit=getattr(args, "limit", None),
-        keys=list(getattr(args, "keys", []) or []),
-    )

@@ -41,13 +41,20 @@ class RecordKey:
         match = _KEY.match(key)
         if not match:
             raise RecordError(f"key is outside the record layout {RECORD_PREFIX}<function>/YYYY/MM/DD/<time>-<uuid>")
-        stamp = datetime.strptime(match["stamp"], "%Y-%m-%dT%H.%M.%S").replace(tzinfo=timezone.utc)
+        try:
+            stamp = datetime.strptime(match["stamp"], "%Y-%m-%dT%H.%M.%S").replace(tzinfo=timezone.utc)
+        except ValueError:
+            raise RecordError(f"key holds an impossible time {match['stamp']}") from None
         return cls(key=key, function=match["function"], time=stamp)
 
 
 @dataclass(frozen=True)
 class FailureRecord:
-    """One failed invocation: what was sent, why it failed, and what the function answered."""
+    """One failed invocation: what was sent, why it failed, and what the function answered.
+
+    ``payload_text`` is the event exactly as the record holds it: redrive sends these characters,
+    never a re-encoding (which would turn 12345678901234567890 into a float and 1e400 into Infinity).
+    """
 
     key: RecordKey
     timestamp: str
@@ -55,40 +62,50 @@ class FailureRecord:
     function_arn: str
     condition: str
     invoke_count: int | None
-    payload: Any
+    payload_text: str
     status_code: int | None
     function_error: str | None
     response: Any
 
     @classmethod
     def parse(cls, key: RecordKey, body: bytes) -> FailureRecord:
+        """A record from the object's bytes; anything that is not one raises ``RecordError``, never more."""
         try:
-            document = json.loads(body)
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise RecordError(f"not valid JSON ({exc})") from None
-        if not isinstance(document, dict):
-            raise RecordError("not a JSON object")
-        context = document.get("requestContext")
+            members = _members(body.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise RecordError(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        except RecursionError:
+            raise RecordError("JSON nested too deeply to read") from None
+        context = members.get("requestContext", (None, ""))[0]
         if not isinstance(context, dict):
-            raise RecordError("has no requestContext")
-        missing = [name for name in ("requestId", "functionArn", "condition") if not context.get(name)]
+            raise RecordError("has no requestContext object")
+        missing = [name for name in ("requestId", "functionArn", "condition") if not isinstance(context.get(name), str)
+                   or not context[name]]  # fmt: skip
         if missing:
             raise RecordError(f"requestContext lacks {', '.join(missing)}")
-        if "requestPayload" not in document:
+        if "requestPayload" not in members:
             raise RecordError("has no requestPayload, so there is nothing to redrive")
-        response_context = document.get("responseContext") or {}
+        response_context = members.get("responseContext", ({}, ""))[0]
+        if not isinstance(response_context, dict):
+            response_context = {}  # some other shape: shown as no response, never fatal
+        timestamp = members.get("timestamp", ("", ""))[0]
         return cls(
             key=key,
-            timestamp=str(document.get("timestamp", "")),
-            request_id=str(context["requestId"]),
-            function_arn=str(context["functionArn"]),
-            condition=str(context["condition"]),
-            invoke_count=context.get("approximateInvokeCount"),
-            payload=document["requestPayload"],
-            status_code=response_context.get("statusCode"),
-            function_error=response_context.get("functionError"),
-            response=document.get("responsePayload"),
+            timestamp=timestamp if isinstance(timestamp, str) else "",
+            request_id=context["requestId"],
+            function_arn=context["functionArn"],
+            condition=context["condition"],
+            invoke_count=_whole_number(context.get("approximateInvokeCount")),
+            payload_text=members["requestPayload"][1],
+            status_code=_whole_number(response_context.get("statusCode")),
+            function_error=_text_or_none(response_context.get("functionError")),
+            response=members.get("responsePayload", (None, ""))[0],
         )
+
+    @property
+    def payload(self) -> Any:
+        """The event for display: numbers stay as written (``Verbatim``), so nothing is rounded."""
+        return json.loads(self.payload_text, parse_float=Verbatim, parse_int=Verbatim, parse_constant=Verbatim)
 
     @property
     def error_type(self) -> str:
@@ -117,11 +134,78 @@ class FailureRecord:
         }
 
 
+class Verbatim(str):
+    """A JSON number exactly as written."""
+
+
+def pretty_json(value: Any, indent: int = 0) -> str:
+    """JSON indented by two, with ``Verbatim`` numbers printed as written and text left unescaped."""
+    pad, inner = " " * indent, " " * (indent + 2)
+    if isinstance(value, Verbatim):
+        return str(value)
+    if isinstance(value, dict) and value:
+        items = [f"{inner}{json.dumps(k, ensure_ascii=False)}: {pretty_json(v, indent + 2)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(value, list) and value:
+        return "[\n" + ",\n".join(inner + pretty_json(v, indent + 2) for v in value) + "\n" + pad + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _members(text: str) -> dict[str, tuple[Any, str]]:
+    """A JSON object's members as (value, the value's exact text), read with the standard decoder."""
+    decoder = json.JSONDecoder()
+    members: dict[str, tuple[Any, str]] = {}
+    try:
+        index = _skip(text, 0)
+        if text[index : index + 1] != "{":
+            raise RecordError("not a JSON object")
+        index = _skip(text, index + 1)
+        while text[index : index + 1] != "}":
+            if text[index : index + 1] != '"':
+                raise RecordError(f"not valid JSON (expected a member name at character {index})")
+            name, index = json.decoder.scanstring(text, index + 1)  # type: ignore[attr-defined]
+            index = _skip(text, index)
+            if text[index : index + 1] != ":":
+                raise RecordError(f"not valid JSON (expected ':' at character {index})")
+            start = _skip(text, index + 1)
+            value, end = decoder.raw_decode(text, start)
+            members[name] = (value, text[start:end])
+            index = _skip(text, end)
+            if text[index : index + 1] == ",":
+                index = _skip(text, index + 1)
+            elif text[index : index + 1] != "}":
+                raise RecordError(f"not valid JSON (expected ',' or '}}' at character {index})")
+        if _skip(text, index + 1) != len(text):
+            raise RecordError("not valid JSON (text after the object)")
+    except json.JSONDecodeError as exc:
+        raise RecordError(f"not valid JSON ({exc.msg} at character {exc.pos})") from None
+    return members
+
+
+def _skip(text: str, index: int) -> int:
+    match = _SPACE.match(text, index)
+    return match.end() if match else index
+
+
+def _whole_number(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def parse_since(text: str, now: datetime) -> datetime:
     """``--since``: an ISO 8601 time (UTC unless it says otherwise) or a duration such as ``90m``, ``2h``, ``7d``."""
-    match = _DURATION.match(text.strip())
+    match = _DURATION.fullmatch(text.strip())
     if match:
-        return now - timedelta(**{_UNITS[match["unit"]]: int(match["amount"])})
+        try:
+            return now - timedelta(**{_UNITS[match["unit"]]: int(match["amount"])})
+        except OverflowError:
+            raise ValueError(f"--since {text} reaches before the year 1; give a shorter duration") from None
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import threading
 import time
 import uuid
@@ -201,8 +202,8 @@ def test_list_reports_each_malformed_object_and_goes_on(malformed: Seeded, capsy
 
 def test_list_of_an_empty_bucket(aws_env: Moto, capsys: pytest.CaptureFixture[str]) -> None:
     aws_env.client("s3").create_bucket(Bucket=BUCKET)
-    code, out, _ = run(aws_env, capsys, "list")
-    assert code == 0 and "no failure records" in out
+    code, out, err = run(aws_env, capsys, "list")
+    assert code == 0 and out == "" and "no failure records" in err
 
 
 def test_a_missing_bucket_is_a_clear_error(aws_env: Moto, capsys: pytest.CaptureFixture[str]) -> None:
@@ -329,9 +330,9 @@ def test_redrive_sends_the_original_payloads_and_marks_the_records(
     assert sorted(o["Key"] for o in remaining) == sorted(f"redriven/{k}" for k in seeded.keys.values())
 
     invokes.clear()
-    code, out, _ = run(seeded.moto, capsys, "redrive", "--all")
+    code, out, err = run(seeded.moto, capsys, "redrive", "--all")
     assert code == 0 and invokes == [], "a second run sends nothing"
-    assert "nothing to redrive" in out
+    assert "nothing to redrive" in err and out == ""
 
 
 def test_redrive_dry_run_sends_and_moves_nothing(
@@ -517,3 +518,279 @@ def test_stdout_stays_clean_for_pipes(seeded: Seeded) -> None:
     out = io.StringIO()
     assert failures.run_list(aws, failures.Selection(limit=2), as_json=True, out=out) == 0
     assert all(json.loads(line) for line in out.getvalue().splitlines())
+
+
+# --- hostile and broken records ----------------------------------------------------------------
+
+
+def _put_raw(seeded: Seeded, function: str, body: bytes, when: datetime | None = None) -> str:
+    key = record_key(function, when or now() - timedelta(minutes=3))
+    seeded.s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+    return key
+
+
+def _poisoned(request_id: str, **changes: Any) -> bytes:
+    document = json.loads(record_body("fn_a", "RetriesExhausted", {"ok": 1}, now(), request_id=request_id, error=True))
+    document.update(changes)
+    return json.dumps(document).encode()
+
+
+@pytest.fixture
+def poisoned(seeded: Seeded) -> Seeded:
+    """Records that once crashed list, show and redrive outright, beside the three good ones."""
+    _put_raw(seeded, "fn_a", _poisoned("rc-string", responseContext="a string"))
+    _put_raw(seeded, "fn_a", _poisoned("rc-list", responseContext=[1, 2]))
+    _put_raw(seeded, "fn_a", b'{"requestContext": ' + b"[" * 200_000 + b"]" * 200_000 + b"}")
+    _put_raw(seeded, "fn_a", _poisoned("surrogate", requestPayload={"text": "\ud800"}))
+    _put_raw(seeded, "fn_a", _poisoned("count-text", requestContext={
+        "requestId": "count-text", "functionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:fn_a",
+        "condition": "RetriesExhausted", "approximateInvokeCount": "three"}))  # fmt: skip
+    seeded.s3.put_object(Bucket=BUCKET, Key="aws/lambda/async/fn_a/2026/02/30/2026-02-30T10.00.00-"
+                         "4f245cb4-3b6c-4434-9c98-d3d904e37e98", Body=b"{}")  # fmt: skip
+    return seeded
+
+
+def test_one_bad_record_never_stops_list(poisoned: Seeded, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(poisoned.moto, capsys, "list", "--json", "--limit", "100")
+    assert code == 1 and "Traceback" not in err
+    ids = {json.loads(line)["requestId"] for line in out.splitlines()}
+    assert {"rc-string", "rc-list", "surrogate", "count-text"} <= ids and len(ids) == 7
+    assert "nested too deeply" in err and "impossible time 2026-02-30T10.00.00" in err
+
+
+def test_one_bad_record_never_stops_show_or_redrive(
+    poisoned: Seeded, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]]
+) -> None:
+    for key in [o["Key"] for o in poisoned.s3.list_objects_v2(Bucket=BUCKET)["Contents"]]:
+        code, _, err = run(poisoned.moto, capsys, "show", key)
+        assert code in (0, 1) and "Traceback" not in err, key
+    code, out, err = run(poisoned.moto, capsys, "redrive", "--all")
+    assert code == 1 and "redrive: sent 7, skipped 0, failed 2" in out
+    assert len(invokes) == 7
+
+
+def test_show_escapes_what_a_record_would_do_to_a_terminal(seeded: Seeded, capsys: pytest.CaptureFixture[str]) -> None:
+    document = json.loads(record_body("fn_a", "RetriesExhausted", {}, now(), request_id="r\x1b[2J", error=True))
+    document["responsePayload"]["errorMessage"] = "boom\x1b]0;owned\x07\x1b[31m red \u202e"
+    document["responsePayload"]["stackTrace"] = ["\x1b[1A\x1b[2Koverwritten"]
+    document["requestPayload"] = {"note": "\x9b31m C1 and \ud800 lone"}
+    key = _put_raw(seeded, "fn_a", json.dumps(document).encode())
+    for argv in (["show", key], ["list"]):
+        code, out, _ = run(seeded.moto, capsys, *argv)
+        assert code == 0
+        assert not [c for c in out if (ord(c) < 32 and c != "\n") or 0x7F <= ord(c) <= 0x9F or c == "\u202e"]
+    code, out, _ = run(seeded.moto, capsys, "show", key)
+    assert "boom\\x1b]0;owned\\x07\\x1b[31m red \\u202e" in out and "\\ud800" in out and "\\x9b31m" in out
+
+
+# --- redrive invokes only what the key names, with the exact payload ---------------------------
+
+
+def _with_arn(seeded: Seeded, function: str, arn: str, payload_text: str = '{"n": 1}') -> str:
+    body = record_body(function, "RetriesExhausted", {}, now(), request_id=str(uuid.uuid4()), error=True)
+    document = json.loads(body)
+    document["requestContext"]["functionArn"] = arn
+    text = json.dumps(document).replace('"requestPayload": {}', f'"requestPayload": {payload_text}')
+    return _put_raw(seeded, function, text.encode())
+
+
+@pytest.mark.parametrize(
+    ("arn", "problem"),
+    [
+        (f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:fn_b", "names 'fn_b', but it is stored under fn_a"),
+        (f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:fn_a", "is in eu-west-1 of account 123456789012"),
+        (f"arn:aws:lambda:{REGION}:999999999999:function:fn_a", "of account 999999999999, not in the bucket's"),
+        ("arn:aws:sqs:us-east-1:123456789012:q", "is not a Lambda function ARN"),
+    ],
+)
+def test_a_record_whose_arn_disagrees_with_its_key_is_left_in_place(
+    aws_env: Moto, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]], arn: str, problem: str
+) -> None:
+    aws_env.client("s3").create_bucket(Bucket=BUCKET)
+    key = _with_arn(Seeded(aws_env, aws_env.client("s3")), "fn_a", arn)
+    code, out, _ = run(aws_env, capsys, "redrive", "--all")
+    assert code == 1 and invokes == []
+    assert f"failed {key}: its functionArn" in out and problem in out and "the record stays" in out
+    assert aws_env.client("s3").head_object(Bucket=BUCKET, Key=key)
+
+
+@pytest.mark.parametrize(("qualifier", "invoked"), [("live", "fn_a:live"), ("7", "fn_a:7"), ("$LATEST", "fn_a")])
+def test_redrive_keeps_the_qualifier_of_the_same_function(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]], qualifier: str, invoked: str
+) -> None:
+    key = _with_arn(seeded, "fn_a", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:fn_a:{qualifier}")
+    code, out, _ = run(seeded.moto, capsys, "redrive", key)
+    assert code == 0, out
+    assert unquote(invokes[0]["function"]).split("/")[3] == f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{invoked}"
+
+
+def test_redrive_sends_the_payload_byte_for_byte(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]]
+) -> None:
+    exact = '{"big": 12345678901234567890, "tiny": 1e-400, "huge": 1e400, "text": "caf\\u00e9", "x":[ 1 ,2 ]}'
+    key = _with_arn(seeded, "fn_a", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:fn_a", exact)
+    code, out, _ = run(seeded.moto, capsys, "redrive", key)
+    assert code == 0, out
+    assert invokes[0]["body"] == exact.encode()
+
+
+def test_show_prints_numbers_as_written(seeded: Seeded, capsys: pytest.CaptureFixture[str]) -> None:
+    exact = '{"big": 12345678901234567890, "tiny": 1e-400, "huge": 1e400}'
+    key = _with_arn(seeded, "fn_a", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:fn_a", exact)
+    code, out, _ = run(seeded.moto, capsys, "show", key)
+    assert code == 0
+    assert '"big": 12345678901234567890,\n    "tiny": 1e-400,\n    "huge": 1e400' in out
+
+
+# --- two operators at once ---------------------------------------------------------------------
+
+
+def test_two_concurrent_redrives_send_each_event_once(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]]
+) -> None:
+    for index in range(60):
+        seeded.put(f"c{index}", "fn_a", "RetriesExhausted", {"n": index}, age=timedelta(minutes=1), error=True)
+    results: list[int] = []
+
+    def operator() -> None:
+        aws = failures.Aws(failures.Target(BUCKET, REGION, seeded.moto.endpoint))
+        results.append(failures.run_redrive(aws, failures.Selection(), dry_run=False, out=io.StringIO()))
+
+    threads = [threading.Thread(target=operator) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sent = [json.loads(call["body"]) for call in invokes]
+    assert results == [0, 0]
+    assert len(sent) == 63 and len({json.dumps(p, sort_keys=True) for p in sent}) == 63, "each event exactly once"
+    left = {o["Key"] for o in seeded.s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])}
+    assert all(k.startswith("redriven/") for k in left) and len(left) == 63, "all moved, no claims left behind"
+
+
+def test_a_fresh_claim_is_respected_and_an_expired_one_taken_over(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = seeded.keys["a_old"]
+    seeded.s3.put_object(Bucket=BUCKET, Key=f"redrive-claims/{key}", Body=b"{}")
+    code, out, _ = run(seeded.moto, capsys, "redrive", key)
+    assert code == 0 and invokes == [] and f"skipped {key}: another redrive claimed it" in out
+    monkeypatch.setattr(failures, "CLAIM_SECONDS", 0)  # the claim's run died long ago
+    code, out, _ = run(seeded.moto, capsys, "redrive", key)
+    assert code == 0 and len(invokes) == 1 and f"sent {key}" in out
+
+
+# --- failures along the way, and bad operator input --------------------------------------------
+
+
+def test_losing_the_endpoint_mid_redrive_says_what_was_sent_and_where_the_rest_are(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    calls: list[int] = []
+    real = failures.make_session
+
+    def session(region: str | None) -> Any:
+        created = real(region)
+
+        def cut(**_: Any) -> None:
+            calls.append(1)
+            if len(calls) > 1:
+                raise EndpointConnectionError(endpoint_url=seeded.moto.endpoint)
+
+        created.events.register("before-send.lambda.Invoke", cut)
+        return created
+
+    monkeypatch.setattr(failures, "make_session", session)
+    code, _, err = run(seeded.moto, capsys, "redrive", "--all")
+    assert code == 2 and "Traceback" not in err
+    assert "after sending 1 of 3 record(s); the 2 not yet sent are still in s3://" in err
+    assert len({o["Key"] for o in seeded.s3.list_objects_v2(Bucket=BUCKET, Prefix="aws/")["Contents"]}) == 2
+
+
+def test_a_refused_delete_of_an_already_redriven_record_is_reported(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.awsrequest import AWSResponse
+    from botocore.compat import HTTPHeaders
+
+    key = seeded.keys["a_old"]
+    seeded.s3.copy_object(Bucket=BUCKET, Key=f"redriven/{key}", CopySource={"Bucket": BUCKET, "Key": key})
+    body = b"<Error><Code>AccessDenied</Code><Message>no delete for you</Message></Error>"
+    real = failures.make_session
+
+    def session(region: str | None) -> Any:
+        created = real(region)
+        created.events.register(
+            "before-send.s3.DeleteObject", lambda **_: AWSResponse("http://test", 403, HTTPHeaders(), _Raw(body))
+        )
+        return created
+
+    monkeypatch.setattr(failures, "make_session", session)
+    code, out, err = run(seeded.moto, capsys, "redrive", key)
+    assert code == 1 and "Traceback" not in err
+    assert f"failed {key}: already redriven, but the original could not be removed: access denied" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["list", "--since", "999999999d"], "reaches before the year 1"),
+        (["list", "--endpoint-url", "not a url"], "must be an http:// or https:// URL"),
+        (["wait", "--function", "f", "--interval", "-1"], "must be a positive number of seconds"),
+        (["wait", "--function", "f", "--timeout", "nan"], "must be a positive number of seconds"),
+        (["list", "--bucket", "no spaces allowed"], "is not an S3 bucket name"),
+        (["list", "--limit", "many"], "must be a whole number"),
+        (["list", "--from-terraform", "/no/such/dir"], "directory not found"),
+    ],
+)
+def test_bad_operator_input_is_one_line_and_exit_2(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    full = ["failures", *argv]
+    if "--bucket" not in argv and "--from-terraform" not in argv:
+        full += ["--bucket", BUCKET]
+    try:
+        code = main(full)
+    except SystemExit as exited:  # argparse refuses it before any command runs
+        code = int(exited.code or 0)
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv", [["show", "aws/lambda/async/f/2026/01/01/2026-01-01T00.00.00-" + "0" * 36],
+                                  ["list"], ["redrive", "--all"]])  # fmt: skip
+def test_a_dead_endpoint_is_one_line_and_exit_2(
+    argv: list[str], aws_env: Moto, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["failures", *argv[:1], "--bucket", BUCKET, "--endpoint-url", "http://127.0.0.1:9", "--region",
+                 REGION, *argv[1:]])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error: ") and "cannot reach" in err and err.count("\n") == 1
+
+
+def test_wait_invoke_without_a_region_is_one_line(aws_env: Moto, capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    aws_env.client("s3").create_bucket(Bucket=BUCKET)
+    for name in ("AWS_DEFAULT_REGION", "AWS_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    code = main(["failures", "wait", "--bucket", BUCKET, "--endpoint-url", aws_env.endpoint, "--function", "f",
+                 "--invoke", "--timeout", "1"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "no AWS region; pass --region or set AWS_REGION" in err
+
+
+def test_list_into_a_closed_pipe_ends_quietly(seeded: Seeded) -> None:
+    import subprocess
+    import sys
+
+    command = (
+        f"{sys.executable} -m generator failures list --bucket {BUCKET} --endpoint-url {seeded.moto.endpoint} "
+        f"--region {REGION} | true"
+    )  # true exits without reading: every write meets a closed pipe
+    credentials = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+    result = subprocess.run(command, shell=True, capture_output=True, text=True, check=False,
+                            env={**os.environ, **credentials})  # fmt: skip
+    assert result.returncode == 0 and "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
