@@ -117,7 +117,9 @@ def _add_failures_parser(commands: argparse._SubParsersAction[argparse.ArgumentP
     group = filters.add_argument_group("which records")
     group.add_argument("--function", help="only records of this function")
     group.add_argument("--since", help="only records at or after this ISO time or this long ago (30m, 2h, 7d)")
-    group.add_argument("--condition", help="only this condition, e.g. RetriesExhausted or EventAgeExceeded")
+    group.add_argument(
+        "--condition", help="only this condition: RetriesExhausted, EventAgeExceeded or ZeroReservedConcurrency"
+    )
     group.add_argument("--limit", type=_positive_int, help="at most this many records, newest first (list: 100)")
 
     failures = commands.add_parser(
@@ -147,7 +149,13 @@ def _add_failures_parser(commands: argparse._SubParsersAction[argparse.ArgumentP
     show.set_defaults(run=_run_failures)
     wait = action("wait", [where], "wait for the next record of a function")
     wait.add_argument("--function", required=True, help="the function whose record to wait for")
-    wait.add_argument("--invoke", action="store_true", help='first invoke it asynchronously with {"forceError": true}')
+    wait.add_argument(
+        "--invoke",
+        action="store_true",
+        help='first invoke it asynchronously with --payload (default {"forceError": true}, on which the bundled '
+        "demo handler fails)",
+    )
+    wait.add_argument("--payload", type=_json_text, help="the event --invoke sends, as JSON")
     wait.add_argument("--timeout", type=_seconds, default=600.0, help="give up after this many seconds (default: 600)")
     wait.add_argument("--interval", type=_seconds, default=5.0, help="seconds between polls (default: 5)")
     wait.set_defaults(run=_run_failures)
@@ -166,6 +174,16 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be 1 or more")
     return value
+
+
+def _json_text(text: str) -> bytes:
+    import json
+
+    try:
+        json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"must be JSON ({exc})") from None
+    return text.encode()
 
 
 def _seconds(text: str) -> float:
@@ -283,7 +301,12 @@ def _run_failures(args: argparse.Namespace) -> int:
     if args.action == "show":
         return failures.run_show(aws, args.key)
     if args.action == "wait":
-        return failures.run_wait(aws, args.function, timeout=args.timeout, invoke=args.invoke, interval=args.interval)
+        if args.payload is not None and not args.invoke:
+            raise UsageError("--payload is the event --invoke sends; add --invoke")
+        payload = args.payload if args.payload is not None else failures.FORCE_ERROR_PAYLOAD
+        return failures.run_wait(
+            aws, args.function, timeout=args.timeout, invoke=args.invoke, interval=args.interval, payload=payload
+        )
     selection = _selection(args)
     if args.action == "list":
         if selection.limit is None:

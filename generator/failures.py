@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from generator.errors import AwsError, RecordReadError, UsageError
+from generator.lambda_facts import condition_meaning, expected_record
 from generator.records import (
     RECORD_PREFIX,
     REDRIVEN_PREFIX,
@@ -317,6 +318,7 @@ def print_record(record: FailureRecord, out: TextIO) -> None:
         f"Time:        {safe(record.timestamp) or record.key.time.isoformat()}",
         f"Condition:   {safe(record.condition)}"
         + (f" after {record.invoke_count} attempt(s)" if record.invoke_count is not None else ""),
+        f"             {condition_meaning(record.condition)}",
         f"Request ID:  {safe(record.request_id)}",
     ]
     if record.status_code is not None or record.function_error:
@@ -324,7 +326,7 @@ def print_record(record: FailureRecord, out: TextIO) -> None:
     if record.error_type or record.error_message:
         lines.append(f"Error:       {safe(record.error_type)}: {safe(record.error_message)}")
     else:
-        lines.append("Error:       none recorded (the event never ran, e.g. it was throttled until it aged out)")
+        lines.append("Error:       none recorded (the function never returned one)")
     if record.stack_trace:
         lines.append("Stack trace:")
         lines.extend(f"  {safe(line)}" for entry in record.stack_trace for line in entry.rstrip().splitlines())
@@ -346,33 +348,47 @@ def _report_problems(problems: Iterable[tuple[str, str]]) -> None:
 
 
 def run_wait(
-    aws: Aws, function: str, *, timeout: float, invoke: bool, interval: float = 5.0, out: TextIO | None = None
+    aws: Aws,
+    function: str,
+    *,
+    timeout: float,
+    invoke: bool,
+    interval: float = 5.0,
+    payload: bytes = FORCE_ERROR_PAYLOAD,
+    out: TextIO | None = None,
 ) -> int:
-    """Optionally invoke ``function`` with a failing event, then poll until its next record arrives."""
+    """Optionally invoke ``function`` asynchronously, then poll until its next record arrives."""
     out = out or sys.stdout
     with aws_errors(f"cannot wait for a record of {function} in s3://{aws.target.bucket}"):
-        return _wait(aws, function, timeout=timeout, invoke=invoke, interval=interval, out=out)
+        return _wait(aws, function, timeout=timeout, invoke=invoke, interval=interval, payload=payload, out=out)
 
 
-def _wait(aws: Aws, function: str, *, timeout: float, invoke: bool, interval: float, out: TextIO) -> int:
+def _wait(
+    aws: Aws, function: str, *, timeout: float, invoke: bool, interval: float, payload: bytes, out: TextIO
+) -> int:
+    settings = _async_settings(aws, function)
+    if settings.destination is not None and settings.destination != f"arn:aws:s3:::{aws.target.bucket}":
+        raise UsageError(
+            f"{function} sends the records of its failed events to {settings.destination}, not to "
+            f"s3://{aws.target.bucket}; the failures commands read only an S3 failure bucket"
+        )
     started = datetime.now(timezone.utc)
     prefix = f"{RECORD_PREFIX}{function}/"
     # Records newer than a few minutes before now: a key built from that moment sorts before them all.
     since = started - timedelta(minutes=5)
     start_after = f"{prefix}{since:%Y/%m/%d}/{since:%Y-%m-%dT%H.%M.%S}"
     known = set(list_keys(aws, prefix, start_after))
-    expected = _maximum_event_age(aws, function)
     request_id = None
     if invoke:
         response = aws.lambda_for(aws.target.region).invoke(
-            FunctionName=function, InvocationType="Event", Payload=FORCE_ERROR_PAYLOAD
+            FunctionName=function, InvocationType="Event", Payload=payload
         )
         request_id = response["ResponseMetadata"]["RequestId"]
-        print(f"Invoked {function} asynchronously with {FORCE_ERROR_PAYLOAD.decode()} (request {request_id})", file=out)
-    hint = f"; expect it after about {expected} s (the maximum event age) plus retries" if expected else ""
-    print(
-        f"Waiting up to {timeout:.0f} s for a failure record of {function} in s3://{aws.target.bucket}{hint}", file=out
-    )
+        demo = " (the bundled demo handler fails on it)" if payload == FORCE_ERROR_PAYLOAD else ""
+        print(f"Invoked {function} asynchronously with {safe(payload.decode(errors='replace'))}{demo} "
+              f"(request {request_id})", file=sys.stderr)  # fmt: skip
+    print(f"Waiting up to {timeout:.0f} s for a failure record of {function} in s3://{aws.target.bucket}; "
+          f"expect it {settings.expectation()}", file=sys.stderr)  # fmt: skip
     clock = time.monotonic()
     status = _Status(sys.stderr)
     while True:
@@ -385,25 +401,49 @@ def _wait(aws: Aws, function: str, *, timeout: float, invoke: bool, interval: fl
                 continue
             if request_id is None or record.request_id == request_id:
                 status.clear()
-                print(f"Record arrived after {time.monotonic() - clock:.0f} s:", file=out)
+                print(f"Record arrived after {time.monotonic() - clock:.0f} s:", file=sys.stderr)
                 print_record(record, out)
                 return 0
         elapsed = time.monotonic() - clock
         if elapsed >= timeout:
             status.clear()
-            print(f"No record for {function} after {timeout:.0f} s; try a longer --timeout", file=out)
+            print(f"No record for {function} after {timeout:.0f} s; expected {settings.expectation()}",
+                  file=sys.stderr)  # fmt: skip
             return 1
-        status.show(f"waiting: {elapsed:4.0f} s elapsed" + (f", expected about {expected} s" if expected else ""))
+        status.show(f"waiting: {elapsed:4.0f} s of {timeout:.0f} s")
         time.sleep(min(interval, timeout - elapsed))
 
 
-def _maximum_event_age(aws: Aws, function: str) -> int | None:
+@dataclass(frozen=True)
+class AsyncSettings:
+    """What decides when a failure record arrives, as the function is configured in AWS."""
+
+    reserved_concurrency: int | None = None
+    retry_attempts: int = 2  # Lambda's defaults when no invoke config sets them
+    maximum_event_age: int = 21600
+    destination: str | None = None  # the on-failure destination, when it can be read
+
+    def expectation(self) -> str:
+        return expected_record(self.reserved_concurrency, self.retry_attempts, self.maximum_event_age)
+
+
+def _async_settings(aws: Aws, function: str) -> AsyncSettings:
+    """The function's concurrency and asynchronous settings; what cannot be read keeps Lambda's defaults."""
+    client = aws.lambda_for(aws.target.region)
     try:
-        config = aws.lambda_for(aws.target.region).get_function_event_invoke_config(FunctionName=function)
-    except botocore.exceptions.ClientError:  # no invoke config, or not allowed to read it: no hint
-        return None
-    age = config.get("MaximumEventAgeInSeconds")
-    return int(age) if age is not None else None
+        concurrency = client.get_function_concurrency(FunctionName=function).get("ReservedConcurrentExecutions")
+    except botocore.exceptions.ClientError:
+        concurrency = None
+    try:
+        config = client.get_function_event_invoke_config(FunctionName=function)
+    except botocore.exceptions.ClientError:  # no invoke config, or not allowed to read it
+        return AsyncSettings(reserved_concurrency=concurrency)
+    return AsyncSettings(
+        reserved_concurrency=concurrency,
+        retry_attempts=int(config.get("MaximumRetryAttempts", 2)),
+        maximum_event_age=int(config.get("MaximumEventAgeInSeconds", 21600)),
+        destination=config.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination"),
+    )
 
 
 class _Status:

@@ -43,7 +43,8 @@ def record_body(function: str, condition: str, payload: Any, when: datetime, *, 
             "requestId": request_id,
             "functionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}:$LATEST",
             "condition": condition,
-            "approximateInvokeCount": 3 if error else 1,
+            # A zero-concurrency record: Lambda never ran the event (approximateInvokeCount 0, no response).
+            "approximateInvokeCount": 3 if error else 0 if condition == "ZeroReservedConcurrency" else 1,
         },
         "requestPayload": payload,
     }
@@ -232,7 +233,26 @@ def test_show_prints_error_trace_and_payload(seeded: Seeded, capsys: pytest.Capt
 
 def test_show_explains_a_record_without_response(seeded: Seeded, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(seeded.moto, capsys, "show", seeded.keys["a_new"])
-    assert code == 0 and "never ran" in out and '"note": "naïve ☃"' in out
+    assert code == 0 and "none recorded" in out and '"note": "naïve ☃"' in out
+    assert "waited longer than the maximum event age" in out
+
+
+@pytest.mark.parametrize(
+    ("condition", "meaning"),
+    [
+        ("ZeroReservedConcurrency", "reserved concurrency is 0, so Lambda sent the event here at once"),
+        ("RetriesExhausted", "returned an error on its first attempt and on every retry"),
+        ("SomethingNew", "a condition this version of the generator does not know"),
+    ],
+)
+def test_show_explains_each_condition(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], condition: str, meaning: str
+) -> None:
+    key = seeded.put("z", "fn_a", condition, {"forceError": True}, age=timedelta(minutes=1), error=False)
+    code, out, _ = run(seeded.moto, capsys, "show", key)
+    assert code == 0 and f"Condition:   {condition} after " in out and meaning in out
+    code, out, _ = run(seeded.moto, capsys, "list", "--json", "--condition", condition, "--since", "2m")
+    assert [json.loads(line)["key"] for line in out.splitlines()] == [key]
 
 
 def test_show_of_a_malformed_or_missing_record(malformed: Seeded, capsys: pytest.CaptureFixture[str]) -> None:
@@ -264,16 +284,51 @@ def _write_later(seeded: Seeded, delay: float, function: str, request_id: str | 
 
 def test_wait_returns_when_the_record_arrives(seeded: Seeded, capsys: pytest.CaptureFixture[str]) -> None:
     writer = _write_later(seeded, 1.0, "fn_a")
-    code, out, _ = run(seeded.moto, capsys, "wait", "--function", "fn_a", "--timeout", "20", "--interval", "0.2")
+    code, out, err = run(seeded.moto, capsys, "wait", "--function", "fn_a", "--timeout", "20", "--interval", "0.2")
     writer.join()
     assert code == 0, out
-    assert "Record arrived after" in out and "Condition:   EventAgeExceeded" in out
+    assert "Record arrived after" in err and "Condition:   EventAgeExceeded" in out
     assert "Request ID:  late" in out, "the pre-existing records of fn_a were not taken for the new one"
 
 
 def test_wait_times_out_with_exit_1(seeded: Seeded, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(seeded.moto, capsys, "wait", "--function", "fn_b", "--timeout", "0.6", "--interval", "0.2")
-    assert code == 1 and "No record for fn_b after 1 s" in out
+    code, out, err = run(seeded.moto, capsys, "wait", "--function", "fn_b", "--timeout", "0.6", "--interval", "0.2")
+    assert code == 1 and out == "" and "No record for fn_b after 1 s" in err
+
+
+@pytest.mark.parametrize(
+    ("concurrency", "retries", "age", "expected"),
+    [
+        (0, 2, 60, "within seconds: with reserved concurrency 0, Lambda records the event at once as "
+                   "ZeroReservedConcurrency"),
+        (None, 2, 3600, "after about 3 min, as RetriesExhausted (2 retries, 1 min and 2 min apart)"),
+        (5, 1, 3600, "after about 1 min, as RetriesExhausted (1 retries, 1 min apart)"),
+        (5, 2, 60, "after about 60 s: the retries would outlast the maximum event age"),
+        (None, 0, 60, "within seconds of the failed attempt (no retries)"),
+    ],
+)  # fmt: skip
+def test_wait_expects_the_record_when_aws_sends_it(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], concurrency: int | None, retries: int, age: int, expected: str
+) -> None:
+    lam = seeded.moto.client("lambda")
+    if concurrency is not None:
+        lam.put_function_concurrency(FunctionName="fn_b", ReservedConcurrentExecutions=concurrency)
+    lam.put_function_event_invoke_config(FunctionName="fn_b", MaximumRetryAttempts=retries,
+                                         MaximumEventAgeInSeconds=age)  # fmt: skip
+    code, _, err = run(seeded.moto, capsys, "wait", "--function", "fn_b", "--timeout", "0.3", "--interval", "0.1")
+    assert code == 1 and f"expect it {expected}" in err
+
+
+def test_wait_says_at_once_when_failures_go_elsewhere(seeded: Seeded, capsys: pytest.CaptureFixture[str]) -> None:
+    queue = f"arn:aws:sqs:{REGION}:{ACCOUNT}:orders-failures"
+    seeded.moto.client("sqs").create_queue(QueueName="orders-failures")
+    seeded.moto.client("lambda").put_function_event_invoke_config(
+        FunctionName="fn_b", DestinationConfig={"OnFailure": {"Destination": queue}}
+    )
+    started = time.monotonic()
+    code, _, err = run(seeded.moto, capsys, "wait", "--function", "fn_b", "--timeout", "60")
+    assert code == 2 and time.monotonic() - started < 10
+    assert f"fn_b sends the records of its failed events to {queue}, not to s3://{BUCKET}" in err
 
 
 def test_wait_invoke_waits_for_the_record_of_its_own_request(
@@ -300,11 +355,12 @@ def test_wait_invoke_waits_for_the_record_of_its_own_request(
 
     answering = threading.Thread(target=answer)
     answering.start()
-    code, out, _ = run(seeded.moto, capsys, "wait", "--function", "fn_a", "--invoke", "--timeout", "20",
+    code, out, err = run(seeded.moto, capsys, "wait", "--function", "fn_a", "--invoke", "--timeout", "20",
                        "--interval", "0.2")  # fmt: skip
     decoy.join()
     answering.join()
     assert code == 0, out
+    assert 'Invoked fn_a asynchronously with {"forceError": true} (the bundled demo handler fails on it)' in err
     assert invokes == [{"function": "/2015-03-31/functions/fn_a/invocations", "body": b'{"forceError": true}',
                         "type": "Event"}]  # fmt: skip
     assert f"Request ID:  {request_ids[0]}" in out

@@ -1,0 +1,86 @@
+"""What AWS Lambda does with an asynchronous event, as AWS documents it, each fact beside its source.
+
+The rendered README, ``failures show`` and ``failures wait`` all describe this behaviour;
+they take it from here so that they cannot disagree with each other or drift from AWS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# "How Lambda handles errors and retries with asynchronous invocation"
+ERROR_HANDLING_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html"
+# "Capturing records of Lambda asynchronous invocations"
+RECORDS_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html"
+
+# ERROR_HANDLING_DOC: "If the function returns an error, by default Lambda attempts to run it two more times,
+# with a one-minute wait between the first two attempts, and two minutes between the second and third attempts."
+RETRY_DELAYS_SECONDS = (60, 120)
+
+# ERROR_HANDLING_DOC: for throttling (429) and system errors, "the retry interval increases exponentially from
+# 1 second after the first attempt to a maximum of 5 minutes", for up to the maximum event age (6 hours by default).
+THROTTLE_RETRY_MAX_INTERVAL_SECONDS = 300
+
+# RECORDS_DOC: "When you set reserved concurrency to zero for an asynchronously invoked function, Lambda begins
+# sending new events to the configured dead-letter queue or the on-failure event destination, without any retries."
+# The record then has condition ZeroReservedConcurrency, approximateInvokeCount 0, and no response.
+ZERO_CONCURRENCY_CONDITION = "ZeroReservedConcurrency"
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A value of ``requestContext.condition`` in a failure record."""
+
+    name: str
+    meaning: str  # one line for people reading a record
+
+
+# RECORDS_DOC lists the record's fields; these are the conditions Lambda writes on failure.
+CONDITIONS = {
+    c.name: c
+    for c in (
+        Condition("RetriesExhausted", "the function returned an error on its first attempt and on every retry"),
+        Condition(
+            "EventAgeExceeded",
+            "the event waited longer than the maximum event age (throttled, or retried too long) and was not run again",
+        ),
+        Condition(
+            ZERO_CONCURRENCY_CONDITION,
+            "the function's reserved concurrency is 0, so Lambda sent the event here at once, without running it "
+            "or retrying",
+        ),
+    )
+}
+
+
+def condition_meaning(name: str) -> str:
+    """The line ``failures show`` prints; a condition AWS adds later is passed through by name."""
+    known = CONDITIONS.get(name)
+    return known.meaning if known else "a condition this version of the generator does not know; see " + RECORDS_DOC
+
+
+def retries_seconds(retry_attempts: int) -> int:
+    """How long the retries of an event whose handler keeps failing take, by the documented delays."""
+    return sum(RETRY_DELAYS_SECONDS[:retry_attempts])
+
+
+def expected_record(reserved_concurrency: int | None, retry_attempts: int, maximum_event_age: int) -> str:
+    """When the failure record of an event that fails should arrive, for a function configured like this."""
+    if reserved_concurrency == 0:
+        return (
+            "within seconds: with reserved concurrency 0, Lambda records the event at once as "
+            f"{ZERO_CONCURRENCY_CONDITION}"
+        )
+    retrying = retries_seconds(retry_attempts)
+    if retrying >= maximum_event_age:
+        return (
+            f"after about {maximum_event_age} s: the retries would outlast the maximum event age, so the event is "
+            "recorded as EventAgeExceeded"
+        )
+    if retry_attempts == 0:
+        return "within seconds of the failed attempt (no retries), as RetriesExhausted"
+    delays = " and ".join(f"{d // 60} min" for d in RETRY_DELAYS_SECONDS[:retry_attempts])
+    return (
+        f"after about {retrying // 60} min, as RetriesExhausted ({retry_attempts} retries, {delays} apart); "
+        f"if the function is throttled instead, up to the maximum event age ({maximum_event_age} s)"
+    )
