@@ -17,10 +17,13 @@ from generator.config import (
     Function,
 )
 from generator.hcl import Hcl, quote
+from generator.names import scoped_name
 
 KINDS = ("on_failure", "on_success")
 _CREATED = {"sqs": "aws_sqs_queue", "sns": "aws_sns_topic", "eventbridge": "aws_cloudwatch_event_bus"}
 _SHARED_BUCKET = "aws_s3_bucket.failure_records.arn"
+# Name limits of what the project creates; a queue's dead-letter queue adds "-dlq" to its name (SQS: 80).
+_NAME_LIMITS = {"sqs": 80 - len("-dlq"), "sns": 256, "eventbridge": 256}
 
 
 @dataclass(frozen=True)
@@ -40,18 +43,45 @@ class Wiring:
     created_name: str | None  # name of the queue, topic or bus the project creates for it
 
 
+def uses_failure_bucket(config: Config) -> bool:
+    """Whether any function records its failures in the bucket this project creates."""
+    return any(fn.on_failure.type == "s3" and fn.on_failure.arn is None for fn in config.functions)
+
+
 def uses_custom_destinations(config: Config) -> bool:
     """False when every function sends failures to the shared bucket and nothing on success (the default)."""
     return any(fn.on_failure != DEFAULT_ON_FAILURE or fn.on_success is not None for fn in config.functions)
 
 
-def wiring(fn: Function) -> list[Wiring]:
+def wiring(project: str, fn: Function, bucket_kms: bool = False) -> list[Wiring]:
+    """Each destination of ``fn``; ``bucket_kms``: the failure bucket encrypts with a customer managed key."""
     result = []
     for kind in KINDS:
         destination: Destination | None = getattr(fn, kind)
         if destination is not None:
-            result.append(_wire(fn, kind, destination))
+            result.append(_wire(project, fn, kind, destination, bucket_kms))
     return result
+
+
+_KIND_WORDS = {"s3": "S3 bucket", "sqs": "SQS queue", "sns": "SNS topic", "eventbridge": "EventBridge bus",
+               "lambda": "Lambda function"}  # fmt: skip
+
+
+def described(wired: Wiring) -> str:
+    """Where the records go, in words: 'the failure bucket', 'the SQS queue orders-on-failure'."""
+    destination = wired.destination
+    if destination.type == "s3" and destination.arn is None:
+        return "the failure bucket"
+    name = wired.created_name or destination.function or _name_in_arn(destination.arn or "")
+    return f"the {_KIND_WORDS[destination.type]} {name}"
+
+
+def _name_in_arn(arn: str) -> str:
+    if ":event-bus/" in arn:
+        return arn.split(":event-bus/", 1)[1]
+    if ":function:" in arn:
+        return arn.split(":function:", 1)[1]
+    return arn.rsplit(":", 1)[-1]
 
 
 def queue_settings(destination: Destination) -> dict[str, int]:
@@ -61,7 +91,7 @@ def queue_settings(destination: Destination) -> dict[str, int]:
     }
 
 
-def _wire(fn: Function, kind: str, destination: Destination) -> Wiring:
+def _wire(project: str, fn: Function, kind: str, destination: Destination, bucket_kms: bool) -> Wiring:
     word = "Failure" if kind == "on_failure" else "Success"
     created_name = None
     if destination.arn is not None:
@@ -75,9 +105,13 @@ def _wire(fn: Function, kind: str, destination: Destination) -> Wiring:
             "${data.aws_caller_identity.current.account_id}:function:" + quote(destination.function or "")[1:-1] + '"'
         )
     else:
-        created_name = f"{fn.name}-{kind.replace('_', '-')}"
+        created_name = scoped_name(project, fn.name, kind.replace("_", "-"), limit=_NAME_LIMITS[destination.type])
         target = Hcl(f"{_CREATED[destination.type]}.destination[{quote(created_name)}].arn")
-    return Wiring(kind, destination, target, _statements(destination, word, target), created_name)
+    statements = _statements(destination, word, target)
+    if bucket_kms and destination.type == "s3" and destination.arn is None:
+        key = (Hcl("var.failure_bucket_kms_key_arn"),)
+        statements += (Statement("EncryptFailureRecords", ("kms:GenerateDataKey",), key, False),)
+    return Wiring(kind, destination, target, statements, created_name)
 
 
 def _statements(destination: Destination, word: str, target: Hcl) -> tuple[Statement, ...]:

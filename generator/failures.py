@@ -685,8 +685,8 @@ def _warn_about_throttled_functions(aws: Aws, home: Home | None, targets: list[s
             continue
         if concurrency.get("ReservedConcurrentExecutions") == 0:
             print(
-                f"warning: {target.rsplit(':', 1)[-1]} has reserved concurrency 0, so every redriven event will be "
-                "throttled and fail again; raise it (functions[].reserved_concurrency) before redriving",
+                f"warning: {target.rsplit(':', 1)[-1]} has reserved concurrency 0, so Lambda records every redriven "
+                "event again at once without running it; raise it (functions[].reserved_concurrency) before redriving",
                 file=sys.stderr,
             )
 

@@ -68,14 +68,13 @@ def expected_record(reserved_concurrency: int | None, retry_attempts: int, maxim
     """When the failure record of an event that fails should arrive, for a function configured like this."""
     if reserved_concurrency == 0:
         return (
-            "within seconds: with reserved concurrency 0, Lambda records the event at once as "
-            f"{ZERO_CONCURRENCY_CONDITION}"
+            f"within seconds, as {ZERO_CONCURRENCY_CONDITION} (with reserved concurrency 0, Lambda records the event "
+            "at once, without running it)"
         )
     retrying = retries_seconds(retry_attempts)
     if retrying >= maximum_event_age:
         return (
-            f"after about {maximum_event_age} s: the retries would outlast the maximum event age, so the event is "
-            "recorded as EventAgeExceeded"
+            f"after about {maximum_event_age} s, as EventAgeExceeded (the retries would outlast the maximum event age)"
         )
     if retry_attempts == 0:
         return "within seconds of the failed attempt (no retries), as RetriesExhausted"

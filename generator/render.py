@@ -7,7 +7,6 @@ apart is what lets ``render --check`` and the golden tests compare without writi
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from collections.abc import Callable, Sequence
@@ -18,7 +17,7 @@ from typing import Any
 
 import jinja2
 
-from generator import destinations, hcl
+from generator import destinations, hcl, lambda_facts
 from generator.config import (
     ENVIRONMENT_KEY_PATTERN,
     FIELDS_BY_SECTION,
@@ -26,9 +25,9 @@ from generator.config import (
     Config,
     Function,
 )
+from generator.names import role_name
 from generator.packaging import PackagingError, SourceFile, build_zip, collect_sources
 
-MAX_ROLE_NAME = 64
 _TUNABLES = ("architecture", "memory_mb", "timeout_seconds", "reserved_concurrency", "environment",
              "log_retention_days", "maximum_event_age_seconds", "maximum_retry_attempts")  # fmt: skip
 _TERRAFORM_FILES = ("versions.tf", "providers.tf", "main.tf", "s3.tf", "iam.tf", "variables.tf", "outputs.tf")
@@ -103,30 +102,32 @@ def _narrowest(modes: Any) -> int:
 
 
 def _terraform_files(config: Config, created: dict[str, dict[str, Any]]) -> tuple[str, ...]:
-    extra: tuple[str, ...] = ("backend.tf",) if config.backend.type == "s3" else ()
+    files = tuple(f for f in _TERRAFORM_FILES if f != "s3.tf" or destinations.uses_failure_bucket(config))
+    if config.backend.type == "s3":
+        files += ("backend.tf",)
     if any(created.values()):
-        extra += ("destinations.tf",)
-    return _TERRAFORM_FILES + extra
-
-
-def role_name(function_name: str) -> str:
-    """``<function>-role``, shortened with a stable hash where IAM's 64-character limit needs it."""
-    name = f"{function_name}-role"
-    if len(name) <= MAX_ROLE_NAME:
-        return name
-    digest = hashlib.sha256(function_name.encode()).hexdigest()[:8]
-    return f"{function_name[: MAX_ROLE_NAME - len(digest) - 6]}-{digest}-role"
+        files += ("destinations.tf",)
+    return files
 
 
 def _function_view(config: Config, index: int, fn: Function, never_package: Sequence[Path]) -> dict[str, Any]:
     sources, skipped, handler = _sources(config, index, fn, never_package)
+    wired = destinations.wiring(config.project, fn, bucket_kms=config.failure_bucket.kms_key_arn is not None)
+    on_failure = next(w for w in wired if w.kind == "on_failure")
     return {
-        "destinations": destinations.wiring(fn),
+        "destinations": wired,
+        "records_to": destinations.described(on_failure),
+        "description": _description(destinations.described(on_failure)),
+        "in_bucket": on_failure.destination.type == "s3" and on_failure.destination.arn is None,
+        "demo": fn.source is None,
+        "expected_record": lambda_facts.expected_record(
+            fn.reserved_concurrency, fn.maximum_retry_attempts, fn.maximum_event_age_seconds
+        ),
         "name": fn.name,
         "package": f"build/{fn.name}.zip",
         "runtime": fn.runtime,
         "handler": handler,
-        "role_name": role_name(fn.name),
+        "role_name": role_name(config.project, fn.name),
         "settings": {name: getattr(fn, name) for name in _TUNABLES},
         "sources": sources,
         "skipped": skipped,
@@ -189,10 +190,41 @@ def _context(config: Config, functions: list[dict[str, Any]]) -> dict[str, Any]:
         "fields": {key.rstrip("[]"): value for key, value in fields.items()},
         "reserved_environment_keys": sorted(RESERVED_ENVIRONMENT_KEYS),
         "environment_key_pattern": ENVIRONMENT_KEY_PATTERN,
-        "uses_random": config.failure_bucket.naming == "random_uuid",
+        "uses_bucket": destinations.uses_failure_bucket(config),
+        "uses_random": destinations.uses_failure_bucket(config) and config.failure_bucket.naming == "random_uuid",
+        "facts": lambda_facts,
         "custom_destinations": destinations.uses_custom_destinations(config),
         "created": _created_destinations(functions),
+        "demo_functions": [view for view in functions if view["demo"]],
+        "invoke_commands_description": _invoke_commands_description(functions),
     }
+
+
+_DESCRIPTION_MAX = 256  # Lambda's limit on a function's description
+
+
+def _description(records_to: str) -> str:
+    """A function's description, for a destination other than the failure bucket (whose name is known at apply)."""
+    text = f"Invoked asynchronously; records of failed events go to {records_to}"
+    return text if len(text) <= _DESCRIPTION_MAX else "Invoked asynchronously; see its on-failure destination"
+
+
+def _invoke_commands_description(functions: list[dict[str, Any]]) -> str:
+    """What the invoke commands do, true for these functions (see lambda_facts for the behaviour)."""
+    demo = [view for view in functions if view["demo"]]
+    which = "each function" if len(demo) == len(functions) else "each function that runs the bundled demo handler"
+    throttled = {view["settings"]["reserved_concurrency"] == 0 for view in demo}
+    outcomes = []
+    if True in throttled:
+        outcomes.append(
+            f"with reserved concurrency 0, Lambda records it at once as {lambda_facts.ZERO_CONCURRENCY_CONDITION}, "
+            "without running the function"
+        )
+    if False in throttled:
+        outcomes.append("otherwise the demo handler raises on it, and Lambda records it after the retries")
+    return f'Ready-to-paste AWS CLI commands that invoke {which} asynchronously with {{"forceError": true}}: ' + (
+        "; ".join(outcomes) + "."
+    )
 
 
 def _created_destinations(functions: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -267,6 +299,7 @@ _FILTERS: dict[str, Callable[..., Any]] = {
     "key": hcl.key,
     "inner": lambda text: hcl.Hcl(hcl.quote(text)[1:-1]),
     "md": _markdown_cell,
+    "inline_code": lambda text: f"`{text}`",
 }
 
 

@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from generator.config import Config, Function, parse_config
-from generator.render import render, role_name
+from generator.names import role_name
+from generator.render import render
 from tests.harness import Moto, Terraform, TerraformError, applied
 from tests.support import GOLDEN, REPO, write_tree
 
@@ -105,7 +106,7 @@ def _assert_function(moto: Moto, deployment: Deployment, fn: Function) -> None:
     assert invoke["MaximumRetryAttempts"] == fn.maximum_retry_attempts
     assert invoke["DestinationConfig"]["OnFailure"]["Destination"] == bucket_arn
 
-    role = iam.get_role(RoleName=role_name(fn.name))["Role"]
+    role = iam.get_role(RoleName=role_name(deployment.config.project, fn.name))["Role"]
     assert settings["Role"] == role["Arn"]
     trust = role["AssumeRolePolicyDocument"]
     trust = json.loads(trust) if isinstance(trust, str) else trust
@@ -267,9 +268,9 @@ def test_every_destination_type_applies_cleanly(moto: Moto, deploy: Any) -> None
     deployment = deploy((GOLDEN / "destinations" / "config.yaml").read_text(), GOLDEN / "destinations")
     arn = f"arn:aws:{{}}:{region}:{account}:{{}}"
     expected = {
-        "to_queue_and_topic": (arn.format("sqs", "to_queue_and_topic-on-failure"),
-                               arn.format("sns", "to_queue_and_topic-on-success")),
-        "to_bus_and_function": (arn.format("events", "event-bus/to_bus_and_function-on-failure"),
+        "to_queue_and_topic": (arn.format("sqs", "destinations-to_queue_and_topic-on-failure"),
+                               arn.format("sns", "destinations-to_queue_and_topic-on-success")),
+        "to_bus_and_function": (arn.format("events", "event-bus/destinations-to_bus_and_function-on-failure"),
                                 arn.format("lambda", "function:to_queue_and_topic")),
         "to_existing": (arn.format("sqs", "existing-failures"), arn.format("events", "event-bus/default")),
         "default_failure_bucket": (deployment.outputs["failure_bucket_arn"],
@@ -280,7 +281,7 @@ def test_every_destination_type_applies_cleanly(moto: Moto, deploy: Any) -> None
     for function, (on_failure, on_success) in expected.items():
         config = lam.get_function_event_invoke_config(FunctionName=function)["DestinationConfig"]
         assert config == {"OnFailure": {"Destination": on_failure}, "OnSuccess": {"Destination": on_success}}
-        role_name_ = role_name(function)
+        role_name_ = role_name("destinations", function)
         (policy,) = iam.list_role_policies(RoleName=role_name_)["PolicyNames"]
         document = iam.get_role_policy(RoleName=role_name_, PolicyName=policy)["PolicyDocument"]
         document = json.loads(document) if isinstance(document, str) else document
@@ -295,20 +296,25 @@ def test_every_destination_type_applies_cleanly(moto: Moto, deploy: Any) -> None
         logs = [g for g in granted if g[0] == ("logs:CreateLogStream", "logs:PutLogEvents")]
         assert len(granted) == len(logs) + (3 if on_failure.startswith("arn:aws:s3") else 2), "nothing more"
 
-    queue_url = sqs.get_queue_url(QueueName="to_queue_and_topic-on-failure")["QueueUrl"]
+    queue_url = sqs.get_queue_url(QueueName="destinations-to_queue_and_topic-on-failure")["QueueUrl"]
     queue = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
     assert queue["SqsManagedSseEnabled"] == "true" and queue["MessageRetentionPeriod"] == "345600"
     redrive = json.loads(queue["RedrivePolicy"])
     assert redrive == {
-        "deadLetterTargetArn": arn.format("sqs", "to_queue_and_topic-on-failure-dlq"),
+        "deadLetterTargetArn": arn.format("sqs", "destinations-to_queue_and_topic-on-failure-dlq"),
         "maxReceiveCount": 3,
     }
-    dlq_url = sqs.get_queue_url(QueueName="to_queue_and_topic-on-failure-dlq")["QueueUrl"]
+    dlq_url = sqs.get_queue_url(QueueName="destinations-to_queue_and_topic-on-failure-dlq")["QueueUrl"]
     dlq = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["All"])["Attributes"]
     assert dlq["SqsManagedSseEnabled"] == "true" and dlq["MessageRetentionPeriod"] == "1209600"
-    topic = sns.get_topic_attributes(TopicArn=arn.format("sns", "to_queue_and_topic-on-success"))["Attributes"]
+    topic = sns.get_topic_attributes(TopicArn=arn.format("sns", "destinations-to_queue_and_topic-on-success"))[
+        "Attributes"
+    ]
     assert topic["KmsMasterKeyId"] == "alias/aws/sns"
-    assert events.describe_event_bus(Name="to_bus_and_function-on-failure")["Arn"] == expected["to_bus_and_function"][0]
+    assert (
+        events.describe_event_bus(Name="destinations-to_bus_and_function-on-failure")["Arn"]
+        == expected["to_bus_and_function"][0]
+    )
 
     _assert_no_changes(deployment.terraform)
     deployment.terraform.run("destroy", "-auto-approve")

@@ -299,11 +299,10 @@ def test_wait_times_out_with_exit_1(seeded: Seeded, capsys: pytest.CaptureFixtur
 @pytest.mark.parametrize(
     ("concurrency", "retries", "age", "expected"),
     [
-        (0, 2, 60, "within seconds: with reserved concurrency 0, Lambda records the event at once as "
-                   "ZeroReservedConcurrency"),
+        (0, 2, 60, "within seconds, as ZeroReservedConcurrency (with reserved concurrency 0, Lambda records"),
         (None, 2, 3600, "after about 3 min, as RetriesExhausted (2 retries, 1 min and 2 min apart)"),
         (5, 1, 3600, "after about 1 min, as RetriesExhausted (1 retries, 1 min apart)"),
-        (5, 2, 60, "after about 60 s: the retries would outlast the maximum event age"),
+        (5, 2, 60, "after about 60 s, as EventAgeExceeded (the retries would outlast the maximum event age)"),
         (None, 0, 60, "within seconds of the failed attempt (no retries)"),
     ],
 )  # fmt: skip
@@ -478,7 +477,7 @@ def test_redrive_warns_when_the_function_is_throttled(
     seeded.moto.client("lambda").put_function_concurrency(FunctionName="fn_b", ReservedConcurrentExecutions=0)
     code, _, err = run(seeded.moto, capsys, "redrive", "--function", "fn_b")
     assert code == 0
-    assert "warning: fn_b has reserved concurrency 0, so every redriven event will be throttled" in err
+    assert "warning: fn_b has reserved concurrency 0, so Lambda records every redriven event again at once" in err
 
 
 def test_redrive_needs_a_selection(seeded: Seeded, capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 import pytest
 
 from generator.config import Config
-from generator.render import MAX_ROLE_NAME, render, role_name
+from generator.destinations import uses_custom_destinations, uses_failure_bucket
+from generator.names import MAX_ROLE_NAME, role_name
+from generator.render import render
 from tests.support import GoldenCase, golden_cases, parse_tree, unescape_template
 
 CASES = golden_cases()
@@ -29,7 +32,7 @@ def test_invoke_config_sends_failures_to_the_bucket(rendered: tuple[Config, dict
     config, tree = rendered
     invoke = tree["resource"]["aws_lambda_function_event_invoke_config.this"]
     failure = invoke["destination_config"][0]["on_failure"][0]["destination"]
-    if config.project == "destinations":
+    if uses_custom_destinations(config):
         assert failure == "${local.destinations[each.key].on_failure}"
         (success,) = invoke["destination_config"][0]["dynamic"]
         assert success["on_success"]["content"] == [{"destination": "${on_success.value}"}]
@@ -66,6 +69,9 @@ def test_variable_defaults_equal_the_config(rendered: tuple[Config, dict[str, An
         assert {k: unescape_template(v) for k, v in settings["environment"].items()} == fn.environment
     assert variables["region"]["default"] == config.region
     assert variables["tags"]["default"] == config.tags
+    if not uses_failure_bucket(config):
+        assert not [name for name in variables if name.startswith("failure_")], "no bucket, no bucket settings"
+        return
     assert variables["failure_bucket_force_destroy"]["default"] is config.failure_bucket.force_destroy
     if config.failure_bucket.expire_after_days is None:
         assert "failure_record_expiration_days" not in variables
@@ -79,7 +85,7 @@ def test_packages_match_the_functions(rendered: tuple[Config, dict[str, Any]]) -
     for fn in config.functions:
         assert packages[fn.name]["runtime"] == fn.runtime
         assert packages[fn.name]["package"] == f"build/{fn.name}.zip"
-        assert packages[fn.name]["role_name"] == role_name(fn.name)
+        assert packages[fn.name]["role_name"] == role_name(config.project, fn.name)
         expected_handler = fn.handler or ("handler.handler" if fn.language == "python" else "index.handler")
         assert packages[fn.name]["handler"] == expected_handler
 
@@ -95,10 +101,10 @@ def test_role_policy_is_least_privilege(rendered: tuple[Config, dict[str, Any]])
         "WriteFailureRecords": (["s3:PutObject"], ["${aws_s3_bucket.failure_records.arn}/*"]),
         "ListFailureBucket": (["s3:ListBucket"], ["${aws_s3_bucket.failure_records.arn}"]),
     }
-    custom = config.project == "destinations"
+    custom = uses_custom_destinations(config)
     if custom:  # destination statements come from local.destination_permissions (tested separately below)
         del expected["WriteFailureRecords"], expected["ListFailureBucket"]
-    if config.failure_bucket.kms_key_arn:
+    if config.failure_bucket.kms_key_arn and not custom:
         expected["EncryptFailureRecords"] = (["kms:GenerateDataKey"], ["${var.failure_bucket_kms_key_arn}"])
     assert {sid: (s["actions"], s["resources"]) for sid, s in statements.items()} == expected
     for sid in () if custom else ("WriteFailureRecords", "ListFailureBucket"):
@@ -114,8 +120,23 @@ def test_role_policy_is_least_privilege(rendered: tuple[Config, dict[str, Any]])
     assert not any(k.startswith("aws_iam_role_policy_attachment") for k in tree["resource"]), "no managed policies"
 
 
+def test_no_bucket_is_created_when_no_function_records_to_it(rendered: tuple[Config, dict[str, Any]]) -> None:
+    config, tree = rendered
+    buckets = [name for name in tree["resource"] if name.startswith(("aws_s3_bucket", "random_uuid"))]
+    providers = {name for block in tree["terraform"] for req in block.get("required_providers", []) for name in req}
+    descriptions = json.dumps(tree["output"]) + json.dumps(tree["locals"])
+    if uses_failure_bucket(config):
+        assert buckets and "failure_bucket_name" in tree["output"]
+    else:
+        assert buckets == [] and "random" not in providers
+        assert not [name for name in tree["output"] if "failure" in name]
+        assert "aws_s3_bucket" not in descriptions
+
+
 def test_bucket_is_private_encrypted_and_tls_only(rendered: tuple[Config, dict[str, Any]]) -> None:
     config, tree = rendered
+    if not uses_failure_bucket(config):
+        return  # test_no_bucket_is_created_when_no_function_records_to_it checks that there is none
     resources = tree["resource"]
     block = resources["aws_s3_bucket_public_access_block.failure_records"]
     for setting in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"):
@@ -139,6 +160,8 @@ def test_bucket_is_private_encrypted_and_tls_only(rendered: tuple[Config, dict[s
 
 def test_bucket_name_follows_the_naming_mode(rendered: tuple[Config, dict[str, Any]]) -> None:
     config, tree = rendered
+    if not uses_failure_bucket(config):
+        return  # test_no_bucket_is_created_when_no_function_records_to_it checks that there is none
     bucket = tree["resource"]["aws_s3_bucket.failure_records"]
     naming = config.failure_bucket.naming
     uses_random = "random_uuid.failure_bucket_suffix" in tree["resource"]
@@ -193,16 +216,18 @@ def test_invoke_command_output_is_ready_to_paste() -> None:
     )
 
 
-@pytest.mark.parametrize("length", [1, 58, 59, 60, 64])
-def test_role_names_fit_iam_limits_and_stay_distinct(length: int) -> None:
+@pytest.mark.parametrize("length", [1, 26, 27, 28, 64])
+@pytest.mark.parametrize("project", ["p", "a" * 32])
+def test_role_names_fit_iam_limits_and_stay_distinct(length: int, project: str) -> None:
     name = "f" * length
     twin = "f" * (length - 1) + "g"  # differs only in a character that truncation may cut off
-    derived = role_name(name)
+    derived = role_name(project, name)
     assert len(derived) <= MAX_ROLE_NAME
-    assert derived.endswith("-role")
+    assert derived.endswith("-role") and derived.startswith(project[:20])
     assert re.fullmatch(r"[\w+=,.@-]+", derived)
-    assert role_name(name) == derived, "the same function always gets the same role"
-    assert role_name(twin) != derived, "two functions never share a role"
+    assert role_name(project, name) == derived, "the same function always gets the same role"
+    assert role_name(project, twin) != derived, "two functions never share a role"
+    assert role_name(project + "x", name) != derived, "two projects never share a role"
 
 
 def test_remote_state_renders_an_s3_backend_with_lock_files() -> None:
@@ -224,11 +249,11 @@ LAMBDA_ARN = (
 )
 EXPECTED_DESTINATIONS = {  # the golden config `destinations`, written out by hand
     "to_queue_and_topic": {
-        "on_failure": '${aws_sqs_queue.destination["to_queue_and_topic-on-failure"].arn}',
-        "on_success": '${aws_sns_topic.destination["to_queue_and_topic-on-success"].arn}',
+        "on_failure": '${aws_sqs_queue.destination["destinations-to_queue_and_topic-on-failure"].arn}',
+        "on_success": '${aws_sns_topic.destination["destinations-to_queue_and_topic-on-success"].arn}',
     },
     "to_bus_and_function": {
-        "on_failure": '${aws_cloudwatch_event_bus.destination["to_bus_and_function-on-failure"].arn}',
+        "on_failure": '${aws_cloudwatch_event_bus.destination["destinations-to_bus_and_function-on-failure"].arn}',
         "on_success": LAMBDA_ARN + "to_queue_and_topic",
     },
     "to_existing": {
@@ -295,12 +320,14 @@ def test_created_destinations_are_encrypted_and_queues_have_a_dead_letter_queue(
     assert resources["aws_sns_topic.destination"]["kms_master_key_id"] == "alias/aws/sns"
     assert "aws_cloudwatch_event_bus.destination" in resources
     queues = _destinations_tree()["locals"]["destination_queues"]
-    assert queues == {"to_queue_and_topic-on-failure": {"retention_seconds": 345600, "max_receive_count": 3}}
+    assert queues == {
+        "destinations-to_queue_and_topic-on-failure": {"retention_seconds": 345600, "max_receive_count": 3}
+    }
 
 
 def test_the_default_shape_is_kept_when_no_function_customises_destinations() -> None:
     for case in CASES:
-        if case.name != "destinations":
+        if not uses_custom_destinations(case.config()):
             files = case.render()
             assert "destinations.tf" not in files
             assert b"local.destinations" not in files["main.tf"], case.name

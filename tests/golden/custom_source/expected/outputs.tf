@@ -23,14 +23,6 @@ output "role_arns" {
   value       = { for name, role in aws_iam_role.lambda : name => role.arn }
 }
 
-output "invoke_commands" {
-  description = "Ready-to-paste AWS CLI commands that invoke each function asynchronously with a failing event."
-  value = {
-    for name, function in aws_lambda_function.this :
-    name => "aws lambda invoke --region ${var.region} --function-name ${function.function_name} --invocation-type Event --cli-binary-format raw-in-base64-out --payload '{\"forceError\": true}' /dev/null"
-  }
-}
-
 output "list_failure_records_command" {
   description = "Ready-to-paste AWS CLI command that lists the failure records in the bucket."
   value       = "aws s3 ls --region ${var.region} --recursive s3://${aws_s3_bucket.failure_records.id}/aws/lambda/async/"

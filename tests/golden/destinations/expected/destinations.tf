@@ -1,7 +1,7 @@
 locals {
   # Queues created as destinations, with their retention and how often a consumer may fail on a record.
   destination_queues = {
-    "to_queue_and_topic-on-failure" = {
+    "destinations-to_queue_and_topic-on-failure" = {
       retention_seconds = 345600
       max_receive_count = 3
     }
@@ -31,14 +31,14 @@ resource "aws_sqs_queue" "destination_dead_letter" {
 }
 
 resource "aws_sns_topic" "destination" {
-  for_each = toset(["to_queue_and_topic-on-success"])
+  for_each = toset(["destinations-to_queue_and_topic-on-success"])
 
   name              = each.key
   kms_master_key_id = "alias/aws/sns"
 }
 
 resource "aws_cloudwatch_event_bus" "destination" {
-  for_each = toset(["to_bus_and_function-on-failure"])
+  for_each = toset(["destinations-to_bus_and_function-on-failure"])
 
   name = each.key
 }

@@ -6,25 +6,25 @@ locals {
       package   = "build/to_queue_and_topic.zip"
       runtime   = "python3.13"
       handler   = "handler.handler"
-      role_name = "to_queue_and_topic-role"
+      role_name = "destinations-to_queue_and_topic-role"
     }
     to_bus_and_function = {
       package   = "build/to_bus_and_function.zip"
       runtime   = "python3.13"
       handler   = "handler.handler"
-      role_name = "to_bus_and_function-role"
+      role_name = "destinations-to_bus_and_function-role"
     }
     to_existing = {
       package   = "build/to_existing.zip"
       runtime   = "python3.13"
       handler   = "handler.handler"
-      role_name = "to_existing-role"
+      role_name = "destinations-to_existing-role"
     }
     default_failure_bucket = {
       package   = "build/default_failure_bucket.zip"
       runtime   = "python3.13"
       handler   = "handler.handler"
-      role_name = "default_failure_bucket-role"
+      role_name = "destinations-default_failure_bucket-role"
     }
   }
 
@@ -33,11 +33,11 @@ locals {
   # Where Lambda sends the record of each function's asynchronous invocations once they end.
   destinations = {
     to_queue_and_topic = {
-      on_failure = aws_sqs_queue.destination["to_queue_and_topic-on-failure"].arn
-      on_success = aws_sns_topic.destination["to_queue_and_topic-on-success"].arn
+      on_failure = aws_sqs_queue.destination["destinations-to_queue_and_topic-on-failure"].arn
+      on_success = aws_sns_topic.destination["destinations-to_queue_and_topic-on-success"].arn
     }
     to_bus_and_function = {
-      on_failure = aws_cloudwatch_event_bus.destination["to_bus_and_function-on-failure"].arn
+      on_failure = aws_cloudwatch_event_bus.destination["destinations-to_bus_and_function-on-failure"].arn
       on_success = "arn:${data.aws_partition.current.partition}:lambda:${var.region}:${data.aws_caller_identity.current.account_id}:function:to_queue_and_topic"
     }
     to_existing = {
@@ -50,19 +50,27 @@ locals {
     }
   }
 
+  # Where each function's description says its failed events go.
+  function_descriptions = {
+    to_queue_and_topic     = "Invoked asynchronously; records of failed events go to the SQS queue destinations-to_queue_and_topic-on-failure"
+    to_bus_and_function    = "Invoked asynchronously; records of failed events go to the EventBridge bus destinations-to_bus_and_function-on-failure"
+    to_existing            = "Invoked asynchronously; records of failed events go to the SQS queue existing-failures"
+    default_failure_bucket = "Invoked asynchronously; failed events are recorded in ${aws_s3_bucket.failure_records.id}"
+  }
+
   # What each role may do to reach its destinations: one action, on exactly that ARN.
   destination_permissions = {
     to_queue_and_topic = [
       {
         sid          = "SendFailureToQueue"
         actions      = ["sqs:SendMessage"]
-        resources    = [aws_sqs_queue.destination["to_queue_and_topic-on-failure"].arn]
+        resources    = [aws_sqs_queue.destination["destinations-to_queue_and_topic-on-failure"].arn]
         same_account = false
       },
       {
         sid          = "PublishSuccessToTopic"
         actions      = ["sns:Publish"]
-        resources    = [aws_sns_topic.destination["to_queue_and_topic-on-success"].arn]
+        resources    = [aws_sns_topic.destination["destinations-to_queue_and_topic-on-success"].arn]
         same_account = false
       },
     ]
@@ -70,7 +78,7 @@ locals {
       {
         sid          = "PutFailureEvents"
         actions      = ["events:PutEvents"]
-        resources    = [aws_cloudwatch_event_bus.destination["to_bus_and_function-on-failure"].arn]
+        resources    = [aws_cloudwatch_event_bus.destination["destinations-to_bus_and_function-on-failure"].arn]
         same_account = false
       },
       {
@@ -138,7 +146,7 @@ resource "aws_lambda_function" "this" {
   for_each = local.functions
 
   function_name    = each.key
-  description      = "Invoked asynchronously; failed events are recorded in ${aws_s3_bucket.failure_records.id}"
+  description      = local.function_descriptions[each.key]
   role             = aws_iam_role.lambda[each.key].arn
   runtime          = each.value.runtime
   handler          = each.value.handler
@@ -148,7 +156,8 @@ resource "aws_lambda_function" "this" {
   filename         = "${path.module}/${each.value.package}"
   source_code_hash = filebase64sha256("${path.module}/${each.value.package}")
 
-  # 0 throttles every invocation, so every asynchronous event ends in the failure bucket.
+  # 0 keeps the function from running: Lambda sends each asynchronous event straight to the
+  # on-failure destination, without retries, with the condition ZeroReservedConcurrency.
   reserved_concurrent_executions = each.value.reserved_concurrency
 
   dynamic "environment" {

@@ -6,19 +6,19 @@ locals {
       package   = "build/ingest_orders.zip"
       runtime   = "python3.12"
       handler   = "handler.handler"
-      role_name = "ingest_orders-role"
+      role_name = "orders-async-ingest_orders-role"
     }
     notify-customers = {
       package   = "build/notify-customers.zip"
       runtime   = "nodejs22.x"
       handler   = "index.handler"
-      role_name = "notify-customers-role"
+      role_name = "orders-async-notify-customers-role"
     }
     reconcile = {
       package   = "build/reconcile.zip"
       runtime   = "python3.13"
       handler   = "handler.handler"
-      role_name = "reconcile-role"
+      role_name = "orders-async-reconcile-role"
     }
   }
 
@@ -54,7 +54,8 @@ resource "aws_lambda_function" "this" {
   filename         = "${path.module}/${each.value.package}"
   source_code_hash = filebase64sha256("${path.module}/${each.value.package}")
 
-  # 0 throttles every invocation, so every asynchronous event ends in the failure bucket.
+  # 0 keeps the function from running: Lambda sends each asynchronous event straight to the
+  # on-failure destination, without retries, with the condition ZeroReservedConcurrency.
   reserved_concurrent_executions = each.value.reserved_concurrency
 
   dynamic "environment" {

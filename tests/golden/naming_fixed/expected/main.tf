@@ -6,7 +6,7 @@ locals {
       package   = "build/async_function.zip"
       runtime   = "python3.13"
       handler   = "handler.handler"
-      role_name = "async_function-role"
+      role_name = "fixed-bucket-async_function-role"
     }
   }
 
@@ -42,7 +42,8 @@ resource "aws_lambda_function" "this" {
   filename         = "${path.module}/${each.value.package}"
   source_code_hash = filebase64sha256("${path.module}/${each.value.package}")
 
-  # 0 throttles every invocation, so every asynchronous event ends in the failure bucket.
+  # 0 keeps the function from running: Lambda sends each asynchronous event straight to the
+  # on-failure destination, without retries, with the condition ZeroReservedConcurrency.
   reserved_concurrent_executions = each.value.reserved_concurrency
 
   dynamic "environment" {

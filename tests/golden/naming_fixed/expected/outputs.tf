@@ -24,7 +24,7 @@ output "role_arns" {
 }
 
 output "invoke_commands" {
-  description = "Ready-to-paste AWS CLI commands that invoke each function asynchronously with a failing event."
+  description = "Ready-to-paste AWS CLI commands that invoke each function asynchronously with {\"forceError\": true}: with reserved concurrency 0, Lambda records it at once as ZeroReservedConcurrency, without running the function."
   value = {
     for name, function in aws_lambda_function.this :
     name => "aws lambda invoke --region ${var.region} --function-name ${function.function_name} --invocation-type Event --cli-binary-format raw-in-base64-out --payload '{\"forceError\": true}' /dev/null"

@@ -24,7 +24,7 @@ output "role_arns" {
 }
 
 output "invoke_commands" {
-  description = "Ready-to-paste AWS CLI commands that invoke each function asynchronously with a failing event."
+  description = "Ready-to-paste AWS CLI commands that invoke each function asynchronously with {\"forceError\": true}: otherwise the demo handler raises on it, and Lambda records it after the retries."
   value = {
     for name, function in aws_lambda_function.this :
     name => "aws lambda invoke --region ${var.region} --function-name ${function.function_name} --invocation-type Event --cli-binary-format raw-in-base64-out --payload '{\"forceError\": true}' /dev/null"
