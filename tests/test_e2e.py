@@ -322,3 +322,43 @@ def test_every_destination_type_applies_cleanly(moto: Moto, deploy: Any) -> None
     assert sns.list_topics()["Topics"] == []
     assert [b["Name"] for b in events.list_event_buses()["EventBuses"]] == ["default"]
     assert [f["FunctionName"] for f in lam.list_functions()["Functions"]] == ["existing-consumer"]
+
+
+def test_two_projects_with_the_same_function_name_share_an_account(moto: Moto, deploy: Any) -> None:
+    """dev and prod in one account: IAM is global, so every created name must carry the project."""
+    template = "project: {project}\nregion: {region}\nfunctions:\n  - name: orders\n    on_failure: {{type: sqs}}\n"
+    dev = deploy(template.format(project="app-dev", region="us-east-1"))
+    prod = deploy(template.format(project="app-prod", region="eu-west-1"))
+    iam = moto.client("iam")
+    roles = {r["RoleName"] for r in iam.list_roles()["Roles"] if not r["Path"].startswith("/aws-service-role/")}
+    assert roles == {"app-dev-orders-role", "app-prod-orders-role"}
+    for deployment, region in ((dev, "us-east-1"), (prod, "eu-west-1")):
+        project = deployment.config.project
+        queue = moto.client("sqs", region).get_queue_url(QueueName=f"{project}-orders-on-failure")["QueueUrl"]
+        assert queue.endswith(f"{project}-orders-on-failure")
+        assert deployment.outputs["destinations"]["orders"]["on_failure"].endswith(f":{project}-orders-on-failure")
+        assert "failure_bucket_name" not in deployment.outputs, "no function records to a bucket: none is created"
+        _assert_no_changes(deployment.terraform)
+
+
+def test_the_clean_up_recipe_only_flips_force_destroy(moto: Moto, tf_cli_config: Path, tmp_path: Path) -> None:
+    """After a plain destroy failed on a non-empty bucket, the README's recipe must not re-create anything."""
+    files = render(parse_config(DEFAULT_WITH_BUCKET_PREFIX, REPO / "e2e.yaml"))
+    readme = files["README.md"].decode()
+    recipe = readme.split("then destroy:\n\n```sh\n", 1)[1].split("```", 1)[0].splitlines()
+    assert recipe == [
+        "terraform apply -target=aws_s3_bucket.failure_records -var failure_bucket_force_destroy=true",
+        "terraform destroy -var failure_bucket_force_destroy=true",
+    ]
+    with applied(moto, tf_cli_config, tmp_path, files) as terraform:
+        bucket = terraform.outputs()["failure_bucket_name"]
+        s3 = moto.client("s3")
+        s3.delete_bucket_policy(Bucket=bucket)  # the emulator speaks plain HTTP, which the TLS-only policy refuses
+        s3.put_object(Bucket=bucket, Key="aws/lambda/async/async_function/2026/11/30/record", Body=b"{}")
+        with pytest.raises(TerraformError, match="BucketNotEmpty"):
+            terraform.run("destroy", "-auto-approve")
+        flip = terraform.run(*recipe[0].split()[1:], "-auto-approve")
+        assert "0 added, 1 changed, 0 destroyed" in flip.stdout, flip.stdout
+        terraform.run(*recipe[1].split()[1:], "-auto-approve")
+        assert s3.list_buckets()["Buckets"] == []
+        assert moto.client("lambda").list_functions()["Functions"] == []
