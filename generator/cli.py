@@ -143,9 +143,11 @@ def _add_failures_parser(commands: argparse._SubParsersAction[argparse.ArgumentP
 
     listing = action("list", [where, filters], "list records, newest first")
     listing.add_argument("--json", action="store_true", help="one JSON object a line, for machines")
+    listing.add_argument("--redriven", action="store_true", help="list the records already redriven (redriven/)")
     listing.set_defaults(run=_run_failures, limit_default=100)
     show = action("show", [where], "show one record: error, stack trace, payload")
-    show.add_argument("key", help="the record's S3 key, as `failures list` prints it")
+    show.add_argument("key", help="the record's S3 key as `failures list` prints it, or s3://BUCKET/KEY")
+    show.add_argument("--redriven", action="store_true", help="the key names a record already redriven")
     show.set_defaults(run=_run_failures)
     wait = action("wait", [where], "wait for the next record of a function")
     wait.add_argument("--function", required=True, help="the function whose record to wait for")
@@ -295,8 +297,14 @@ def _run_init(args: argparse.Namespace) -> int:
 def _run_failures(args: argparse.Namespace) -> int:
     from generator import failures
     from generator.errors import UsageError
+    from generator.records import REDRIVEN_PREFIX
 
-    target = failures.resolve_target(args.bucket, args.from_terraform, args.region, args.endpoint_url)
+    bucket = args.bucket
+    if args.action == "show":
+        bucket, args.key = _bucket_and_key(args.key, bucket, args.from_terraform)
+        if args.redriven and not args.key.startswith(REDRIVEN_PREFIX):
+            args.key = REDRIVEN_PREFIX + args.key
+    target = failures.resolve_target(bucket, args.from_terraform, args.region, args.endpoint_url)
     aws = failures.Aws(target)
     if args.action == "show":
         return failures.run_show(aws, args.key)
@@ -318,6 +326,18 @@ def _run_failures(args: argparse.Namespace) -> int:
     return failures.run_redrive(aws, selection, args.dry_run)
 
 
+def _bucket_and_key(text: str, bucket: str | None, from_terraform: Path | None) -> tuple[str | None, str]:
+    """``s3://BUCKET/KEY`` names its bucket; a plain key uses --bucket or the project's."""
+    from generator.errors import UsageError
+
+    if not text.startswith("s3://"):
+        return bucket, text
+    named, _, key = text[len("s3://") :].partition("/")
+    if (bucket and bucket != named) or from_terraform:
+        raise UsageError(f"{text} names bucket {named}; drop --bucket/--from-terraform, or give the key alone")
+    return _bucket_name(named), key
+
+
 def _selection(args: argparse.Namespace) -> Selection:
     from datetime import datetime, timezone
 
@@ -337,4 +357,5 @@ def _selection(args: argparse.Namespace) -> Selection:
         condition=args.condition,
         limit=args.limit,
         keys=list(getattr(args, "keys", []) or []),
+        redriven=getattr(args, "redriven", False),
     )

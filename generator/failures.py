@@ -95,6 +95,7 @@ class Selection:
     condition: str | None = None
     limit: int | None = None
     keys: list[str] = field(default_factory=list)
+    redriven: bool = False  # read the copies under redriven/ instead of the records still to handle
 
 
 @dataclass
@@ -237,7 +238,8 @@ def select(aws: Aws, selection: Selection) -> Outcome:
             except RecordError as exc:
                 outcome.problems.append((key, str(exc)))
     else:
-        prefix = RECORD_PREFIX + (f"{selection.function}/" if selection.function else "")
+        prefix = (REDRIVEN_PREFIX if selection.redriven else "") + RECORD_PREFIX
+        prefix += f"{selection.function}/" if selection.function else ""
         candidates = []
         for key in list_keys(aws, prefix):
             try:
@@ -506,6 +508,11 @@ def run_redrive(aws: Aws, selection: Selection, dry_run: bool, out: TextIO | Non
     targets: list[tuple[FailureRecord, str]] = []
     for record in sorted(outcome.records, key=lambda r: (r.key.time, r.key.key)):  # oldest first, as they happened
         assert home is not None
+        if record.key.redriven:
+            print(f"skipped {safe(record.key.key)}: it was redriven already; redrive its original key to send it "
+                  "again", file=out)  # fmt: skip
+            tally.skipped += 1
+            continue
         try:
             targets.append((record, _target(record, home)))
         except RecordError as exc:

@@ -17,7 +17,7 @@ from typing import Any
 RECORD_PREFIX = "aws/lambda/async/"
 REDRIVEN_PREFIX = "redriven/"
 _KEY = re.compile(
-    r"^aws/lambda/async/(?P<function>[A-Za-z0-9_-]{1,64})/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/"
+    r"^(?P<redriven>redriven/)?aws/lambda/async/(?P<function>[A-Za-z0-9_-]{1,64})/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/"
     r"(?P<stamp>\d{4}-\d{2}-\d{2}T\d{2}\.\d{2}\.\d{2})-(?P<id>[0-9A-Fa-f-]{36})$"
 )
 _DURATION = re.compile(r"^(?P<amount>\d+)(?P<unit>[smhdw])$")
@@ -35,6 +35,7 @@ class RecordKey:
     key: str
     function: str
     time: datetime
+    redriven: bool = False  # a copy under redriven/: the event was sent again
 
     @classmethod
     def parse(cls, key: str) -> RecordKey:
@@ -45,7 +46,7 @@ class RecordKey:
             stamp = datetime.strptime(match["stamp"], "%Y-%m-%dT%H.%M.%S").replace(tzinfo=timezone.utc)
         except ValueError:
             raise RecordError(f"key holds an impossible time {match['stamp']}") from None
-        return cls(key=key, function=match["function"], time=stamp)
+        return cls(key=key, function=match["function"], time=stamp, redriven=bool(match["redriven"]))
 
 
 @dataclass(frozen=True)

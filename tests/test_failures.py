@@ -849,3 +849,33 @@ def test_list_into_a_closed_pipe_ends_quietly(seeded: Seeded) -> None:
     result = subprocess.run(command, shell=True, capture_output=True, text=True, check=False,
                             env={**os.environ, **credentials})  # fmt: skip
     assert result.returncode == 0 and "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
+
+
+# --- redriven records, and keys as S3 URLs -----------------------------------------------------
+
+
+def test_redriven_records_can_be_listed_and_shown_but_not_redriven_again(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]]
+) -> None:
+    key = seeded.keys["a_old"]
+    assert run(seeded.moto, capsys, "redrive", key)[0] == 0
+    code, out, _ = run(seeded.moto, capsys, "list", "--redriven", "--json")
+    assert code == 0 and [json.loads(line)["key"] for line in out.splitlines()] == [f"redriven/{key}"]
+    code, out, _ = run(seeded.moto, capsys, "list", "--json")
+    assert key not in out
+    for argv in (["show", f"redriven/{key}"], ["show", "--redriven", key]):
+        code, out, _ = run(seeded.moto, capsys, *argv)
+        assert code == 0 and f"Key:         redriven/{key}" in out and '"forceError": true' in out
+    invokes.clear()
+    code, out, _ = run(seeded.moto, capsys, "redrive", f"redriven/{key}")
+    assert code == 0 and invokes == [] and "it was redriven already" in out
+
+
+def test_show_takes_an_s3_url(seeded: Seeded, capsys: pytest.CaptureFixture[str]) -> None:
+    key = seeded.keys["a_new"]
+    code = main(["failures", "show", f"s3://{BUCKET}/{key}", "--endpoint-url", seeded.moto.endpoint,
+                 "--region", REGION])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0 and f"Key:         {key}" in out
+    code = main(["failures", "show", f"s3://other-bucket/{key}", "--bucket", BUCKET])
+    assert code == 2 and "names bucket other-bucket" in capsys.readouterr().err
