@@ -43,6 +43,17 @@ class LoadedYaml:
         self.data = data
         self.origins: dict[KeyPath, tuple[Path, int]] = {path: (file, line) for path, line in lines.items()}
         self.file = file
+        self.problems: list[ConfigError] = []  # found while validating; reported together
+        self.failed: set[KeyPath] = set()
+
+    def report(self, path: KeyPath, message: str) -> None:
+        """Note a problem and let validation go on, so one run reports them all."""
+        self.problems.append(self.error(path, message))
+        self.failed.add(path)
+
+    def failed_under(self, path: KeyPath) -> bool:
+        """Whether a key at or below ``path`` was reported: its checks across keys would only repeat it."""
+        return any(failed[: len(path)] == path for failed in self.failed)
 
     def origin_of(self, path: KeyPath) -> tuple[Path, int | None]:
         """Where ``path`` was set, or its nearest ancestor; the last file when nothing matches."""
@@ -113,14 +124,27 @@ def read_config_text(path: Path) -> str:
         raise ConfigError(f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8", file=path) from None
 
 
+def _syntax_problem(exc: yaml.MarkedYAMLError, text: str) -> tuple[int | None, str]:
+    """The line a person has to change, and what is wrong there in their words."""
+    mark = exc.problem_mark or exc.context_mark
+    problem = exc.problem or exc.context or "invalid YAML"
+    if exc.context == "while scanning a quoted scalar" and exc.context_mark is not None:
+        return exc.context_mark.line + 1, "a quoted string that starts here is never closed"
+    if mark is not None:
+        lines = text.splitlines()
+        here = lines[mark.line] if mark.line < len(lines) else ""
+        if "tab" in problem or here[: mark.column + 1].lstrip(" ").startswith("\t"):
+            return mark.line + 1, "a tab in the indentation; YAML indents with spaces only"
+    return (mark.line + 1 if mark else None), problem
+
+
 def load_yaml(text: str, file: Path) -> LoadedYaml:
     """Parse ``text``; YAML syntax errors become ``ConfigError`` with the line."""
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise ConfigError(f"invalid YAML: {problem}", file=file, line=mark.line + 1 if mark else None) from None
+        line, problem = _syntax_problem(exc, text)
+        raise ConfigError(f"invalid YAML: {problem}", file=file, line=line) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"invalid YAML: {exc}", file=file) from None
     lines: dict[KeyPath, int] = {}
@@ -209,8 +233,11 @@ class _Builder:
         try:
             value = self.constructor.construct_object(node, deep=True)
         except Exception as exc:  # PyYAML's constructors raise ValueError, TypeError and more
-            problem = exc.problem if isinstance(exc, yaml.MarkedYAMLError) else str(exc).split("\n")[0]
-            raise self.error(path, node, f"invalid {node.tag.rsplit(':', 1)[-1]} value: {problem}") from None
+            kind = node.tag.rsplit(":", 1)[-1]
+            if isinstance(exc, yaml.MarkedYAMLError):
+                raise self.error(path, node, f"invalid {kind} value: {exc.problem}") from None
+            shown = f"{node.value[:40]}..." if len(node.value) > 40 else node.value
+            raise self.error(path, node, f"invalid {kind} value: {shown!r} cannot be read as one") from None
         if isinstance(value, str):
             invisible = next((c for c in value if unicodedata.category(c) in ("Cf", "Cs")), None)
             if invisible is not None:

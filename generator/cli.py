@@ -221,7 +221,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except GeneratorError as error:
-        print(f"error: {error}", file=sys.stderr)
+        for line in str(error).splitlines():
+            print(f"error: {line}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         return 130
@@ -239,6 +240,8 @@ def _run_render(args: argparse.Namespace) -> int:
     config_files = args.config or [Path("config.yaml")]
     check_out_dir(args.out)
     config = load_config(*config_files)
+    for note in config.notes:
+        print(f"note: {note}", file=sys.stderr)
     rendered = render_project(config, never_package=[args.out])
     files = rendered.files
     configs = " + ".join(map(str, config_files))

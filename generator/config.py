@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from generator._yaml import KeyPath, LoadedYaml, load_yaml, read_config_text
-from generator.errors import ConfigError
+from generator.errors import ConfigError, ConfigProblemsError
 
 # Values AWS accepts, as of the provider versions in versions.tf.
 LOG_RETENTION_DAYS = (0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
@@ -46,6 +46,15 @@ ENVIRONMENT_KEY_PATTERN = r"^[A-Za-z][A-Za-z0-9_]+$"
 BUCKET_PREFIX_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 KMS_KEY_ARN_PATTERN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$"
 HANDLER_PATTERN = r"^[^\s]{1,128}$"
+# What each pattern means, in the words an error message uses: no one should have to read a regex.
+PATTERN_WORDS = {
+    PROJECT_PATTERN: "1 to 32 lowercase letters, digits and -",
+    REGION_PATTERN: "an AWS region code such as us-east-1",
+    FUNCTION_NAME_PATTERN: "1 to 64 letters, digits, - and _",
+    BUCKET_PREFIX_PATTERN: "lowercase letters, digits and -, starting with a letter or digit",
+    KMS_KEY_ARN_PATTERN: "a KMS key ARN such as arn:aws:kms:us-east-1:123456789012:key/<key id>",
+    HANDLER_PATTERN: "<file>.<function>, 1 to 128 characters with no spaces",
+}
 TAG_KEY_MAX, TAG_VALUE_MAX = 128, 256
 MAX_TAGS_PER_RESOURCE = 50  # S3, Lambda, IAM, CloudWatch Logs, SQS and SNS all allow 50 user tags a resource
 DEFAULT_TAG_KEYS = ("Project", "ManagedBy")  # set on every resource by the provider's default_tags
@@ -82,7 +91,7 @@ class Field:
         if self.maximum is not None and value > self.maximum:
             return f"must be at most {self.maximum}, got {value}"
         if self.pattern is not None and not re.fullmatch(self.pattern, value):
-            return f"{value!r} does not match {self.pattern}"
+            return f"must be {PATTERN_WORDS[self.pattern]}; got {value!r}"
         return self.check(value) if self.check else None
 
 
@@ -102,12 +111,16 @@ def _is_type(value: Any, expected: type) -> bool:
 
 
 def _describe(value: Any) -> str:
-    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list", dict: "a mapping"}
-    return (
-        f"{names.get(type(value), type(value).__name__)} ({value!r})"
-        if not isinstance(value, (dict, list))
-        else (names[type(value)])
-    )
+    """A value as the YAML that wrote it: true, 5, "text", null, a list, a mapping."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        return repr(value)
+    return "a list" if isinstance(value, list) else "a mapping" if isinstance(value, dict) else "another kind of value"
 
 
 # --- checks that need more than a pattern -------------------------------------------------
@@ -119,8 +132,8 @@ def _tag_problem(tags: Mapping[str, Any]) -> str | None:
         return (f"AWS allows {MAX_TAGS_PER_RESOURCE} tags a resource, and with {', '.join(DEFAULT_TAG_KEYS)} "
                 f"these make {count}; remove {count - MAX_TAGS_PER_RESOURCE}")  # fmt: skip
     for key, value in tags.items():
-        if not isinstance(key, str) or not isinstance(value, str):
-            return f"tag {key!r} must map a string to a string, got {_describe(value)}"
+        if not isinstance(value, str):
+            return f"the value of tag {key!r} must be text, got {_describe(value)}; quote numbers and booleans"
         if not 1 <= len(key) <= TAG_KEY_MAX:
             return f"tag key {key!r} must be 1 to {TAG_KEY_MAX} characters"
         if len(value) > TAG_VALUE_MAX:
@@ -143,7 +156,7 @@ def _environment_problem(variables: Mapping[str, Any]) -> str | None:
     size = 0
     for key, value in variables.items():
         if not isinstance(value, str):
-            return f"{key!r} must be a string, got {_describe(value)}; quote numbers and booleans"
+            return f"{key!r} must be text, got {_describe(value)}; quote numbers and booleans"
         if not re.fullmatch(ENVIRONMENT_KEY_PATTERN, key):
             return f"variable name {key!r} must start with a letter and hold at least two letters, digits or _"
         if key in RESERVED_ENVIRONMENT_KEYS:
@@ -253,6 +266,7 @@ DESTINATION_FIELDS = (
 BACKEND_TYPES = ("local", "s3")
 # S3's "safe characters" for object keys (letters, digits, ! - _ . * ' ( )) plus = and / between parts.
 STATE_KEY_PATTERN = r"^[A-Za-z0-9!_.*'()=-]+(/[A-Za-z0-9!_.*'()=-]+)*$"
+PATTERN_WORDS[STATE_KEY_PATTERN] = "an S3 key of letters, digits and ! - _ . * ' ( ) =, in parts separated by /"
 
 BACKEND_FIELDS = (
     Field("type", str, "local", "Where Terraform keeps its state: local (a file) or s3.", choices=BACKEND_TYPES),
@@ -350,6 +364,7 @@ class Config:
     backend: Backend
     # Where each key was written, so checks made after loading (render's) still point at a line.
     origins: LoadedYaml | None = field(default=None, compare=False, repr=False)
+    notes: tuple[str, ...] = field(default=(), compare=False)  # worth saying, not wrong
 
     def error(self, path: KeyPath, message: str) -> ConfigError:
         if self.origins is None:
@@ -381,18 +396,26 @@ def parse_config(text: str, path: Path) -> Config:
 
 
 def _validate(doc: LoadedYaml) -> Config:
+    notes = (f"{doc.file} sets nothing; rendering every default",) if not doc.data else ()
     if doc.data is None:
         doc.data = {}
-    top = _read_section(doc, (), doc.data, TOP_FIELDS, extra_keys=("failure_bucket", "functions", "terraform"))
-    return Config(
-        project=top["project"],
-        region=top["region"],
-        tags=dict(top["tags"]),
-        failure_bucket=_read_bucket(doc),
-        functions=_read_functions(doc),
-        backend=_read_backend(doc, top["region"]),
-        origins=doc,
-    )
+    try:
+        top = _read_section(doc, (), doc.data, TOP_FIELDS, extra_keys=("failure_bucket", "functions", "terraform"))
+        config = Config(
+            project=top["project"],
+            region=top["region"],
+            tags=dict(top["tags"]),
+            failure_bucket=_read_bucket(doc),
+            functions=_read_functions(doc),
+            backend=_read_backend(doc, top["region"]),
+            origins=doc,
+            notes=notes,
+        )
+    except ConfigError as exc:  # a problem validation cannot go on past: report it with the others
+        doc.problems.append(exc)
+    if doc.problems:
+        raise ConfigProblemsError(doc.problems)
+    return config
 
 
 def _read_section(
@@ -403,13 +426,14 @@ def _read_section(
     known = [f.name for f in fields] + list(extra_keys)
     for key in raw:
         if key not in known:
-            raise doc.error((*path, key), f"unknown key{_suggestion(key, known)}")
+            doc.report((*path, key), f"unknown key{_suggestion(key, known)}")
     values: dict[str, Any] = {}
     for spec in fields:
         value = raw.get(spec.name, spec.default)
         problem = spec.validate(value)
         if problem:
-            raise doc.error((*path, spec.name), problem)
+            doc.report((*path, spec.name), problem)
+            value = spec.default  # reported; validation goes on to find the other problems
         values[spec.name] = value
     return values
 
@@ -425,6 +449,8 @@ def _suggestion(key: str, known: Sequence[str]) -> str:
 def _read_bucket(doc: LoadedYaml) -> FailureBucket:
     path: KeyPath = ("failure_bucket",)
     values = _read_section(doc, path, doc.data.get("failure_bucket", {}), BUCKET_FIELDS)
+    if doc.failed_under(path):
+        return FailureBucket(**values)
     naming = values["naming"]
     if naming == "fixed" and values["name"] is None:
         raise doc.error((*path, "name"), "is required when naming is 'fixed'")
@@ -445,6 +471,8 @@ def _read_backend(doc: LoadedYaml, region: str) -> Backend:
     _read_section(doc, ("terraform",), terraform, (), extra_keys=("backend",))
     path: KeyPath = ("terraform", "backend")
     values = _read_section(doc, path, terraform.get("backend", {}), BACKEND_FIELDS)
+    if doc.failed_under(path):
+        return Backend(**values)
     if values["type"] == "s3":
         for name in ("bucket", "key"):
             if values[name] is None:
@@ -467,20 +495,24 @@ def _read_functions(doc: LoadedYaml) -> tuple[Function, ...]:
         path: KeyPath = ("functions", index)
         values = _read_section(doc, path, item, FUNCTION_FIELDS, extra_keys=("on_failure", "on_success"))
         name = values["name"]
-        if name in seen:
-            raise doc.error((*path, "name"), f"{name!r} is already the name of functions[{seen[name]}]")
-        seen[name] = index
+        if name in seen and not doc.failed_under((*path, "name")):
+            doc.report((*path, "name"), f"{name!r} is already the name of functions[{seen[name]}]")
+        seen.setdefault(name, index)
         # A relative source is relative to the config file that set it.
         source_file, _ = doc.origin_of((*path, "source"))
-        values["source"] = _resolve_source(
-            doc, (*path, "source"), values["source"], source_file.parent, values["allow_source_outside_config"]
-        )
+        try:
+            values["source"] = _resolve_source(
+                doc, (*path, "source"), values["source"], source_file.parent, values["allow_source_outside_config"]
+            )
+        except ConfigError as exc:
+            doc.problems.append(exc)
+            values["source"] = None
         values["source_exclude"] = tuple(values["source_exclude"])
         if values["source"] is not None and values["handler"] is None:
-            raise doc.error((*path, "handler"), "must be set when source is set, e.g. 'app.handler'")
+            doc.report((*path, "handler"), "must be set when source is set, e.g. 'app.handler'")
         values["environment"] = dict(values["environment"])
-        failure = _read_destination(doc, (*path, "on_failure"), item.get("on_failure", {"type": "s3"}), name)
-        success = _read_destination(doc, (*path, "on_success"), item.get("on_success"), name)
+        failure = _destination_or_report(doc, (*path, "on_failure"), item.get("on_failure", {"type": "s3"}), name)
+        success = _destination_or_report(doc, (*path, "on_success"), item.get("on_success"), name)
         functions.append(Function(**values, on_failure=failure or DEFAULT_ON_FAILURE, on_success=success))
     names = [fn.name for fn in functions]
     for index, fn in enumerate(functions):
@@ -493,11 +525,21 @@ def _read_functions(doc: LoadedYaml) -> tuple[Function, ...]:
     return tuple(functions)
 
 
+def _destination_or_report(doc: LoadedYaml, path: KeyPath, raw: Any, function: str) -> Destination | None:
+    try:
+        return _read_destination(doc, path, raw, function)
+    except ConfigError as exc:
+        doc.problems.append(exc)
+        return None
+
+
 def _read_destination(doc: LoadedYaml, path: KeyPath, raw: Any, function: str) -> Destination | None:
     """One destination, refused here whenever AWS would refuse it at apply time."""
     if raw is None:
         return None
     values = _read_section(doc, path, raw, DESTINATION_FIELDS)
+    if doc.failed_under(path):
+        return None
     kind, arn = values["type"], values["arn"]
     if kind is None:
         raise doc.error((*path, "type"), f"is required: one of {', '.join(DESTINATION_TYPES)}")

@@ -44,6 +44,18 @@ class ConfigError(GeneratorError):
         return f"{where}{key}{self.message}"
 
 
+class ConfigProblemsError(ConfigError):
+    """Every problem found in one pass over a config, so that a user can fix them all at once."""
+
+    def __init__(self, errors: list[ConfigError]) -> None:
+        self.errors = sorted(errors, key=lambda e: (str(e.file or ""), e.line or 0))
+        first = self.errors[0]
+        super().__init__(first.message, key=first.key, file=first.file, line=first.line)
+
+    def __str__(self) -> str:
+        return "\n".join(ConfigError.__str__(e) for e in self.errors)
+
+
 class OutputError(GeneratorError):
     """Writing the output would touch a file the generator does not own."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -21,7 +22,7 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("yaml syntax", "project: [unclosed\nregion: us-east-1\n", ["bad.yaml:", "invalid YAML"]),
     ("wrong type", BASE.replace("memory_mb: 128", 'memory_mb: "big"'),
      ["functions[0].memory_mb", "must be a whole number", f"bad.yaml:{MEMORY_LINE}:"]),
-    ("bool is not a number", BASE.replace("memory_mb: 128", "memory_mb: true"), ["functions[0].memory_mb", "got a boolean"]),
+    ("bool is not a number", BASE.replace("memory_mb: 128", "memory_mb: true"), ["functions[0].memory_mb", "must be a whole number, got true"]),
     ("out of range", BASE.replace("memory_mb: 128", "memory_mb: 64"),
      ["functions[0].memory_mb", "at least 128, got 64", f"bad.yaml:{MEMORY_LINE}:"]),
     ("unknown key", BASE.replace("memory_mb: 128", "memroy_mb: 128"),
@@ -45,18 +46,20 @@ CASES: list[tuple[str, str, list[str]]] = [
      ["functions[2].name", "already the name of functions[0]", "bad.yaml:4:"]),
     ("duplicate yaml key", "project: a\nproject: b\n", ["duplicate key 'project'", "bad.yaml:2:"]),
     ("retention CloudWatch rejects", "functions:\n  - log_retention_days: 10\n", ["functions[0].log_retention_days", "one of"]),
-    ("bad region", "region: mars-1\n", ["region", "does not match"]),
-    ("bad project", "project: Has_Upper\n", ["project", "does not match"]),
+    ("bad region", "region: mars-1\n", ["region", "must be an AWS region code such as us-east-1; got 'mars-1'"]),
+    ("bad project", "project: Has_Upper\n", ["project", "must be 1 to 32 lowercase letters, digits and -"]),
     ("unknown runtime", "functions:\n  - runtime: python2.7\n", ["functions[0].runtime", "python3.13"]),
     ("event age too short", "functions:\n  - maximum_event_age_seconds: 30\n", ["maximum_event_age_seconds", "at least 60"]),
     ("too many retries", "functions:\n  - maximum_retry_attempts: 3\n", ["maximum_retry_attempts", "at most 2"]),
     ("negative concurrency", "functions:\n  - reserved_concurrency: -1\n", ["reserved_concurrency", "at least 0"]),
     ("reserved env var", "functions:\n  - environment: {AWS_REGION: x}\n", ["functions[0].environment", "reserved"]),
     ("env value not a string", "functions:\n  - environment: {RETRIES: 3}\n", ["functions[0].environment", "quote numbers"]),
+    ("tag value not a string", "tags: {Team: 5}\n", ["tags", "tag 'Team' must be text, got 5; quote numbers and booleans"]),
+    ("null tag value", "tags: {Team: }\n", ["tags", "got nothing (null)"]),
     ("env too large", "functions:\n  - environment: {BIG: " + "x" * 4100 + "}\n", ["environment", "4096"]),
     ("reserved tag prefix", "tags: {'aws:owner': me}\n", ["tags", "aws:"]),
     ("tag character AWS rejects", "tags: {Owner: 'a;b'}\n", ["tags", "';'"]),
-    ("bad kms arn", "failure_bucket:\n  kms_key_arn: alias/mine\n", ["failure_bucket.kms_key_arn", "does not match"]),
+    ("bad kms arn", "failure_bucket:\n  kms_key_arn: alias/mine\n", ["failure_bucket.kms_key_arn", "must be a KMS key ARN such as"]),
     ("empty function list", "functions: []\n", ["functions", "at least one function"]),
     ("function not a mapping", "functions:\n  - just-a-name\n", ["functions[0]", "must be a mapping"]),
     ("top level not a mapping", "- a\n- b\n", ["must be a mapping"]),
@@ -64,7 +67,7 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("expiry of zero days", "failure_bucket:\n  expire_after_days: 0\n", ["failure_bucket.expire_after_days", "at least 1"]),
     ("s3 backend without bucket", "terraform:\n  backend:\n    type: s3\n    key: a/b.tfstate\n", ["terraform.backend.bucket", "required when type is 's3'", "bad.yaml:2:"]),
     ("backend bucket with local state", "terraform:\n  backend:\n    bucket: my-state\n", ["terraform.backend.bucket", "only used when type is 's3'", "bad.yaml:3:"]),
-    ("state key with a leading slash", "terraform:\n  backend:\n    type: s3\n    bucket: my-state\n    key: /abs.tfstate\n", ["terraform.backend.key", "does not match"]),
+    ("state key with a leading slash", "terraform:\n  backend:\n    type: s3\n    bucket: my-state\n    key: /abs.tfstate\n", ["terraform.backend.key", "must be an S3 key of letters"]),
     ("unknown backend type", "terraform:\n  backend:\n    type: gcs\n", ["terraform.backend.type", "one of local, s3"]),
     ("S3 on success", "functions:\n  - on_success: {type: s3}\n", ["functions[0].on_success.type", "only as an on-failure destination"]),
     ("unknown destination type", "functions:\n  - on_failure: {type: kinesis}\n", ["functions[0].on_failure.type", "one of s3, sqs"]),
@@ -87,11 +90,11 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("5000-digit integer", "functions:\n  - memory_mb: " + "9" * 5000 + "\n", ["functions[0].memory_mb", "invalid int value"]),
     ("nested too deep", "tags: " + "[" * 70 + "]" * 70 + "\n", ["nested more than 64 levels"]),
     # a trailing newline once passed every pattern (re.match with $)
-    ("newline after a function name", 'functions:\n  - name: "fn\\n"\n', ["functions[0].name", "does not match"]),
-    ("newline after the project", 'project: "app\\n"\n', ["project", "does not match"]),
+    ("newline after a function name", 'functions:\n  - name: "fn\\n"\n', ["functions[0].name", "must be "]),
+    ("newline after the project", 'project: "app\\n"\n', ["project", "must be "]),
     ("newline after an environment key", 'functions:\n  - environment: {"KEY\\n": v}\n', ["functions[0].environment", "variable name"]),
     ("newline after a destination arn", "functions:\n  - on_failure: {type: sqs, arn: \"arn:aws:sqs:us-east-1:123456789012:q\\n\"}\n", ["functions[0].on_failure.arn", "not the ARN"]),
-    ("newline after a kms arn", 'failure_bucket:\n  kms_key_arn: "arn:aws:kms:us-east-1:123456789012:key/abc\\n"\n', ["failure_bucket.kms_key_arn", "does not match"]),
+    ("newline after a kms arn", 'failure_bucket:\n  kms_key_arn: "arn:aws:kms:us-east-1:123456789012:key/abc\\n"\n', ["failure_bucket.kms_key_arn", "must be "]),
     # AWS's limits, checked before terraform apply
     ("51 tags with the defaults", "tags: {" + ", ".join(f"T{i}: v" for i in range(49)) + "}\n", ["tags", "AWS allows 50 tags", "remove 1"]),
     ("concurrency beyond the API", "functions:\n  - reserved_concurrency: " + "1" + "0" * 30 + "\n", ["reserved_concurrency", "at most 2147483647"]),
@@ -102,7 +105,7 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("bidi override in a tag", "tags: {Team: \"a\\u202eb\"}\n", ["tags.Team", "U+202E", "RIGHT-TO-LEFT OVERRIDE"]),
     ("zero-width space in an env value", 'functions:\n  - environment: {KEY: "a\\u200bb"}\n', ["functions[0].environment.KEY", "U+200B"]),
     ("zero-width space in a key", 'tags: {"Te\\u200bam": x}\n', ["U+200B"]),
-    ("markdown in the state key", "terraform:\n  backend:\n    type: s3\n    bucket: my-state\n    key: 'a`<img src=x>`.tfstate'\n", ["terraform.backend.key", "does not match"]),
+    ("markdown in the state key", "terraform:\n  backend:\n    type: s3\n    bucket: my-state\n    key: 'a`<img src=x>`.tfstate'\n", ["terraform.backend.key", "must be "]),
 ]  # fmt: skip
 
 
@@ -122,6 +125,7 @@ def test_bad_config_is_refused_clearly(
     for part in expected:
         assert part in message, f"{part!r} not in {message!r}"
     assert "Traceback" not in message
+    assert not re.search(r"\^\[|\[A-Za-z|\{1,|\\s|NoneType|<class", message), f"no regex or Python words: {message}"
     assert not out.exists(), "nothing may be written for a bad config"
 
 
@@ -213,3 +217,39 @@ def test_usage_error_exits_2(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "unrecognized arguments: --no-such-flag" in result.stderr
+
+
+def test_every_problem_is_reported_in_one_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text("project: Bad_Name\nregion: mars\nfunctions:\n  - memory_mb: 1\n    timout: 3\n  - runtime: py\n")
+    assert main(["render", "--config", str(config), "--out", str(tmp_path / "out")]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(": ")[2] for line in lines] == [
+        "project", "region", "functions[0].memory_mb", "functions[0].timout", "functions[1].runtime",
+        "functions[1].name",  # both functions left their name at the default
+    ]  # fmt: skip
+    assert all(line.startswith(f"error: {config}:") for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("project: x\n\tregion: y\n", 2, "a tab in the indentation; YAML indents with spaces only"),
+        ("functions:\n\t- name: a\n", 2, "a tab in the indentation; YAML indents with spaces only"),
+        ("project: 'abc\nregion: us-east-1\ntags: {}\n", 1, "a quoted string that starts here is never closed"),
+    ],
+)
+def test_yaml_mistakes_are_named_where_they_are(
+    text: str, line: int, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text(text)
+    assert main(["render", "--config", str(config), "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err == f"error: {config}:{line}: invalid YAML: {message}\n"
+
+
+def test_an_empty_config_says_it_renders_the_defaults(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("# nothing yet\n")
+    assert main(["render", "--config", str(empty), "--out", str(tmp_path / "out")]) == 0
+    assert f"note: {empty} sets nothing; rendering every default" in capsys.readouterr().err
