@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from generator import __version__
 from generator.errors import GeneratorError
@@ -51,8 +51,28 @@ exit codes: 0 done; 1 a record could not be read, sent or marked, or wait timed 
 """
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a "did you mean" for a mistyped command or option."""
+
+    def error(self, message: str) -> NoReturn:
+        import difflib
+        import re
+
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if choice:
+            close = difflib.get_close_matches(choice[1], re.findall(r"'([^']*)'", choice[2]), n=1)
+            message += f"; did you mean '{close[0]}'?" if close else ""
+        unknown = re.fullmatch(r"unrecognized arguments: (.*)", message)
+        if unknown:
+            options = [o for o in self._option_string_actions if o.startswith("--")]
+            for word in unknown[1].split():
+                close = difflib.get_close_matches(word.split("=")[0], options, n=1)
+                message += f"; did you mean {close[0]} for {word}?" if close else ""
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="generator",
         description="Render a Terraform project for an asynchronously invoked AWS Lambda function "
         "whose failed events are recorded in an S3 bucket.",
@@ -80,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument(
         "--check", action="store_true", help="write nothing; exit 1 and show a diff if the output is out of date"
     )
-    render.set_defaults(run=_run_render)
+    render.set_defaults(run=_run_render, parser=render)
     _add_failures_parser(commands)
     schema = commands.add_parser(
         "schema",
@@ -90,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="examples:\n  python -m generator schema > config.schema.json\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    schema.set_defaults(run=_run_schema)
+    schema.set_defaults(run=_run_schema, parser=schema)
     init = commands.add_parser(
         "init",
         help="write a commented starter config",
@@ -100,12 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     init.add_argument("path", nargs="?", type=Path, default=Path("config.yaml"), help="default: config.yaml")
-    init.set_defaults(run=_run_init)
+    init.set_defaults(run=_run_init, parser=init)
     return parser
 
 
-def _add_failures_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    where = argparse.ArgumentParser(add_help=False)
+def _add_failures_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
+    where = _Parser(add_help=False)
     group = where.add_argument_group("where the records are")
     group.add_argument("--bucket", type=_bucket_name, help="the failure bucket's name")
     group.add_argument(
@@ -113,7 +133,7 @@ def _add_failures_parser(commands: argparse._SubParsersAction[argparse.ArgumentP
     )
     group.add_argument("--region", help="AWS region (default: boto3's usual chain, or the project's output)")
     group.add_argument("--endpoint-url", type=_endpoint_url, help="another AWS endpoint, such as a local emulator")
-    filters = argparse.ArgumentParser(add_help=False)
+    filters = _Parser(add_help=False)
     group = filters.add_argument_group("which records")
     group.add_argument("--function", help="only records of this function")
     group.add_argument("--since", help="only records at or after this ISO time or this long ago (30m, 2h, 7d)")
@@ -132,11 +152,13 @@ def _add_failures_parser(commands: argparse._SubParsersAction[argparse.ArgumentP
     )
     actions = failures.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    def action(name: str, parents: list[argparse.ArgumentParser], help_text: str) -> argparse.ArgumentParser:
+    def action(name: str, parents: list[_Parser], help_text: str, usage: str | None = None) -> argparse.ArgumentParser:
         return actions.add_parser(
             name,
             parents=parents,
             help=help_text,
+            description=help_text[0].upper() + help_text[1:] + ".",
+            usage=usage,
             epilog=_FAILURES_EXAMPLES,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
@@ -144,11 +166,11 @@ def _add_failures_parser(commands: argparse._SubParsersAction[argparse.ArgumentP
     listing = action("list", [where, filters], "list records, newest first")
     listing.add_argument("--json", action="store_true", help="one JSON object a line, for machines")
     listing.add_argument("--redriven", action="store_true", help="list the records already redriven (redriven/)")
-    listing.set_defaults(run=_run_failures, limit_default=100)
+    listing.set_defaults(run=_run_failures, limit_default=100, parser=listing)
     show = action("show", [where], "show one record: error, stack trace, payload")
     show.add_argument("key", help="the record's S3 key as `failures list` prints it, or s3://BUCKET/KEY")
     show.add_argument("--redriven", action="store_true", help="the key names a record already redriven")
-    show.set_defaults(run=_run_failures)
+    show.set_defaults(run=_run_failures, parser=show)
     wait = action("wait", [where], "wait for the next record of a function")
     wait.add_argument("--function", required=True, help="the function whose record to wait for")
     wait.add_argument(
@@ -160,12 +182,17 @@ def _add_failures_parser(commands: argparse._SubParsersAction[argparse.ArgumentP
     wait.add_argument("--payload", type=_json_text, help="the event --invoke sends, as JSON")
     wait.add_argument("--timeout", type=_seconds, default=600.0, help="give up after this many seconds (default: 600)")
     wait.add_argument("--interval", type=_seconds, default=5.0, help="seconds between polls (default: 5)")
-    wait.set_defaults(run=_run_failures)
-    redrive = action("redrive", [where, filters], "send records back to their functions; sent ones move to redriven/")
+    wait.set_defaults(run=_run_failures, parser=wait)
+    redrive = action(
+        "redrive",
+        [where, filters],
+        "send records back to their functions; sent ones move to redriven/",
+        usage="%(prog)s [options] (KEY ... | --function F | --since T | --condition C | --all)",
+    )
     redrive.add_argument("keys", nargs="*", metavar="KEY", help="redrive exactly these records")
     redrive.add_argument("--all", action="store_true", help="redrive every record (no filter needed)")
     redrive.add_argument("--dry-run", action="store_true", help="list what would be sent; send and move nothing")
-    redrive.set_defaults(run=_run_failures)
+    redrive.set_defaults(run=_run_failures, parser=redrive)
 
 
 def _positive_int(text: str) -> int:
@@ -217,7 +244,9 @@ def _bucket_name(text: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args, unknown = build_parser().parse_known_args(argv)
+    if unknown:  # reported by the command's own parser, so its usage is the one shown
+        args.parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         return int(args.run(args))
     except GeneratorError as error:

@@ -152,6 +152,14 @@ def aws_errors(what: str) -> Iterator[None]:
         raise AwsError(f"{what}: {exc}") from None
 
 
+# Refusals that concern the credentials or the bucket, not one record.
+_WHOLE_COMMAND_CODES = frozenset({
+    "AccessDenied", "AccessDeniedException", "403", "Forbidden", "ExpiredToken", "ExpiredTokenException",
+    "RequestExpired", "TokenRefreshRequired", "InvalidAccessKeyId", "SignatureDoesNotMatch",
+    "UnrecognizedClientException", "InvalidClientTokenId", "NoSuchBucket",
+})  # fmt: skip
+
+
 def describe_client_error(exc: Any) -> str:
     code = exc.response.get("Error", {}).get("Code", "")
     message = exc.response.get("Error", {}).get("Message", "") or str(exc)
@@ -183,6 +191,13 @@ def resolve_target(
             raise UsageError("no bucket given: pass --bucket NAME, or --from-terraform DIR for a deployed project")
         outputs = terraform_outputs(directory)
         bucket = outputs.get("failure_bucket_name")
+        destinations = outputs.get("destinations")
+        if (not isinstance(bucket, str) or not bucket) and isinstance(destinations, dict):
+            where = "; ".join(f"{name}: {safe(str(d.get('on_failure')))}" for name, d in sorted(destinations.items()))
+            raise UsageError(
+                f"no function of {directory} records its failures in an S3 bucket, which is what the failures "
+                f"commands read; they go to: {where}"
+            )
         if not isinstance(bucket, str) or not bucket:
             raise UsageError(f"{directory} has no failure_bucket_name output; has it been applied?")
         region = region or outputs.get("region")
@@ -221,8 +236,11 @@ def fetch(aws: Aws, key: RecordKey) -> FailureRecord:
     try:
         body = aws.s3.get_object(Bucket=aws.target.bucket, Key=key.key)["Body"].read()
     except botocore.exceptions.ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+        code = exc.response.get("Error", {}).get("Code")
+        if code in ("NoSuchKey", "404"):
             raise RecordError("no such record (moved or deleted meanwhile?)") from None
+        if code in _WHOLE_COMMAND_CODES:  # no record can be read either: the command cannot run (exit 2)
+            raise
         raise RecordError(describe_client_error(exc)) from None
     return FailureRecord.parse(key, body)
 
@@ -449,16 +467,22 @@ def _async_settings(aws: Aws, function: str) -> AsyncSettings:
 
 
 class _Status:
-    """One self-overwriting status line on a terminal; silent when the output is a file or pipe."""
+    """One self-overwriting status line on a terminal; elsewhere (a CI log) a line every half minute."""
+
+    LOG_EVERY_SECONDS = 30
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.active = stream.isatty()
+        self.logged = time.monotonic()
 
     def show(self, text: str) -> None:
         if self.active:
             self.stream.write("\r" + text.ljust(60))
             self.stream.flush()
+        elif time.monotonic() - self.logged >= self.LOG_EVERY_SECONDS:
+            self.logged = time.monotonic()
+            print(f"still {text}", file=self.stream)
 
     def clear(self) -> None:
         if self.active:

@@ -879,3 +879,80 @@ def test_show_takes_an_s3_url(seeded: Seeded, capsys: pytest.CaptureFixture[str]
     assert code == 0 and f"Key:         {key}" in out
     code = main(["failures", "show", f"s3://other-bucket/{key}", "--bucket", BUCKET])
     assert code == 2 and "names bucket other-bucket" in capsys.readouterr().err
+
+
+def test_access_denied_on_a_record_stops_the_command_with_exit_2(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.awsrequest import AWSResponse
+    from botocore.compat import HTTPHeaders
+
+    body = b"<Error><Code>AccessDenied</Code><Message>no reading for you</Message></Error>"
+    real = failures.make_session
+
+    def session(region: str | None) -> Any:
+        created = real(region)
+        created.events.register(
+            "before-send.s3.GetObject", lambda **_: AWSResponse("http://test", 403, HTTPHeaders(), _Raw(body))
+        )
+        return created
+
+    monkeypatch.setattr(failures, "make_session", session)
+    for argv in (["show", seeded.keys["a_old"]], ["list"]):
+        code, out, err = run(seeded.moto, capsys, *argv)
+        assert code == 2 and out == "" and "access denied" in err and err.count("\n") == 1, err
+
+
+# --- the command line speaks the user's language ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["rendr"], "did you mean 'render'?"),
+        (["failures", "lst"], "did you mean 'list'?"),
+        (["render", "--conifg", "x.yaml"], "did you mean --config for --conifg?"),
+        (["failures", "list", "--functon", "f"], "did you mean --function for --functon?"),
+    ],
+)
+def test_mistyped_commands_and_options_get_a_suggestion(
+    argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and expected in err
+    if argv[0] == "render" and len(argv) > 1:
+        assert err.startswith("usage: generator render "), "the usage of the command typed, not the top level's"
+
+
+def test_every_failures_command_describes_itself(capsys: pytest.CaptureFixture[str]) -> None:
+    for action in ("list", "show", "wait", "redrive"):
+        with pytest.raises(SystemExit):
+            main(["failures", action, "--help"])
+        help_text = capsys.readouterr().out
+        description = help_text.split("\n\n")[1]
+        assert description.strip() and description.strip().endswith("."), action
+    with pytest.raises(SystemExit):
+        main(["failures", "redrive", "--help"])
+    assert "(KEY ... | --function F | --since T | --condition C | --all)" in capsys.readouterr().out
+
+
+def test_wait_off_a_terminal_logs_progress(monkeypatch: pytest.MonkeyPatch) -> None:
+    stream = io.StringIO()
+    status = failures._Status(stream)
+    monkeypatch.setattr(failures._Status, "LOG_EVERY_SECONDS", 0)
+    status.show("waiting: 3 s of 10 s")
+    assert stream.getvalue() == "still waiting: 3 s of 10 s\n"
+
+
+def test_a_project_without_a_failure_bucket_names_where_failures_go(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    queue = f"arn:aws:sqs:{REGION}:{ACCOUNT}:queues-orders-on-failure"
+    monkeypatch.setattr(
+        failures, "terraform_outputs", lambda directory: {"destinations": {"orders": {"on_failure": queue}}}
+    )
+    assert main(["failures", "wait", "--from-terraform", str(tmp_path), "--function", "orders"]) == 2
+    err = capsys.readouterr().err
+    assert "records its failures in an S3 bucket" in err and f"orders: {queue}" in err
