@@ -30,8 +30,12 @@ from generator.packaging import PackagingError, SourceFile, build_zip, collect_s
 
 _TUNABLES = ("architecture", "memory_mb", "timeout_seconds", "reserved_concurrency", "environment",
              "log_retention_days", "maximum_event_age_seconds", "maximum_retry_attempts")  # fmt: skip
-_TERRAFORM_FILES = ("versions.tf", "providers.tf", "main.tf", "s3.tf", "iam.tf", "variables.tf", "outputs.tf")
+_TERRAFORM_FILES = ("versions.tf", "providers.tf", "main.tf", "moved.tf", "s3.tf", "variables.tf", "outputs.tf")
 _OPTIONAL_TERRAFORM_FILES = ("backend.tf", "destinations.tf")
+# The child module each function is an instance of (see main.tf's module "function").
+_MODULE_FILES = tuple(f"modules/function/{name}" for name in ("main.tf", "iam.tf", "variables.tf", "outputs.tf",
+                                                                "versions.tf"))  # fmt: skip
+_RETIRED_FILES = ("iam.tf",)  # rendered by earlier versions; a render removes them as stale
 _PROJECT_FILES = ("README.md", ".gitignore")
 _DEMO_HANDLERS = {"python": ("handler.py", "handler.handler"), "nodejs": ("index.mjs", "index.handler")}
 # Where each runtime looks for the module a handler names (see each runtime's bootstrap).
@@ -53,7 +57,9 @@ def is_generated_path(path: str) -> bool:
     """Whether render produces files at ``path``: the only paths a manifest may ask it to remove."""
     parts = path.split("/")
     if len(parts) == 1:
-        return parts[0] in (*_TERRAFORM_FILES, *_OPTIONAL_TERRAFORM_FILES, *_PROJECT_FILES)
+        return parts[0] in (*_TERRAFORM_FILES, *_OPTIONAL_TERRAFORM_FILES, *_PROJECT_FILES, *_RETIRED_FILES)
+    if parts[0] == "modules":
+        return path in _MODULE_FILES
     if parts[0] == "src":
         return len(parts) >= 3
     return parts[0] == "build" and len(parts) == 2 and parts[1].endswith(".zip")
@@ -107,7 +113,7 @@ def _terraform_files(config: Config, created: dict[str, dict[str, Any]]) -> tupl
         files += ("backend.tf",)
     if any(created.values()):
         files += ("destinations.tf",)
-    return files
+    return files + _MODULE_FILES
 
 
 def _function_view(config: Config, index: int, fn: Function, never_package: Sequence[Path]) -> dict[str, Any]:
@@ -117,6 +123,9 @@ def _function_view(config: Config, index: int, fn: Function, never_package: Sequ
     return {
         "destinations": wired,
         "records_to": destinations.described(on_failure),
+        "targets": {
+            kind: next((w.target for w in wired if w.kind == kind), hcl.Hcl("null")) for kind in destinations.KINDS
+        },
         "description": _description(destinations.described(on_failure)),
         "in_bucket": on_failure.destination.type == "s3" and on_failure.destination.arn is None,
         "demo": fn.source is None,
@@ -193,6 +202,8 @@ def _context(config: Config, functions: list[dict[str, Any]]) -> dict[str, Any]:
         "uses_bucket": destinations.uses_failure_bucket(config),
         "uses_random": destinations.uses_failure_bucket(config) and config.failure_bucket.naming == "random_uuid",
         "facts": lambda_facts,
+        "destination_kinds": destinations.KINDS,
+        "uses_partition": any(w.destination.function for view in functions for w in view["destinations"]),
         "custom_destinations": destinations.uses_custom_destinations(config),
         "created": _created_destinations(functions),
         "demo_functions": [view for view in functions if view["demo"]],

@@ -79,16 +79,24 @@ def parse_hcl(text: str) -> dict[str, Any]:
     return parsed
 
 
+def parse_module(files: dict[str, bytes]) -> dict[str, Any]:
+    """The function module every function is an instance of."""
+    return parse_tree(files, FUNCTION_MODULE)
+
+
 def unescape_template(value: str) -> str:
     """python-hcl2 resolves backslash escapes but keeps template escapes; resolve those too."""
     return value.replace("$${", "${").replace("%%{", "%{")
 
 
-def parse_tree(files: dict[str, bytes]) -> dict[str, Any]:
-    """All .tf files of a rendered tree merged: blocks by kind, then by labels."""
-    merged: dict[str, Any] = {"resource": {}, "data": {}, "variable": {}, "output": {}, "locals": {}}
+FUNCTION_MODULE = "modules/function/"
+
+
+def parse_tree(files: dict[str, bytes], module: str = "") -> dict[str, Any]:
+    """The .tf files of one module of a rendered tree (the root by default) merged: blocks by kind, then labels."""
+    merged: dict[str, Any] = {"resource": {}, "data": {}, "variable": {}, "output": {}, "locals": {}, "module": {}}
     for path, content in files.items():
-        if not path.endswith(".tf"):
+        if not path.endswith(".tf") or not path.startswith(module) or "/" in path[len(module) :]:
             continue
         parsed = parse_hcl(content.decode())
         for kind in ("resource", "data"):
@@ -101,6 +109,9 @@ def parse_tree(files: dict[str, bytes]) -> dict[str, Any]:
                 merged[kind].update(block)
         for block in parsed.get("locals", []):
             merged["locals"].update(block)
+        for block in parsed.get("module", []):
+            merged["module"].update(block)
+        merged.setdefault("moved", []).extend(parsed.get("moved", []))
         for kind in ("terraform", "provider"):
             merged.setdefault(kind, []).extend(parsed.get(kind, []))
     return merged

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from generator.cli import main
-from tests.support import REPO
+from generator.config import load_config
+from generator.render import render
+from tests.support import REPO, read_manifest
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["render", "--help"]])
@@ -31,9 +33,11 @@ def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None
 def test_render_reports_what_it_did(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
     assert main(["render", "--config", str(REPO / "config.yaml"), "--out", str(out)]) == 0
-    assert f"Rendered 11 files into {out}: 11 written, 0 unchanged, 0 removed" in capsys.readouterr().out
+    count = len(render(load_config(REPO / "config.yaml")))
+    assert read_manifest(out) == set(render(load_config(REPO / "config.yaml")))
+    assert f"Rendered {count} files into {out}: {count} written, 0 unchanged, 0 removed" in capsys.readouterr().out
     assert main(["render", "--config", str(REPO / "config.yaml"), "--out", str(out)]) == 0
-    assert "0 written, 11 unchanged" in capsys.readouterr().out
+    assert f"0 written, {count} unchanged" in capsys.readouterr().out
 
 
 def test_render_is_free_of_heavy_imports() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from generator.config import Config, Function, parse_config
+from generator.config import Config, Function, load_config, parse_config
 from generator.names import role_name
 from generator.render import render
 from tests.harness import Moto, Terraform, TerraformError, applied
@@ -362,3 +363,33 @@ def test_the_clean_up_recipe_only_flips_force_destroy(moto: Moto, tf_cli_config:
         terraform.run(*recipe[1].split()[1:], "-auto-approve")
         assert s3.list_buckets()["Buckets"] == []
         assert moto.client("lambda").list_functions()["Functions"] == []
+
+
+def test_an_applied_flat_project_moves_into_the_module_layout_without_changes(
+    moto: Moto, tf_cli_config: Path, tmp_path: Path
+) -> None:
+    """A deployment rendered before modules/function re-plans as moves only: nothing destroyed, replaced or changed."""
+    fixture = REPO / "tests" / "upgrade" / "flat_layout"
+    workdir = tmp_path / "project"
+    shutil.copytree(fixture / "rendered", workdir)
+    assert (workdir / "iam.tf").is_file() and not (workdir / "modules").exists(), "the stored tree is the old layout"
+    (workdir / "override.tf").write_text(moto.provider_override())
+    terraform = Terraform(workdir, tf_cli_config)
+    terraform.init()
+    try:
+        terraform.run("apply", "-auto-approve")
+        config = load_config(fixture / "config.yaml")
+        write_tree(render(config), workdir)  # what a user's `render` does to the same directory
+        assert not (workdir / "iam.tf").exists() and (workdir / "modules" / "function" / "main.tf").is_file()
+        terraform.init()  # the new local module must be installed
+        terraform.run("plan", "-out", "upgrade.tfplan")
+        plan = json.loads(terraform.run("show", "-json", "upgrade.tfplan").stdout)
+        changes = plan["resource_changes"]
+        assert {c["address"]: c["change"]["actions"] for c in changes if c["change"]["actions"] != ["no-op"]} == {}
+        moved = {c["previous_address"]: c["address"] for c in changes if c.get("previous_address")}
+        assert len(moved) == 5 * len(config.functions)
+        assert moved['aws_lambda_function.this["queued"]'] == 'module.function["queued"].aws_lambda_function.this'
+        terraform.run("apply", "upgrade.tfplan")
+        _assert_no_changes(terraform)
+    finally:
+        terraform.run("destroy", "-auto-approve")

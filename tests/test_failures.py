@@ -956,3 +956,45 @@ def test_a_project_without_a_failure_bucket_names_where_failures_go(
     assert main(["failures", "wait", "--from-terraform", str(tmp_path), "--function", "orders"]) == 2
     err = capsys.readouterr().err
     assert "records its failures in an S3 bucket" in err and f"orders: {queue}" in err
+
+
+# --- reading no more than the question needs ---------------------------------------------------
+
+
+@pytest.fixture
+def s3_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
+    """Every S3 list and get the commands make, with their parameters."""
+    calls: list[tuple[str, dict[str, Any]]] = []
+    real = failures.make_session
+
+    def session(region: str | None) -> Any:
+        created = real(region)
+        for operation in ("ListObjectsV2", "GetObject"):
+            created.events.register(
+                f"provide-client-params.s3.{operation}", lambda params, op=operation, **_: calls.append((op, params))
+            )
+        return created
+
+    monkeypatch.setattr(failures, "make_session", session)
+    return calls
+
+
+def test_since_starts_each_functions_listing_at_its_first_day(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], s3_calls: list[tuple[str, dict[str, Any]]]
+) -> None:
+    old = seeded.put("old", "fn_a", "RetriesExhausted", {"n": 0}, age=timedelta(days=40), error=True)
+    code, out, _ = run(seeded.moto, capsys, "list", "--json", "--since", "1d")
+    assert code == 0 and old not in out and len(out.splitlines()) == 3
+    day = (now() - timedelta(days=1)).strftime("%Y/%m/%d")
+    starts = {p["Prefix"]: p.get("StartAfter") for op, p in s3_calls if op == "ListObjectsV2" and "Delimiter" not in p}
+    assert starts == {f"aws/lambda/async/{fn}/": f"aws/lambda/async/{fn}/{day}" for fn in ("fn_a", "fn_b")}
+    assert not [p for op, p in s3_calls if op == "GetObject" and p["Key"] == old], "the old day is never read"
+
+
+@pytest.mark.parametrize("limit", [1, 2])
+def test_limit_reads_no_more_objects_than_it_shows(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], s3_calls: list[tuple[str, dict[str, Any]]], limit: int
+) -> None:
+    code, out, _ = run(seeded.moto, capsys, "list", "--json", "--limit", str(limit))
+    assert code == 0 and len(out.splitlines()) == limit
+    assert len([1 for op, _ in s3_calls if op == "GetObject"]) == limit

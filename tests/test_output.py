@@ -101,7 +101,9 @@ def test_no_temporary_files_are_left_behind(terraform_workdir: Path) -> None:
 def test_check_reports_differences_and_exits_1(terraform_workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["render", "--config", CONFIG, "--out", str(terraform_workdir), "--check"]) == 0
     assert "is up to date" in capsys.readouterr().out
-    (terraform_workdir / "main.tf").write_text((terraform_workdir / "main.tf").read_text().replace("this", "that", 1))
+    (terraform_workdir / "main.tf").write_text(
+        (terraform_workdir / "main.tf").read_text().replace("packages", "pkgs", 1)
+    )
     (terraform_workdir / "outputs.tf").unlink()
     before = _snapshot(terraform_workdir)
     assert main(["render", "--config", CONFIG, "--out", str(terraform_workdir), "--check"]) == 1

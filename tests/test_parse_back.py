@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from generator.config import Config
-from generator.destinations import uses_custom_destinations, uses_failure_bucket
+from generator.destinations import uses_failure_bucket
 from generator.names import MAX_ROLE_NAME, role_name
 from generator.render import render
-from tests.support import GoldenCase, golden_cases, parse_tree, unescape_template
+from tests.support import GoldenCase, golden_cases, parse_module, parse_tree, unescape_template
 
 CASES = golden_cases()
 
@@ -24,32 +24,79 @@ def rendered(request: pytest.FixtureRequest) -> tuple[Config, dict[str, Any]]:
     return config, parse_tree(render(config))
 
 
+@pytest.fixture
+def module(rendered: tuple[Config, dict[str, Any]]) -> dict[str, Any]:
+    return parse_module(render(rendered[0]))
+
+
 def _statements(tree: dict[str, Any], document: str) -> dict[str, dict[str, Any]]:
     return {s["sid"]: s for s in tree["data"][f"aws_iam_policy_document.{document}"]["statement"]}
 
 
-def test_invoke_config_sends_failures_to_the_bucket(rendered: tuple[Config, dict[str, Any]]) -> None:
-    config, tree = rendered
-    invoke = tree["resource"]["aws_lambda_function_event_invoke_config.this"]
-    failure = invoke["destination_config"][0]["on_failure"][0]["destination"]
-    if uses_custom_destinations(config):
-        assert failure == "${local.destinations[each.key].on_failure}"
-        (success,) = invoke["destination_config"][0]["dynamic"]
-        assert success["on_success"]["content"] == [{"destination": "${on_success.value}"}]
-    else:
-        assert failure == "${aws_s3_bucket.failure_records.arn}"
-    assert invoke["maximum_event_age_in_seconds"] == "${each.value.maximum_event_age_seconds}"
-    assert invoke["maximum_retry_attempts"] == "${each.value.maximum_retry_attempts}"
-    assert "${aws_iam_role_policy.lambda}" in invoke["depends_on"], "AWS checks the role when the config is created"
-
-
-def test_function_settings_flow_from_the_variable(rendered: tuple[Config, dict[str, Any]]) -> None:
+def test_each_function_is_an_instance_of_the_function_module(rendered: tuple[Config, dict[str, Any]]) -> None:
     _, tree = rendered
-    function = tree["resource"]["aws_lambda_function.this"]
-    assert function["reserved_concurrent_executions"] == "${each.value.reserved_concurrency}"
-    assert function["source_code_hash"] == '${filebase64sha256("${path.module}/${each.value.package}")}'
-    assert function["role"] == "${aws_iam_role.lambda[each.key].arn}"
-    assert "${aws_cloudwatch_log_group.lambda}" in function["depends_on"], "log group first"
+    call = tree["module"]["function"]
+    assert call["source"] == "./modules/function" and call["for_each"] == "${local.functions}"
+    settings = ("architecture", "memory_mb", "timeout_seconds", "reserved_concurrency", "environment",
+                "log_retention_days", "maximum_event_age_seconds", "maximum_retry_attempts", "runtime", "handler",
+                "role_name")  # fmt: skip
+    assert {name: call[name] for name in settings} == {name: f"${{each.value.{name}}}" for name in settings}
+    assert call["on_failure"] == "${local.destinations[each.key].on_failure}"
+    assert call["on_success"] == "${local.destinations[each.key].on_success}"
+    assert call["destination_permissions"] == "${local.destination_permissions[each.key]}"
+    assert call["package"] == "${path.module}/${each.value.package}"
+    assert not [r for r in tree["resource"] if r.startswith(("aws_lambda", "aws_iam", "aws_cloudwatch_log"))], (
+        "a function's resources live in its module instance only"
+    )
+
+
+def test_invoke_config_sends_failures_to_the_configured_destination(
+    rendered: tuple[Config, dict[str, Any]], module: dict[str, Any]
+) -> None:
+    config, tree = rendered
+    for fn in config.functions:
+        target = tree["locals"]["destinations"][fn.name]["on_failure"]
+        if fn.on_failure.arn is not None:
+            assert target == fn.on_failure.arn
+        elif fn.on_failure.type == "s3":
+            assert target == "${aws_s3_bucket.failure_records.arn}"
+        assert (tree["locals"]["destinations"][fn.name]["on_success"] is None) is (fn.on_success is None)
+    invoke = module["resource"]["aws_lambda_function_event_invoke_config.this"]
+    config_block = invoke["destination_config"][0]
+    assert config_block["on_failure"] == [{"destination": "${var.on_failure}"}]
+    (success,) = config_block["dynamic"]
+    assert success["on_success"]["for_each"] == "${var.on_success == null ? [] : [var.on_success]}"
+    assert invoke["maximum_event_age_in_seconds"] == "${var.maximum_event_age_seconds}"
+    assert invoke["maximum_retry_attempts"] == "${var.maximum_retry_attempts}"
+    assert invoke["depends_on"] == ["${aws_iam_role_policy.this}"], "AWS checks the role when the config is created"
+
+
+def test_function_settings_flow_from_the_module_variables(module: dict[str, Any]) -> None:
+    function = module["resource"]["aws_lambda_function.this"]
+    assert function["reserved_concurrent_executions"] == "${var.reserved_concurrency}"
+    assert function["source_code_hash"] == "${filebase64sha256(var.package)}"
+    assert function["role"] == "${aws_iam_role.this.arn}"
+    assert function["depends_on"] == ["${aws_cloudwatch_log_group.this}", "${aws_iam_role_policy.this}"], (
+        "log group first; dependencies stay inside one function's instance"
+    )
+
+
+def test_moved_blocks_carry_every_flat_resource_into_the_module(rendered: tuple[Config, dict[str, Any]]) -> None:
+    config, tree = rendered
+    moves = {(m["from"], m["to"]) for m in tree["moved"]}
+    old_to_new = {
+        "aws_cloudwatch_log_group.lambda": "aws_cloudwatch_log_group.this",
+        "aws_iam_role.lambda": "aws_iam_role.this",
+        "aws_iam_role_policy.lambda": "aws_iam_role_policy.this",
+        "aws_lambda_function.this": "aws_lambda_function.this",
+        "aws_lambda_function_event_invoke_config.this": "aws_lambda_function_event_invoke_config.this",
+    }
+    expected = {
+        (f'${{{old}["{fn.name}"]}}', f'${{module.function["{fn.name}"].{new}}}')
+        for fn in config.functions
+        for old, new in old_to_new.items()
+    }
+    assert moves == expected
 
 
 def test_variable_defaults_equal_the_config(rendered: tuple[Config, dict[str, Any]]) -> None:
@@ -90,34 +137,33 @@ def test_packages_match_the_functions(rendered: tuple[Config, dict[str, Any]]) -
         assert packages[fn.name]["handler"] == expected_handler
 
 
-def test_role_policy_is_least_privilege(rendered: tuple[Config, dict[str, Any]]) -> None:
+def test_role_policy_is_least_privilege(rendered: tuple[Config, dict[str, Any]], module: dict[str, Any]) -> None:
     config, tree = rendered
-    statements = _statements(tree, "lambda")
-    expected = {
-        "WriteOwnLogs": (
-            ["logs:CreateLogStream", "logs:PutLogEvents"],
-            ["${aws_cloudwatch_log_group.lambda[each.key].arn}:*"],
-        ),
-        "WriteFailureRecords": (["s3:PutObject"], ["${aws_s3_bucket.failure_records.arn}/*"]),
-        "ListFailureBucket": (["s3:ListBucket"], ["${aws_s3_bucket.failure_records.arn}"]),
+    statements = _statements(module, "this")
+    assert {sid: (s["actions"], s["resources"]) for sid, s in statements.items()} == {
+        "WriteOwnLogs": (["logs:CreateLogStream", "logs:PutLogEvents"], ["${aws_cloudwatch_log_group.this.arn}:*"])
     }
-    custom = uses_custom_destinations(config)
-    if custom:  # destination statements come from local.destination_permissions (tested separately below)
-        del expected["WriteFailureRecords"], expected["ListFailureBucket"]
-    if config.failure_bucket.kms_key_arn and not custom:
-        expected["EncryptFailureRecords"] = (["kms:GenerateDataKey"], ["${var.failure_bucket_kms_key_arn}"])
-    assert {sid: (s["actions"], s["resources"]) for sid, s in statements.items()} == expected
-    for sid in () if custom else ("WriteFailureRecords", "ListFailureBucket"):
-        condition = statements[sid]["condition"][0]
-        assert (condition["test"], condition["variable"]) == ("StringEquals", "s3:ResourceAccount")
-        assert condition["values"] == ["${data.aws_caller_identity.current.account_id}"]
-    for statement in statements.values():
-        assert all(r != "*" for r in statement["resources"]), "no wildcard resource"
-        assert statement.get("effect", "Allow") == "Allow"
-    trust = _statements(tree, "lambda_assume_role")["LambdaAssumeRole"]
+    (dynamic,) = module["data"]["aws_iam_policy_document.this"]["dynamic"]
+    assert dynamic["statement"]["for_each"] == "${var.destination_permissions}"
+    condition = dynamic["statement"]["content"][0]["dynamic"][0]["condition"]
+    assert condition["for_each"] == "${statement.value.same_account ? [var.account_id] : []}"
+    assert condition["content"][0]["variable"] == "s3:ResourceAccount"
+    for fn in config.functions:
+        permissions = tree["locals"]["destination_permissions"][fn.name]
+        if fn.on_failure.type == "s3" and fn.on_failure.arn is None:
+            bucket = [(p["sid"], p["actions"], p["resources"], p["same_account"]) for p in permissions[:2]]
+            assert bucket == [
+                ("WriteFailureRecords", ["s3:PutObject"], ["${aws_s3_bucket.failure_records.arn}/*"], True),
+                ("ListFailureBucket", ["s3:ListBucket"], ["${aws_s3_bucket.failure_records.arn}"], True),
+            ]
+            kms = [p for p in permissions if p["sid"] == "EncryptFailureRecords"]
+            assert bool(kms) is (config.failure_bucket.kms_key_arn is not None)
+        for permission in permissions:
+            assert all(r != "*" for r in permission["resources"]), "no wildcard resource"
+    trust = _statements(module, "assume_role")["LambdaAssumeRole"]
     assert trust["actions"] == ["sts:AssumeRole"]
     assert trust["principals"] == [{"type": "Service", "identifiers": ["lambda.amazonaws.com"]}]
-    assert not any(k.startswith("aws_iam_role_policy_attachment") for k in tree["resource"]), "no managed policies"
+    assert not any(k.startswith("aws_iam_role_policy_attachment") for k in module["resource"]), "no managed policies"
 
 
 def test_no_bucket_is_created_when_no_function_records_to_it(rendered: tuple[Config, dict[str, Any]]) -> None:
@@ -184,8 +230,14 @@ def test_aws_provider_constraint_admits_5_100_and_6(rendered: tuple[Config, dict
     assert aws["version"] == ">= 5.100, < 7.0"
 
 
-def test_every_variable_and_output_is_documented(rendered: tuple[Config, dict[str, Any]]) -> None:
+def test_every_variable_and_output_is_documented(
+    rendered: tuple[Config, dict[str, Any]], module: dict[str, Any]
+) -> None:
     _, tree = rendered
+    for name, variable in module["variable"].items():  # the root validates; the module's are typed and described
+        assert variable.get("description") and variable.get("type"), f"module variable {name}"
+    for name, output in module["output"].items():
+        assert output.get("description"), f"module output {name} has no description"
     for name, variable in tree["variable"].items():
         assert variable.get("description"), f"variable {name} has no description"
         assert variable.get("type"), f"variable {name} has no type"
@@ -210,8 +262,8 @@ def test_invoke_command_output_is_ready_to_paste() -> None:
     tree = parse_tree(CASES[0].render())
     command = tree["output"]["invoke_commands"]["value"]
     assert command == (
-        '${{for name, function in aws_lambda_function.this : name => "aws lambda invoke --region ${var.region} '
-        "--function-name ${function.function_name} --invocation-type Event --cli-binary-format raw-in-base64-out "
+        '${{for name, function in module.function : name => "aws lambda invoke --region ${var.region} '
+        "--function-name ${function.name} --invocation-type Event --cli-binary-format raw-in-base64-out "
         """--payload '{\\"forceError\\": true}' /dev/null"}}"""
     )
 
@@ -305,10 +357,6 @@ def test_every_destination_gets_exactly_its_permission() -> None:
             for sid, actions, resource, same_account in expected
         ]
         assert rendered == wanted, function
-    (dynamic,) = tree["data"]["aws_iam_policy_document.lambda"]["dynamic"]
-    assert dynamic["statement"]["for_each"] == "${local.destination_permissions[each.key]}"
-    condition = dynamic["statement"]["content"][0]["dynamic"][0]["condition"]
-    assert condition["content"][0]["variable"] == "s3:ResourceAccount"
 
 
 def test_created_destinations_are_encrypted_and_queues_have_a_dead_letter_queue() -> None:
@@ -325,9 +373,14 @@ def test_created_destinations_are_encrypted_and_queues_have_a_dead_letter_queue(
     }
 
 
-def test_the_default_shape_is_kept_when_no_function_customises_destinations() -> None:
+def test_destinations_tf_exists_only_when_the_project_creates_a_destination() -> None:
     for case in CASES:
-        if not uses_custom_destinations(case.config()):
-            files = case.render()
-            assert "destinations.tf" not in files
-            assert b"local.destinations" not in files["main.tf"], case.name
+        files = case.render()
+        created = any(
+            fn_destination is not None
+            and fn_destination.type in ("sqs", "sns", "eventbridge")
+            and fn_destination.created
+            for fn in case.config().functions
+            for fn_destination in (fn.on_failure, fn.on_success)
+        )
+        assert ("destinations.tf" in files) is created, case.name

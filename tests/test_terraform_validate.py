@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from generator.config import parse_config
+from generator.destinations import uses_failure_bucket
 from generator.render import render
 from tests.harness import PROVIDER_MIRROR, Terraform, mirror_has
 from tests.support import GoldenCase, golden_cases, write_tree
@@ -41,7 +42,8 @@ def _swap_random_uuid_for_terraform_data(tree: Path) -> None:
 @pytest.mark.parametrize("case", golden_cases(), ids=repr)
 def test_terraform_validate_accepts_the_tree(case: GoldenCase, tmp_path: Path, tf_cli_config: Path) -> None:
     write_tree(case.render(), tmp_path)
-    if case.config().failure_bucket.naming == "random_uuid" and not _random_is_installable():
+    uses_random = uses_failure_bucket(case.config()) and case.config().failure_bucket.naming == "random_uuid"
+    if uses_random and not _random_is_installable():
         _swap_random_uuid_for_terraform_data(tmp_path)
         assert "random" not in (tmp_path / "versions.tf").read_text()
     terraform = Terraform(tmp_path, tf_cli_config)

@@ -8,26 +8,31 @@ output "failure_bucket_arn" {
   value       = aws_s3_bucket.failure_records.arn
 }
 
+output "destinations" {
+  description = "Where Lambda sends the record of each function's asynchronous invocations once they end: ARNs by function name."
+  value       = local.destinations
+}
+
 output "function_names" {
   description = "Names of the Lambda functions."
-  value       = keys(aws_lambda_function.this)
+  value       = keys(module.function)
 }
 
 output "function_arns" {
   description = "ARN of each Lambda function, by function name."
-  value       = { for name, function in aws_lambda_function.this : name => function.arn }
+  value       = { for name, function in module.function : name => function.arn }
 }
 
 output "role_arns" {
   description = "ARN of each function's execution role, by function name."
-  value       = { for name, role in aws_iam_role.lambda : name => role.arn }
+  value       = { for name, function in module.function : name => function.role_arn }
 }
 
 output "invoke_commands" {
   description = "Ready-to-paste AWS CLI commands that invoke each function asynchronously with {\"forceError\": true}: with reserved concurrency 0, Lambda records it at once as ZeroReservedConcurrency, without running the function."
   value = {
-    for name, function in aws_lambda_function.this :
-    name => "aws lambda invoke --region ${var.region} --function-name ${function.function_name} --invocation-type Event --cli-binary-format raw-in-base64-out --payload '{\"forceError\": true}' /dev/null"
+    for name, function in module.function :
+    name => "aws lambda invoke --region ${var.region} --function-name ${function.name} --invocation-type Event --cli-binary-format raw-in-base64-out --payload '{\"forceError\": true}' /dev/null"
   }
 }
 

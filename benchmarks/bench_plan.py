@@ -1,0 +1,113 @@
+"""`terraform plan` time and peak memory for 1, 100 and 1000 functions, against the moto server.
+
+Each count renders a config of that many functions (naming bucket_prefix, so only the AWS
+provider is needed), initialises it with the provider mirror, and times one `terraform plan`
+of an empty state while sampling the resident memory of Terraform and its provider plugin
+together. Goal (issue 14): 1000 functions under 5 minutes and 1.5 GB on a 2-core machine, and
+no more than about 12 times the time of 100 functions.
+
+    python benchmarks/bench_plan.py                 # 1, 100 and 1000 functions
+    python benchmarks/bench_plan.py --counts 1 100  # a quicker look
+
+Absolute times vary with the machine and what else runs on it; the ratios say more.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from generator.config import parse_config  # noqa: E402
+from generator.render import render  # noqa: E402
+from tests.harness import moto_server, write_cli_config  # noqa: E402
+from tests.support import write_tree  # noqa: E402
+
+
+def config_text(count: int) -> str:
+    functions = "".join(f"  - name: fn_{index:04d}\n" for index in range(count))
+    return f"failure_bucket:\n  naming: bucket_prefix\nfunctions:\n{functions}"
+
+
+def tree_rss_bytes(root: int) -> int:
+    """Resident memory of a process and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(entry))
+            rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            continue
+    total, pending = 0, [root]
+    while pending:
+        pid = pending.pop()
+        total += rss.get(pid, 0)
+        pending.extend(children.get(pid, []))
+    return total
+
+
+def timed_plan(workdir: Path, env: dict[str, str]) -> tuple[float, int]:
+    started = time.monotonic()
+    process = subprocess.Popen(
+        ["terraform", "plan", "-input=false", "-lock=false", "-no-color"],
+        cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    peak = 0
+
+    def sample() -> None:
+        nonlocal peak
+        while process.poll() is None:
+            peak = max(peak, tree_rss_bytes(process.pid))
+            time.sleep(0.2)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    _, err = process.communicate()
+    sampler.join()
+    if process.returncode != 0:
+        raise SystemExit(f"terraform plan failed in {workdir}:\n{err[-3000:]}")
+    return time.monotonic() - started, peak
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--counts", type=int, nargs="+", default=[1, 100, 1000])
+    counts = parser.parse_args().counts
+    results: dict[int, tuple[float, int]] = {}
+    with tempfile.TemporaryDirectory() as scratch, moto_server() as moto:
+        env = {**os.environ, "TF_CLI_CONFIG_FILE": str(write_cli_config(Path(scratch))), "TF_IN_AUTOMATION": "1",
+               "CHECKPOINT_DISABLE": "1"}  # fmt: skip
+        for count in counts:
+            workdir = Path(scratch) / f"functions-{count}"
+            write_tree(render(parse_config(config_text(count), REPO / "bench.yaml")), workdir)
+            (workdir / "override.tf").write_text(moto.provider_override())
+            subprocess.run(["terraform", "init", "-input=false", "-no-color"], cwd=workdir, env=env, check=True,
+                           capture_output=True)  # fmt: skip
+            seconds, peak = timed_plan(workdir, env)
+            results[count] = (seconds, peak)
+            previous = [c for c in results if c < count]
+            ratio = (
+                f"   x{seconds / results[previous[-1]][0]:.1f} for x{count // previous[-1]} functions"
+                if previous
+                else ""
+            )
+            print(f"plan {count:5d} functions   {seconds:7.1f} s   peak {peak / 2**20:7.0f} MiB"
+                  f"   {seconds / count * 1000:7.1f} ms/function{ratio}", flush=True)  # fmt: skip
+    print(f"machine: {os.cpu_count()} cores; Terraform and the AWS provider from the mirror; absolute times vary")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+# Projects rendered before generator 0.2 kept each function's resources at the root. These blocks
+# tell Terraform they now live in module.function, so re-planning such a deployment moves them
+# instead of destroying and re-creating them. A project first applied with this layout ignores them.
+
+moved {
+  from = aws_cloudwatch_log_group.lambda["orders"]
+  to   = module.function["orders"].aws_cloudwatch_log_group.this
+}
+
+moved {
+  from = aws_iam_role.lambda["orders"]
+  to   = module.function["orders"].aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.lambda["orders"]
+  to   = module.function["orders"].aws_iam_role_policy.this
+}
+
+moved {
+  from = aws_lambda_function.this["orders"]
+  to   = module.function["orders"].aws_lambda_function.this
+}
+
+moved {
+  from = aws_lambda_function_event_invoke_config.this["orders"]
+  to   = module.function["orders"].aws_lambda_function_event_invoke_config.this
+}
+
+moved {
+  from = aws_cloudwatch_log_group.lambda["payments"]
+  to   = module.function["payments"].aws_cloudwatch_log_group.this
+}
+
+moved {
+  from = aws_iam_role.lambda["payments"]
+  to   = module.function["payments"].aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.lambda["payments"]
+  to   = module.function["payments"].aws_iam_role_policy.this
+}
+
+moved {
+  from = aws_lambda_function.this["payments"]
+  to   = module.function["payments"].aws_lambda_function.this
+}
+
+moved {
+  from = aws_lambda_function_event_invoke_config.this["payments"]
+  to   = module.function["payments"].aws_lambda_function_event_invoke_config.this
+}
