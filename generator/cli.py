@@ -18,7 +18,7 @@ from generator import __version__
 from generator.errors import GeneratorError
 
 if TYPE_CHECKING:
-    from generator.failures import Selection
+    from generator.ops.reading import Selection
 
 _RENDER_EXAMPLES = """\
 examples:
@@ -327,35 +327,36 @@ def _run_init(args: argparse.Namespace) -> int:
 
 
 def _run_failures(args: argparse.Namespace) -> int:
-    from generator import failures
     from generator.errors import UsageError
-    from generator.records import REDRIVEN_PREFIX
+    from generator.ops import commands, redrive
+    from generator.ops.aws import Aws
+    from generator.ops.project import resolve_target
+    from generator.ops.records import REDRIVEN_PREFIX
 
     bucket = args.bucket
     if args.action == "show":
         bucket, args.key = _bucket_and_key(args.key, bucket, args.from_terraform)
         if args.redriven and not args.key.startswith(REDRIVEN_PREFIX):
             args.key = REDRIVEN_PREFIX + args.key
-    target = failures.resolve_target(bucket, args.from_terraform, args.region, args.endpoint_url)
-    aws = failures.Aws(target)
+    aws = Aws(resolve_target(bucket, args.from_terraform, args.region, args.endpoint_url))
     if args.action == "show":
-        return failures.run_show(aws, args.key)
+        return commands.run_show(aws, args.key)
     if args.action == "wait":
         if args.payload is not None and not args.invoke:
             raise UsageError("--payload is the event --invoke sends; add --invoke")
-        payload = args.payload if args.payload is not None else failures.FORCE_ERROR_PAYLOAD
-        return failures.run_wait(
+        payload = args.payload if args.payload is not None else commands.FORCE_ERROR_PAYLOAD
+        return commands.run_wait(
             aws, args.function, timeout=args.timeout, invoke=args.invoke, interval=args.interval, payload=payload
         )
     selection = _selection(args)
     if args.action == "list":
         if selection.limit is None:
             selection.limit = args.limit_default
-        return failures.run_list(aws, selection, args.json)
+        return commands.run_list(aws, selection, args.json)
     chosen = selection.keys or selection.function or selection.since or selection.condition or args.all
     if not chosen:
         raise UsageError("say which records to redrive: KEY..., --function, --since, --condition, or --all")
-    return failures.run_redrive(aws, selection, args.dry_run)
+    return redrive.run_redrive(aws, selection, args.dry_run)
 
 
 def _bucket_and_key(text: str, bucket: str | None, from_terraform: Path | None) -> tuple[str | None, str]:
@@ -374,8 +375,8 @@ def _selection(args: argparse.Namespace) -> Selection:
     from datetime import datetime, timezone
 
     from generator.errors import UsageError
-    from generator.failures import Selection
-    from generator.records import parse_since
+    from generator.ops.reading import Selection
+    from generator.ops.records import parse_since
 
     since = None
     if args.since:

@@ -8,7 +8,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -16,8 +16,9 @@ from urllib.parse import unquote
 
 import pytest
 
-from generator import failures
 from generator.cli import main
+from generator.ops import aws as ops_aws
+from generator.ops import commands, present, project, reading, redrive
 from tests.harness import Moto
 
 BUCKET = "failure-records-test"
@@ -126,22 +127,36 @@ def run(moto: Moto, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int
     return code, captured.out, captured.err
 
 
+def on_aws_event(monkeypatch: pytest.MonkeyPatch, event: str, handler: Callable[..., Any]) -> None:
+    """Register a botocore event handler on every session the failures commands create (handlers add up)."""
+    real = ops_aws.make_session
+
+    def session(region: str | None) -> Any:
+        created = real(region)
+        created.events.register(event, handler)
+        return created
+
+    monkeypatch.setattr(ops_aws, "make_session", session)
+
+
+def _answer_403(body: bytes) -> Callable[..., Any]:
+    """A before-send handler that answers the request with an S3 error document, as S3 would."""
+    from botocore.awsrequest import AWSResponse
+    from botocore.compat import HTTPHeaders
+
+    return lambda **_: AWSResponse("http://test", 403, HTTPHeaders(), _Raw(body))
+
+
 @pytest.fixture
 def invokes(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
     """Every Lambda Invoke the commands make, captured at the boto3 boundary."""
     calls: list[dict[str, Any]] = []
-    real = failures.make_session
-
-    def session_with_hook(region: str | None) -> Any:
-        session = real(region)
-        session.events.register(
-            "before-call.lambda.Invoke",
-            lambda params, **_: calls.append({"function": params["url_path"], "body": params["body"],
-                                              "type": params["headers"].get("X-Amz-Invocation-Type")}),
-        )  # fmt: skip
-        return session
-
-    monkeypatch.setattr(failures, "make_session", session_with_hook)
+    on_aws_event(
+        monkeypatch,
+        "before-call.lambda.Invoke",
+        lambda params, **_: calls.append({"function": params["url_path"], "body": params["body"],
+                                          "type": params["headers"].get("X-Amz-Invocation-Type")}),
+    )  # fmt: skip
     yield calls
 
 
@@ -334,17 +349,11 @@ def test_wait_invoke_waits_for_the_record_of_its_own_request(
     seeded: Seeded, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     request_ids: list[str] = []
-    real = failures.make_session
-
-    def session_learning_request_id(region: str | None) -> Any:
-        session = real(region)
-        session.events.register(
-            "after-call.lambda.Invoke",
-            lambda parsed, **_: request_ids.append(parsed["ResponseMetadata"]["RequestId"]),
-        )
-        return session
-
-    monkeypatch.setattr(failures, "make_session", session_learning_request_id)
+    on_aws_event(
+        monkeypatch,
+        "after-call.lambda.Invoke",
+        lambda parsed, **_: request_ids.append(parsed["ResponseMetadata"]["RequestId"]),
+    )
     decoy = _write_later(seeded, 0.5, "fn_a", "someone-else")
 
     def answer() -> None:
@@ -416,7 +425,6 @@ def _lambda_answers(monkeypatch: pytest.MonkeyPatch, function: str, status: int,
     from botocore.compat import HTTPHeaders
 
     refused: list[str] = []
-    real = failures.make_session
 
     def refuse(request: Any, **_: Any) -> Any:
         if function in unquote(request.url) and len(refused) < times:
@@ -427,12 +435,7 @@ def _lambda_answers(monkeypatch: pytest.MonkeyPatch, function: str, status: int,
             return AWSResponse(request.url, status, headers, _Raw(body))
         return None
 
-    def session(region: str | None) -> Any:
-        created = real(region)
-        created.events.register("before-send.lambda.Invoke", refuse)
-        return created
-
-    monkeypatch.setattr(failures, "make_session", session)
+    on_aws_event(monkeypatch, "before-send.lambda.Invoke", refuse)
     return refused
 
 
@@ -508,20 +511,9 @@ def test_redrive_goes_on_past_malformed_objects(
 def test_credential_and_access_errors_are_explained(
     seeded: Seeded, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, code: str, message: str
 ) -> None:
-    from botocore.awsrequest import AWSResponse
-    from botocore.compat import HTTPHeaders
 
     body = f"<Error><Code>{code}</Code><Message>{code} from the test</Message></Error>".encode()
-    real = failures.make_session
-
-    def refusing_session(region: str | None) -> Any:
-        session = real(region)
-        session.events.register(
-            "before-send.s3.ListObjectsV2", lambda **_: AWSResponse("http://test", 403, HTTPHeaders(), _Raw(body))
-        )
-        return session
-
-    monkeypatch.setattr(failures, "make_session", refusing_session)
+    on_aws_event(monkeypatch, "before-send.s3.ListObjectsV2", _answer_403(body))
     status, out, err = run(seeded.moto, capsys, "list")
     assert status == 2 and out == ""
     assert err.startswith("error: cannot list") and message in err and "Traceback" not in err
@@ -543,7 +535,7 @@ def test_bucket_from_terraform_outputs(
     seeded: Seeded, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
     monkeypatch.setattr(
-        failures, "terraform_outputs", lambda directory: {"failure_bucket_name": BUCKET, "region": REGION}
+        project, "terraform_outputs", lambda directory: {"failure_bucket_name": BUCKET, "region": REGION}
     )
     code = main(
         ["failures", "list", "--from-terraform", str(tmp_path), "--endpoint-url", seeded.moto.endpoint, "--json"]
@@ -569,9 +561,9 @@ def test_render_never_imports_boto3() -> None:
 
 def test_stdout_stays_clean_for_pipes(seeded: Seeded) -> None:
     """--json output can be piped: the status line and progress bar go to a terminal only."""
-    aws = failures.Aws(failures.Target(BUCKET, REGION, seeded.moto.endpoint))
+    aws = ops_aws.Aws(ops_aws.Target(BUCKET, REGION, seeded.moto.endpoint))
     out = io.StringIO()
-    assert failures.run_list(aws, failures.Selection(limit=2), as_json=True, out=out) == 0
+    assert commands.run_list(aws, reading.Selection(limit=2), as_json=True, out=out) == 0
     assert all(json.loads(line) for line in out.getvalue().splitlines())
 
 
@@ -708,8 +700,8 @@ def test_two_concurrent_redrives_send_each_event_once(
     results: list[int] = []
 
     def operator() -> None:
-        aws = failures.Aws(failures.Target(BUCKET, REGION, seeded.moto.endpoint))
-        results.append(failures.run_redrive(aws, failures.Selection(), dry_run=False, out=io.StringIO()))
+        aws = ops_aws.Aws(ops_aws.Target(BUCKET, REGION, seeded.moto.endpoint))
+        results.append(redrive.run_redrive(aws, reading.Selection(), dry_run=False, out=io.StringIO()))
 
     threads = [threading.Thread(target=operator) for _ in range(2)]
     for thread in threads:
@@ -730,7 +722,7 @@ def test_a_fresh_claim_is_respected_and_an_expired_one_taken_over(
     seeded.s3.put_object(Bucket=BUCKET, Key=f"redrive-claims/{key}", Body=b"{}")
     code, out, _ = run(seeded.moto, capsys, "redrive", key)
     assert code == 0 and invokes == [] and f"skipped {key}: another redrive claimed it" in out
-    monkeypatch.setattr(failures, "CLAIM_SECONDS", 0)  # the claim's run died long ago
+    monkeypatch.setattr(redrive, "CLAIM_SECONDS", 0)  # the claim's run died long ago
     code, out, _ = run(seeded.moto, capsys, "redrive", key)
     assert code == 0 and len(invokes) == 1 and f"sent {key}" in out
 
@@ -744,20 +736,13 @@ def test_losing_the_endpoint_mid_redrive_says_what_was_sent_and_where_the_rest_a
     from botocore.exceptions import EndpointConnectionError
 
     calls: list[int] = []
-    real = failures.make_session
 
-    def session(region: str | None) -> Any:
-        created = real(region)
+    def cut(**_: Any) -> None:
+        calls.append(1)
+        if len(calls) > 1:
+            raise EndpointConnectionError(endpoint_url=seeded.moto.endpoint)
 
-        def cut(**_: Any) -> None:
-            calls.append(1)
-            if len(calls) > 1:
-                raise EndpointConnectionError(endpoint_url=seeded.moto.endpoint)
-
-        created.events.register("before-send.lambda.Invoke", cut)
-        return created
-
-    monkeypatch.setattr(failures, "make_session", session)
+    on_aws_event(monkeypatch, "before-send.lambda.Invoke", cut)
     code, _, err = run(seeded.moto, capsys, "redrive", "--all")
     assert code == 2 and "Traceback" not in err
     assert "after sending 1 of 3 record(s); the 2 not yet sent are still in s3://" in err
@@ -767,22 +752,11 @@ def test_losing_the_endpoint_mid_redrive_says_what_was_sent_and_where_the_rest_a
 def test_a_refused_delete_of_an_already_redriven_record_is_reported(
     seeded: Seeded, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from botocore.awsrequest import AWSResponse
-    from botocore.compat import HTTPHeaders
 
     key = seeded.keys["a_old"]
     seeded.s3.copy_object(Bucket=BUCKET, Key=f"redriven/{key}", CopySource={"Bucket": BUCKET, "Key": key})
     body = b"<Error><Code>AccessDenied</Code><Message>no delete for you</Message></Error>"
-    real = failures.make_session
-
-    def session(region: str | None) -> Any:
-        created = real(region)
-        created.events.register(
-            "before-send.s3.DeleteObject", lambda **_: AWSResponse("http://test", 403, HTTPHeaders(), _Raw(body))
-        )
-        return created
-
-    monkeypatch.setattr(failures, "make_session", session)
+    on_aws_event(monkeypatch, "before-send.s3.DeleteObject", _answer_403(body))
     code, out, err = run(seeded.moto, capsys, "redrive", key)
     assert code == 1 and "Traceback" not in err
     assert f"failed {key}: already redriven, but the original could not be removed: access denied" in out
@@ -884,20 +858,9 @@ def test_show_takes_an_s3_url(seeded: Seeded, capsys: pytest.CaptureFixture[str]
 def test_access_denied_on_a_record_stops_the_command_with_exit_2(
     seeded: Seeded, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from botocore.awsrequest import AWSResponse
-    from botocore.compat import HTTPHeaders
 
     body = b"<Error><Code>AccessDenied</Code><Message>no reading for you</Message></Error>"
-    real = failures.make_session
-
-    def session(region: str | None) -> Any:
-        created = real(region)
-        created.events.register(
-            "before-send.s3.GetObject", lambda **_: AWSResponse("http://test", 403, HTTPHeaders(), _Raw(body))
-        )
-        return created
-
-    monkeypatch.setattr(failures, "make_session", session)
+    on_aws_event(monkeypatch, "before-send.s3.GetObject", _answer_403(body))
     for argv in (["show", seeded.keys["a_old"]], ["list"]):
         code, out, err = run(seeded.moto, capsys, *argv)
         assert code == 2 and out == "" and "access denied" in err and err.count("\n") == 1, err
@@ -940,8 +903,8 @@ def test_every_failures_command_describes_itself(capsys: pytest.CaptureFixture[s
 
 def test_wait_off_a_terminal_logs_progress(monkeypatch: pytest.MonkeyPatch) -> None:
     stream = io.StringIO()
-    status = failures._Status(stream)
-    monkeypatch.setattr(failures._Status, "LOG_EVERY_SECONDS", 0)
+    status = present.Status(stream)
+    monkeypatch.setattr(present.Status, "LOG_EVERY_SECONDS", 0)
     status.show("waiting: 3 s of 10 s")
     assert stream.getvalue() == "still waiting: 3 s of 10 s\n"
 
@@ -951,7 +914,7 @@ def test_a_project_without_a_failure_bucket_names_where_failures_go(
 ) -> None:
     queue = f"arn:aws:sqs:{REGION}:{ACCOUNT}:queues-orders-on-failure"
     monkeypatch.setattr(
-        failures, "terraform_outputs", lambda directory: {"destinations": {"orders": {"on_failure": queue}}}
+        project, "terraform_outputs", lambda directory: {"destinations": {"orders": {"on_failure": queue}}}
     )
     assert main(["failures", "wait", "--from-terraform", str(tmp_path), "--function", "orders"]) == 2
     err = capsys.readouterr().err
@@ -965,17 +928,12 @@ def test_a_project_without_a_failure_bucket_names_where_failures_go(
 def s3_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
     """Every S3 list and get the commands make, with their parameters."""
     calls: list[tuple[str, dict[str, Any]]] = []
-    real = failures.make_session
-
-    def session(region: str | None) -> Any:
-        created = real(region)
-        for operation in ("ListObjectsV2", "GetObject"):
-            created.events.register(
-                f"provide-client-params.s3.{operation}", lambda params, op=operation, **_: calls.append((op, params))
-            )
-        return created
-
-    monkeypatch.setattr(failures, "make_session", session)
+    for operation in ("ListObjectsV2", "GetObject"):
+        on_aws_event(
+            monkeypatch,
+            f"provide-client-params.s3.{operation}",
+            lambda params, op=operation, **_: calls.append((op, params)),
+        )
     return calls
 
 

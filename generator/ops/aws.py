@@ -1,0 +1,107 @@
+"""The AWS clients the failure tools use, and AWS's errors turned into one sentence for people."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from generator.errors import AwsError, UsageError
+from generator.ops.present import safe
+
+try:
+    import boto3
+    import botocore.config
+    import botocore.exceptions
+
+    HAVE_BOTO3 = True
+except ImportError:  # pragma: no cover - exercised by users without the extra
+    HAVE_BOTO3 = False
+
+# botocore's standard mode retries throttling and transient errors with exponential backoff and jitter.
+_RETRIES = {"mode": "standard", "max_attempts": 8}
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the records are and how to reach AWS."""
+
+    bucket: str
+    region: str | None = None
+    endpoint_url: str | None = None
+
+
+def make_session(region: str | None) -> Any:
+    """The boto3 session every client comes from (tests attach event hooks to it)."""
+    if not HAVE_BOTO3:
+        raise UsageError("the failures commands need boto3: pip install 'generator[ops]'")
+    return boto3.session.Session(region_name=region)
+
+
+class Aws:
+    """The clients a command needs, with AWS errors translated into messages for people."""
+
+    def __init__(self, target: Target, session: Any | None = None) -> None:
+        self.target = target
+        self.session = session or make_session(target.region)
+        self._config = botocore.config.Config(retries=_RETRIES)  # type: ignore[arg-type]
+        self.s3 = self.client("s3")
+        self._lambda: dict[str | None, Any] = {}
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        return self.session.client(
+            service,
+            region_name=region or self.target.region,
+            endpoint_url=self.target.endpoint_url,
+            config=self._config,
+        )
+
+    def lambda_for(self, region: str | None) -> Any:
+        if region not in self._lambda:
+            self._lambda[region] = self.client("lambda", region)
+        return self._lambda[region]
+
+
+@contextlib.contextmanager
+def aws_errors(what: str) -> Iterator[None]:
+    """Turn the errors that stop a whole command into one clear sentence (exit 2)."""
+    try:
+        yield
+    except botocore.exceptions.NoCredentialsError:
+        raise AwsError(f"{what}: no AWS credentials found; configure a profile, environment variables or SSO") from None
+    except botocore.exceptions.NoRegionError:
+        raise AwsError(f"{what}: no AWS region; pass --region or set AWS_REGION") from None
+    except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectionClosedError) as exc:
+        raise AwsError(f"{what}: cannot reach {exc.kwargs.get('endpoint_url', 'the AWS endpoint')}") from None
+    except botocore.exceptions.ClientError as exc:
+        raise AwsError(f"{what}: {describe_client_error(exc)}") from None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise AwsError(f"{what}: {exc}") from None
+
+
+# Refusals that concern the credentials or the bucket, not one record.
+_WHOLE_COMMAND_CODES = frozenset({
+    "AccessDenied", "AccessDeniedException", "403", "Forbidden", "ExpiredToken", "ExpiredTokenException",
+    "RequestExpired", "TokenRefreshRequired", "InvalidAccessKeyId", "SignatureDoesNotMatch",
+    "UnrecognizedClientException", "InvalidClientTokenId", "NoSuchBucket",
+})  # fmt: skip
+
+
+def is_whole_command_error(exc: Any) -> bool:
+    """A refusal about the credentials or the bucket: no other record could be read either."""
+    return exc.response.get("Error", {}).get("Code") in _WHOLE_COMMAND_CODES
+
+
+def describe_client_error(exc: Any) -> str:
+    code = exc.response.get("Error", {}).get("Code", "")
+    message = exc.response.get("Error", {}).get("Message", "") or str(exc)
+    if code in ("NoSuchBucket",):
+        return "the bucket does not exist (check --bucket and the region)"
+    if code in ("ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"):
+        return "the AWS credentials have expired; refresh them (for example: aws sso login) and try again"
+    if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "UnrecognizedClientException", "InvalidClientTokenId"):
+        return "the AWS credentials are not valid for this account"
+    if code in ("AccessDenied", "AccessDeniedException", "403", "Forbidden"):
+        return f"access denied ({safe(message)})"
+    return safe(f"{code or 'error'}: {message}")

@@ -1,0 +1,146 @@
+"""The failures commands that read: list, show, and wait for the next record of a function."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import TextIO
+
+import botocore.exceptions
+
+from generator.errors import RecordReadError, UsageError
+from generator.lambda_facts import expected_record
+from generator.ops.aws import Aws, aws_errors
+from generator.ops.present import Status, print_record, print_table, report_problems, safe
+from generator.ops.reading import Selection, fetch, list_keys, select
+from generator.ops.records import RECORD_PREFIX, RecordError, RecordKey
+
+FORCE_ERROR_PAYLOAD = b'{"forceError": true}'
+
+
+def run_list(aws: Aws, selection: Selection, as_json: bool, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    with aws_errors(f"cannot read s3://{aws.target.bucket}/{RECORD_PREFIX}"):
+        outcome = select(aws, selection)
+    if as_json:
+        for record in outcome.records:
+            out.write(json.dumps(record.summary()) + "\n")  # ASCII escapes: safe for terminals and pipes
+    elif outcome.records:
+        print_table(outcome.records, out)
+    else:
+        print(f"no failure records in s3://{aws.target.bucket}/{RECORD_PREFIX} match", file=sys.stderr)
+    report_problems(outcome.problems)
+    return 1 if outcome.problems else 0
+
+
+def run_show(aws: Aws, key: str, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    try:
+        with aws_errors(f"cannot read s3://{aws.target.bucket}/{safe(key)}"):
+            record = fetch(aws, RecordKey.parse(key))
+    except RecordError as exc:
+        raise RecordReadError(f"{safe(key)}: {exc}") from None
+    print_record(record, out)
+    return 0
+
+
+def run_wait(
+    aws: Aws,
+    function: str,
+    *,
+    timeout: float,
+    invoke: bool,
+    interval: float = 5.0,
+    payload: bytes = FORCE_ERROR_PAYLOAD,
+    out: TextIO | None = None,
+) -> int:
+    """Optionally invoke ``function`` asynchronously, then poll until its next record arrives."""
+    out = out or sys.stdout
+    with aws_errors(f"cannot wait for a record of {function} in s3://{aws.target.bucket}"):
+        return _wait(aws, function, timeout=timeout, invoke=invoke, interval=interval, payload=payload, out=out)
+
+
+def _wait(
+    aws: Aws, function: str, *, timeout: float, invoke: bool, interval: float, payload: bytes, out: TextIO
+) -> int:
+    settings = _async_settings(aws, function)
+    if settings.destination is not None and settings.destination != f"arn:aws:s3:::{aws.target.bucket}":
+        raise UsageError(
+            f"{function} sends the records of its failed events to {settings.destination}, not to "
+            f"s3://{aws.target.bucket}; the failures commands read only an S3 failure bucket"
+        )
+    started = datetime.now(timezone.utc)
+    prefix = f"{RECORD_PREFIX}{function}/"
+    # Records newer than a few minutes before now: a key built from that moment sorts before them all.
+    since = started - timedelta(minutes=5)
+    start_after = f"{prefix}{since:%Y/%m/%d}/{since:%Y-%m-%dT%H.%M.%S}"
+    known = set(list_keys(aws, prefix, start_after))
+    request_id = None
+    if invoke:
+        response = aws.lambda_for(aws.target.region).invoke(
+            FunctionName=function, InvocationType="Event", Payload=payload
+        )
+        request_id = response["ResponseMetadata"]["RequestId"]
+        demo = " (the bundled demo handler fails on it)" if payload == FORCE_ERROR_PAYLOAD else ""
+        print(f"Invoked {function} asynchronously with {safe(payload.decode(errors='replace'))}{demo} "
+              f"(request {request_id})", file=sys.stderr)  # fmt: skip
+    print(f"Waiting up to {timeout:.0f} s for a failure record of {function} in s3://{aws.target.bucket}; "
+          f"expect it {settings.expectation()}", file=sys.stderr)  # fmt: skip
+    clock = time.monotonic()
+    status = Status(sys.stderr)
+    while True:
+        for key in sorted(set(list_keys(aws, prefix, start_after)) - known):
+            known.add(key)
+            try:
+                record = fetch(aws, RecordKey.parse(key))
+            except RecordError as exc:
+                report_problems([(key, str(exc))])
+                continue
+            if request_id is None or record.request_id == request_id:
+                status.clear()
+                print(f"Record arrived after {time.monotonic() - clock:.0f} s:", file=sys.stderr)
+                print_record(record, out)
+                return 0
+        elapsed = time.monotonic() - clock
+        if elapsed >= timeout:
+            status.clear()
+            print(f"No record for {function} after {timeout:.0f} s; expected {settings.expectation()}",
+                  file=sys.stderr)  # fmt: skip
+            return 1
+        status.show(f"waiting: {elapsed:4.0f} s of {timeout:.0f} s")
+        time.sleep(min(interval, timeout - elapsed))
+
+
+@dataclass(frozen=True)
+class AsyncSettings:
+    """What decides when a failure record arrives, as the function is configured in AWS."""
+
+    reserved_concurrency: int | None = None
+    retry_attempts: int = 2  # Lambda's defaults when no invoke config sets them
+    maximum_event_age: int = 21600
+    destination: str | None = None  # the on-failure destination, when it can be read
+
+    def expectation(self) -> str:
+        return expected_record(self.reserved_concurrency, self.retry_attempts, self.maximum_event_age)
+
+
+def _async_settings(aws: Aws, function: str) -> AsyncSettings:
+    """The function's concurrency and asynchronous settings; what cannot be read keeps Lambda's defaults."""
+    client = aws.lambda_for(aws.target.region)
+    try:
+        concurrency = client.get_function_concurrency(FunctionName=function).get("ReservedConcurrentExecutions")
+    except botocore.exceptions.ClientError:
+        concurrency = None
+    try:
+        config = client.get_function_event_invoke_config(FunctionName=function)
+    except botocore.exceptions.ClientError:  # no invoke config, or not allowed to read it
+        return AsyncSettings(reserved_concurrency=concurrency)
+    return AsyncSettings(
+        reserved_concurrency=concurrency,
+        retry_attempts=int(config.get("MaximumRetryAttempts", 2)),
+        maximum_event_age=int(config.get("MaximumEventAgeInSeconds", 21600)),
+        destination=config.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination"),
+    )

@@ -1,0 +1,51 @@
+"""Finding the failure bucket of a deployed project through ``terraform output``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from generator.errors import UsageError
+from generator.ops.aws import Target
+from generator.ops.present import safe
+
+
+def resolve_target(
+    bucket: str | None, from_terraform: Path | None, region: str | None, endpoint_url: str | None
+) -> Target:
+    """``--bucket``, else the outputs of a deployed rendered project (``out/`` when it holds state)."""
+    if bucket and from_terraform:
+        raise UsageError("pass either --bucket or --from-terraform, not both")
+    if not bucket:
+        directory = from_terraform or Path("out")
+        if from_terraform is not None and not directory.is_dir():
+            raise UsageError(f"--from-terraform {directory}: directory not found")
+        if from_terraform is None and not (directory / "terraform.tfstate").is_file():
+            raise UsageError("no bucket given: pass --bucket NAME, or --from-terraform DIR for a deployed project")
+        outputs = terraform_outputs(directory)
+        bucket = outputs.get("failure_bucket_name")
+        destinations = outputs.get("destinations")
+        if (not isinstance(bucket, str) or not bucket) and isinstance(destinations, dict):
+            where = "; ".join(f"{name}: {safe(str(d.get('on_failure')))}" for name, d in sorted(destinations.items()))
+            raise UsageError(
+                f"no function of {directory} records its failures in an S3 bucket, which is what the failures "
+                f"commands read; they go to: {where}"
+            )
+        if not isinstance(bucket, str) or not bucket:
+            raise UsageError(f"{directory} has no failure_bucket_name output; has it been applied?")
+        region = region or outputs.get("region")
+    return Target(bucket=bucket, region=region, endpoint_url=endpoint_url)
+
+
+def terraform_outputs(directory: Path) -> dict[str, Any]:
+    try:
+        result = subprocess.run(
+            ["terraform", f"-chdir={directory}", "output", "-json"], capture_output=True, text=True, check=False
+        )
+    except FileNotFoundError:
+        raise UsageError("--from-terraform needs terraform on PATH; or pass --bucket") from None
+    if result.returncode != 0:
+        raise UsageError(f"terraform output failed in {directory}: {result.stderr.strip()}")
+    return {name: value.get("value") for name, value in json.loads(result.stdout or "{}").items()}

@@ -1,0 +1,132 @@
+"""Listing and reading records: which keys a selection covers, and the records behind them, read concurrently."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import botocore.exceptions
+
+from generator.ops.aws import Aws, aws_errors, describe_client_error, is_whole_command_error
+from generator.ops.records import RECORD_PREFIX, REDRIVEN_PREFIX, FailureRecord, RecordError, RecordKey
+
+_FETCH_BATCH = 32
+_FETCH_WORKERS = 8
+
+
+@dataclass
+class Selection:
+    """Which records a command works on."""
+
+    function: str | None = None
+    since: datetime | None = None
+    condition: str | None = None
+    limit: int | None = None
+    keys: list[str] = field(default_factory=list)
+    redriven: bool = False  # read the copies under redriven/ instead of the records still to handle
+
+
+@dataclass
+class Outcome:
+    records: list[FailureRecord] = field(default_factory=list)
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (key, what is wrong)
+
+
+def list_keys(
+    aws: Aws, prefix: str = RECORD_PREFIX, start_after: str | None = None, delimiter: str | None = None
+) -> list[str]:
+    keys: list[str] = []
+    paginator = aws.s3.get_paginator("list_objects_v2")
+    arguments = {"Bucket": aws.target.bucket, "Prefix": prefix}
+    if start_after:
+        arguments["StartAfter"] = start_after
+    if delimiter:
+        arguments["Delimiter"] = delimiter
+    with aws_errors(f"cannot list s3://{aws.target.bucket}/{prefix}"):
+        for page in paginator.paginate(**arguments):
+            keys.extend(obj["Key"] for obj in page.get("Contents", []))
+    return keys
+
+
+def fetch(aws: Aws, key: RecordKey) -> FailureRecord:
+    """One record; a problem with this object is a ``RecordError``, a problem reaching AWS is not."""
+    try:
+        body = aws.s3.get_object(Bucket=aws.target.bucket, Key=key.key)["Body"].read()
+    except botocore.exceptions.ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code")
+        if code in ("NoSuchKey", "404"):
+            raise RecordError("no such record (moved or deleted meanwhile?)") from None
+        if is_whole_command_error(exc):  # no record can be read either: the command cannot run (exit 2)
+            raise
+        raise RecordError(describe_client_error(exc)) from None
+    return FailureRecord.parse(key, body)
+
+
+def select(aws: Aws, selection: Selection) -> Outcome:
+    """The selected records, newest first; unreadable objects are reported, not fatal."""
+    outcome = Outcome()
+    keys = list(selection.keys) if selection.keys else _listed_keys(aws, selection)
+    candidates = []
+    for key in keys:
+        try:
+            candidates.append(RecordKey.parse(key))
+        except RecordError as exc:
+            outcome.problems.append((key, str(exc)))
+    if selection.since and not selection.keys:
+        candidates = [c for c in candidates if c.time >= selection.since]
+    candidates.sort(key=lambda c: (c.time, c.key), reverse=True)
+    with ThreadPoolExecutor(max_workers=_FETCH_WORKERS) as pool:
+        start = 0
+        while start < len(candidates):
+            # Without a condition to filter on, every record read counts: read no more than the limit asks.
+            wanted = _FETCH_BATCH
+            if selection.limit is not None and selection.condition is None:
+                wanted = min(wanted, selection.limit - len(outcome.records))
+            batch = candidates[start : start + wanted]
+            start += len(batch)
+            for candidate, result in zip(batch, pool.map(lambda k: _fetch_or_error(aws, k), batch), strict=True):
+                if isinstance(result, RecordError):
+                    outcome.problems.append((candidate.key, str(result)))
+                elif selection.condition is None or result.condition == selection.condition:
+                    outcome.records.append(result)
+            if selection.limit is not None and len(outcome.records) >= selection.limit:
+                outcome.records = outcome.records[: selection.limit]
+                break
+    return outcome
+
+
+def _listed_keys(aws: Aws, selection: Selection) -> list[str]:
+    """Keys under the selection's prefix; with --since, each function's listing starts at the first matching day.
+
+    Keys sort by day within a function (``<function>/YYYY/MM/DD/...``), so S3's StartAfter skips the days
+    before the window without reading them.
+    """
+    prefix = (REDRIVEN_PREFIX if selection.redriven else "") + RECORD_PREFIX
+    if selection.since is None:
+        return list_keys(aws, prefix + (f"{selection.function}/" if selection.function else ""))
+    functions = [f"{selection.function}/"] if selection.function else _function_prefixes(aws, prefix)
+    day = f"{selection.since:%Y/%m/%d}"
+    keys: list[str] = []
+    for function in functions:
+        keys.extend(list_keys(aws, prefix + function, start_after=f"{prefix}{function}{day}"))
+    if not selection.function:  # objects directly under the prefix: reported as outside the layout
+        keys.extend(k for k in list_keys(aws, prefix, delimiter="/") if not k.endswith("/"))
+    return keys
+
+
+def _function_prefixes(aws: Aws, prefix: str) -> list[str]:
+    """The ``<function>/`` folders under ``prefix``, from one delimited listing."""
+    found: list[str] = []
+    paginator = aws.s3.get_paginator("list_objects_v2")
+    with aws_errors(f"cannot list s3://{aws.target.bucket}/{prefix}"):
+        for page in paginator.paginate(Bucket=aws.target.bucket, Prefix=prefix, Delimiter="/"):
+            found.extend(p["Prefix"][len(prefix) :] for p in page.get("CommonPrefixes", []))
+    return found
+
+
+def _fetch_or_error(aws: Aws, key: RecordKey) -> FailureRecord | RecordError:
+    try:
+        return fetch(aws, key)
+    except RecordError as exc:
+        return exc
