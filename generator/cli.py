@@ -1,6 +1,6 @@
 """The command line: parses arguments, calls inward, turns errors into messages and exit codes.
 
-Exit codes: 0 success; 1 ``render --check`` found differences; 2 bad config or usage.
+Exit codes are declared once in ``generator.errors``: EXIT_OK, EXIT_INCOMPLETE, EXIT_CANNOT_RUN.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from generator import __version__
-from generator.errors import GeneratorError
+from generator.errors import EXIT_INCOMPLETE, EXIT_OK, GeneratorError
 
 if TYPE_CHECKING:
     from generator.ops.reading import Selection
@@ -258,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `failures list | head`: the reader has all it wanted
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+        return EXIT_OK
 
 
 def _run_render(args: argparse.Namespace) -> int:
@@ -284,9 +284,9 @@ def _run_render(args: argparse.Namespace) -> int:
             again = " ".join(f"--config {c}" for c in config_files)
             print(f"{args.out} is out of date with {configs}: {len(differences)} file(s) differ. "
                   f"Run: python -m generator render {again} --out {args.out}")  # fmt: skip
-            return 1
+            return EXIT_INCOMPLETE
         print(f"{args.out} is up to date with {configs}")
-        return 0
+        return EXIT_OK
     report = write_tree(files, args.out, removable=is_generated_path, modes=rendered.modes)
     print(
         f"Rendered {len(files)} files into {args.out}: {len(report.written)} written, "
@@ -301,14 +301,14 @@ def _run_render(args: argparse.Namespace) -> int:
               file=sys.stderr)  # fmt: skip
     for path in report.cleaned:
         print(f"note: removed {args.out / path}, left by an interrupted render", file=sys.stderr)
-    return 0
+    return EXIT_OK
 
 
 def _run_schema(args: argparse.Namespace) -> int:
     from generator.schema import schema_text
 
     sys.stdout.write(schema_text())
-    return 0
+    return EXIT_OK
 
 
 def _run_init(args: argparse.Namespace) -> int:
@@ -323,7 +323,7 @@ def _run_init(args: argparse.Namespace) -> int:
     if not schema_path.exists():
         create_new(schema_path, schema_text().encode())
         print(f"Wrote {schema_path}, which editors use to check and complete {args.path.name}")
-    return 0
+    return EXIT_OK
 
 
 def _run_failures(args: argparse.Namespace) -> int:

@@ -240,6 +240,7 @@ FUNCTION_FIELDS = (
 )  # fmt: skip
 
 DESTINATION_TYPES = ("s3", "sqs", "sns", "eventbridge", "lambda")
+DESTINATION_KINDS = ("on_failure", "on_success")  # the two destinations of a function's invoke config
 _PARTITION = r"arn:aws[a-z-]*"
 DESTINATION_ARN_PATTERNS = {
     "s3": rf"^{_PARTITION}:s3:::[a-z0-9][a-z0-9.-]{{1,61}}[a-z0-9]$",
@@ -493,7 +494,7 @@ def _read_functions(doc: LoadedYaml) -> tuple[Function, ...]:
     seen: dict[str, int] = {}
     for index, item in enumerate(raw):
         path: KeyPath = ("functions", index)
-        values = _read_section(doc, path, item, FUNCTION_FIELDS, extra_keys=("on_failure", "on_success"))
+        values = _read_section(doc, path, item, FUNCTION_FIELDS, extra_keys=DESTINATION_KINDS)
         name = values["name"]
         if name in seen and not doc.failed_under((*path, "name")):
             doc.report((*path, "name"), f"{name!r} is already the name of functions[{seen[name]}]")
@@ -516,7 +517,7 @@ def _read_functions(doc: LoadedYaml) -> tuple[Function, ...]:
         functions.append(Function(**values, on_failure=failure or DEFAULT_ON_FAILURE, on_success=success))
     names = [fn.name for fn in functions]
     for index, fn in enumerate(functions):
-        for kind in ("on_failure", "on_success"):
+        for kind in DESTINATION_KINDS:
             target = getattr(fn, kind)
             if target is not None and target.function is not None and target.function not in names:
                 known = ", ".join(names)

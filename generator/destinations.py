@@ -12,6 +12,7 @@ from generator.config import (
     DEFAULT_ON_FAILURE,
     DEFAULT_SQS_MAX_RECEIVE_COUNT,
     DEFAULT_SQS_RETENTION_SECONDS,
+    DESTINATION_KINDS,
     Config,
     Destination,
     Function,
@@ -19,7 +20,7 @@ from generator.config import (
 from generator.hcl import Hcl, quote
 from generator.names import scoped_name
 
-KINDS = ("on_failure", "on_success")
+KINDS = DESTINATION_KINDS
 _CREATED = {"sqs": "aws_sqs_queue", "sns": "aws_sns_topic", "eventbridge": "aws_cloudwatch_event_bus"}
 _SHARED_BUCKET = "aws_s3_bucket.failure_records.arn"
 # Name limits of what the project creates; a queue's dead-letter queue adds "-dlq" to its name (SQS: 80).

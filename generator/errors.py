@@ -8,11 +8,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# Exit codes, the same for every command (the README's table says the same).
+EXIT_OK = 0
+EXIT_INCOMPLETE = 1  # ran, but not everything went through: render --check found differences, a record
+# could not be read, sent or moved, or wait timed out
+EXIT_CANNOT_RUN = 2  # bad config, usage, credentials, access, or a missing bucket: nothing was done
+
 
 class GeneratorError(Exception):
     """Base of every error the CLI reports as a plain message."""
 
-    exit_code = 2
+    exit_code = EXIT_CANNOT_RUN
 
 
 class UsageError(GeneratorError):
@@ -67,4 +73,4 @@ class AwsError(GeneratorError):
 class RecordReadError(GeneratorError):
     """The one record a command was asked about cannot be read; other records are not affected."""
 
-    exit_code = 1
+    exit_code = EXIT_INCOMPLETE

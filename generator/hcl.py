@@ -104,18 +104,27 @@ def format_hcl(text: str) -> str:
     rule `terraform fmt` applies: a blank line, a comment, a block or a multi-line
     value ends an alignment group.
     """
+    return "\n".join(_align(tidy_lines(text, braces=True))) + "\n"
+
+
+def tidy_text(text: str) -> str:
+    """Template output of any kind without trailing spaces, leading or trailing blank lines, or blank-line runs."""
+    return "\n".join(tidy_lines(text)) + "\n"
+
+
+def tidy_lines(text: str, *, braces: bool = False) -> list[str]:
+    """The lines of ``text`` tidied; with ``braces``, also no blank line just inside a {} or [] block."""
     # split("\n"), not splitlines(): the latter also splits at characters such as U+0085 inside strings.
-    lines = [line.rstrip() for line in text.split("\n")]
     tidy: list[str] = []
-    for line in lines:
-        if not line and (not tidy or not tidy[-1] or tidy[-1].endswith(("{", "["))):
+    for line in (line.rstrip() for line in text.split("\n")):
+        if not line and (not tidy or not tidy[-1] or (braces and tidy[-1].endswith(("{", "[")))):
             continue
-        if line.lstrip().startswith(("}", "]")) and tidy and not tidy[-1]:
+        if braces and line.lstrip().startswith(("}", "]")) and tidy and not tidy[-1]:
             tidy.pop()
         tidy.append(line)
     while tidy and not tidy[-1]:
         tidy.pop()
-    return "\n".join(_align(tidy)) + "\n"
+    return tidy
 
 
 def _columns(text: str) -> int:

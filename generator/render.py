@@ -86,7 +86,7 @@ def render_project(config: Config, never_package: Sequence[Path] = ()) -> Render
         files[name] = hcl.format_hcl(text).encode()
     for name in _PROJECT_FILES:
         text = _environment(False).get_template(f"project/{name}.j2").render(context)
-        files[name] = _tidy_text(text).encode()
+        files[name] = hcl.tidy_text(text).encode()
     modes: dict[str, int] = {}
     for view in functions:
         sources: tuple[SourceFile, ...] = view["sources"]
@@ -247,18 +247,6 @@ def _created_destinations(functions: list[dict[str, Any]]) -> dict[str, dict[str
                 settings = destinations.queue_settings(wired.destination) if wired.destination.type == "sqs" else {}
                 created[wired.destination.type][wired.created_name] = settings
     return created
-
-
-def _tidy_text(text: str) -> str:
-    """Trailing spaces and blank-line runs left by template conditionals, removed."""
-    lines = [line.rstrip() for line in text.split("\n")]
-    tidy: list[str] = []
-    for line in lines:
-        if line or (tidy and tidy[-1]):
-            tidy.append(line)
-    while tidy and not tidy[-1]:
-        tidy.pop()
-    return "\n".join(tidy) + "\n"
 
 
 def _bytecode_cache() -> jinja2.BytecodeCache | None:

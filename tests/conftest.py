@@ -19,6 +19,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+# A test's tier follows from the tools it asks for, so no test can forget its marker.
+_MARKER_BY_FIXTURE = {"moto_session": "moto", "tf_cli_config": "terraform", "checkov": "checkov"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture, marker in _MARKER_BY_FIXTURE.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(getattr(pytest.mark, marker))
+
+
 @pytest.fixture(scope="session")
 def tf_cli_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tests' own Terraform CLI config (provider mirror, shared plugin cache)."""

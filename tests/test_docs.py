@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from generator.config import FIELDS_BY_SECTION
 from tests.support import REPO
@@ -72,3 +73,48 @@ def test_every_yaml_example_in_the_readme_is_a_valid_config() -> None:
     assert examples, "the README shows config examples"
     for example in examples:
         parse_config(example, REPO / "example.yaml")  # raises ConfigError with the key and line if not
+
+
+def test_the_readme_example_error_is_what_the_generator_prints(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    example = re.search(
+        r"^error: config\.yaml:\d+: functions\[0\]\.memory_mb: .*$", (REPO / "README.md").read_text(), re.M
+    )
+    assert example, "the README shows an example error"
+    (tmp_path / "config.yaml").write_text((REPO / "config.yaml").read_text().replace("memory_mb: 128", "memory_mb: 64"))
+    result = subprocess.run([sys.executable, "-m", "generator", "render"], cwd=tmp_path, capture_output=True, text=True,
+                            check=False)  # fmt: skip
+    assert result.returncode == 2 and result.stderr == example[0] + "\n"
+
+
+def test_each_model_has_exactly_the_fields_its_declarations_name() -> None:
+    """A key added to a Field tuple must reach its model, and the other way round: the two cannot drift."""
+    import dataclasses
+    import types
+    import typing
+
+    from generator import config
+
+    sections = {
+        config.Function: (config.FUNCTION_FIELDS, set(config.DESTINATION_KINDS)),
+        config.FailureBucket: (config.BUCKET_FIELDS, set()),
+        config.Backend: (config.BACKEND_FIELDS, set()),
+        config.Destination: (config.DESTINATION_FIELDS, set()),
+    }
+    for model, (declared, nested) in sections.items():
+        hints = typing.get_type_hints(model)
+        fields = [f.name for f in dataclasses.fields(model) if f.name not in nested]
+        assert fields == [f.name for f in declared], model.__name__
+        for field in declared:
+            hint = hints[field.name]
+            union = typing.get_origin(hint) in (typing.Union, types.UnionType)
+            origins = {typing.get_origin(option) or option for option in (typing.get_args(hint) if union else (hint,))}
+            assert origins & {field.type, *_PYTHON_TYPES_FOR.get(field.type, set())}, (model.__name__, field.name)
+            # A model may be stricter than its key (a destination's type is checked as required), never looser.
+            assert type(None) not in origins or field.nullable, (model.__name__, field.name)
+
+
+# The model may hold a richer type than YAML gives: a resolved source directory, an immutable tuple.
+_PYTHON_TYPES_FOR: dict[type, set[type]] = {str: {str, Path}, list: {tuple}}

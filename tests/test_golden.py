@@ -5,7 +5,11 @@ The expected trees change only through ``pytest --update-golden``; read the diff
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -31,5 +35,13 @@ def test_render_matches_golden_tree(case: GoldenCase, request: pytest.FixtureReq
 
 
 @pytest.mark.parametrize("case", golden_cases(), ids=repr)
-def test_render_is_deterministic(case: GoldenCase) -> None:
-    assert case.render() == case.render()
+def test_render_is_deterministic_across_processes(case: GoldenCase, tmp_path: Path) -> None:
+    """Two renders in separate processes, with different hash seeds (set and dict order) and no template cache."""
+    trees = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"seed-{seed}"
+        env = {**os.environ, "PYTHONHASHSEED": seed, "GENERATOR_NO_CACHE": "1"}
+        command = [sys.executable, "-m", "generator", "render", "--config", str(case.config_path), "--out", str(out)]
+        subprocess.run(command, env=env, check=True, capture_output=True)
+        trees.append({p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()})
+    assert trees[0] == trees[1]

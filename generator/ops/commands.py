@@ -11,7 +11,7 @@ from typing import TextIO
 
 import botocore.exceptions
 
-from generator.errors import RecordReadError, UsageError
+from generator.errors import EXIT_INCOMPLETE, EXIT_OK, RecordReadError, UsageError
 from generator.lambda_facts import expected_record
 from generator.ops.aws import Aws, aws_errors
 from generator.ops.present import Status, print_record, print_table, report_problems, safe
@@ -33,7 +33,7 @@ def run_list(aws: Aws, selection: Selection, as_json: bool, out: TextIO | None =
     else:
         print(f"no failure records in s3://{aws.target.bucket}/{RECORD_PREFIX} match", file=sys.stderr)
     report_problems(outcome.problems)
-    return 1 if outcome.problems else 0
+    return EXIT_INCOMPLETE if outcome.problems else EXIT_OK
 
 
 def run_show(aws: Aws, key: str, out: TextIO | None = None) -> int:
@@ -44,7 +44,7 @@ def run_show(aws: Aws, key: str, out: TextIO | None = None) -> int:
     except RecordError as exc:
         raise RecordReadError(f"{safe(key)}: {exc}") from None
     print_record(record, out)
-    return 0
+    return EXIT_OK
 
 
 def run_wait(
@@ -103,13 +103,13 @@ def _wait(
                 status.clear()
                 print(f"Record arrived after {time.monotonic() - clock:.0f} s:", file=sys.stderr)
                 print_record(record, out)
-                return 0
+                return EXIT_OK
         elapsed = time.monotonic() - clock
         if elapsed >= timeout:
             status.clear()
             print(f"No record for {function} after {timeout:.0f} s; expected {settings.expectation()}",
                   file=sys.stderr)  # fmt: skip
-            return 1
+            return EXIT_INCOMPLETE
         status.show(f"waiting: {elapsed:4.0f} s of {timeout:.0f} s")
         time.sleep(min(interval, timeout - elapsed))
 

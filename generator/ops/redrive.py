@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 import botocore.exceptions
 
-from generator.errors import AwsError
+from generator.errors import EXIT_INCOMPLETE, EXIT_OK, AwsError
 from generator.ops.aws import Aws, aws_errors, describe_client_error
 from generator.ops.present import Progress, report_problems, safe
 from generator.ops.reading import Selection, select
@@ -79,7 +79,7 @@ def run_redrive(aws: Aws, selection: Selection, dry_run: bool, out: TextIO | Non
             tally.failed += 1
     if not targets:
         print("no failure records match; nothing to redrive", file=sys.stderr)
-        return 1 if tally.failed else 0
+        return EXIT_INCOMPLETE if tally.failed else EXIT_OK
     with aws_errors("cannot read the functions' concurrency"):
         _warn_about_throttled_functions(aws, home, [target for _, target in targets])
     progress = Progress(len(targets), sys.stderr)
@@ -104,9 +104,9 @@ def run_redrive(aws: Aws, selection: Selection, dry_run: bool, out: TextIO | Non
     progress.done()
     if dry_run:
         print(f"dry run: {len(targets)} record(s) would be sent; nothing was sent or moved", file=out)
-        return 1 if tally.failed else 0
+        return EXIT_INCOMPLETE if tally.failed else EXIT_OK
     print(f"redrive: sent {tally.sent}, skipped {tally.skipped}, failed {tally.failed}", file=out)
-    return 1 if tally.failed else 0
+    return EXIT_INCOMPLETE if tally.failed else EXIT_OK
 
 
 def _home(aws: Aws) -> Home:
