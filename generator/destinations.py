@@ -17,12 +17,13 @@ from generator.config import (
     Destination,
     Function,
 )
-from generator.hcl import Hcl, quote
+from generator.hcl import Hcl, interpolate, quote
 from generator.names import scoped_name
 
 KINDS = DESTINATION_KINDS
 _CREATED = {"sqs": "aws_sqs_queue", "sns": "aws_sns_topic", "eventbridge": "aws_cloudwatch_event_bus"}
 _SHARED_BUCKET = "aws_s3_bucket.failure_records.arn"
+_ACCOUNT_ID = "data.aws_caller_identity.current.account_id"
 # Name limits of what the project creates; a queue's dead-letter queue adds "-dlq" to its name (SQS: 80).
 _NAME_LIMITS = {"sqs": 80 - len("-dlq"), "sns": 256, "eventbridge": 256}
 
@@ -96,31 +97,30 @@ def _wire(project: str, fn: Function, kind: str, destination: Destination, bucke
     word = "Failure" if kind == "on_failure" else "Success"
     created_name = None
     if destination.arn is not None:
-        target = quote(destination.arn)
+        arn: tuple[str, ...] = (destination.arn,)
     elif destination.type == "s3":
-        target = Hcl(_SHARED_BUCKET)
+        arn = (Hcl(_SHARED_BUCKET),)
     elif destination.type == "lambda":
-        # Built from its parts: a reference to aws_lambda_function.this would form a dependency cycle.
-        target = Hcl(
-            '"arn:${data.aws_partition.current.partition}:lambda:${var.region}:'
-            "${data.aws_caller_identity.current.account_id}:function:" + quote(destination.function or "")[1:-1] + '"'
-        )
+        # Built from its parts: a reference to the function's resource would form a dependency cycle.
+        partition, account = Hcl("data.aws_partition.current.partition"), Hcl(_ACCOUNT_ID)
+        arn = ("arn:", partition, ":lambda:", Hcl("var.region"), ":", account, ":function:", destination.function or "")
     else:
         created_name = scoped_name(project, fn.name, kind.replace("_", "-"), limit=_NAME_LIMITS[destination.type])
-        target = Hcl(f"{_CREATED[destination.type]}.destination[{quote(created_name)}].arn")
-    statements = _statements(destination, word, target)
+        arn = (Hcl(f"{_CREATED[destination.type]}.destination[{quote(created_name)}].arn"),)
+    target = interpolate(*arn)
+    statements = _statements(destination, word, arn)
     if bucket_kms and destination.type == "s3" and destination.arn is None:
         key = (Hcl("var.failure_bucket_kms_key_arn"),)
         statements += (Statement("EncryptFailureRecords", ("kms:GenerateDataKey",), key, False),)
     return Wiring(kind, destination, target, statements, created_name)
 
 
-def _statements(destination: Destination, word: str, target: Hcl) -> tuple[Statement, ...]:
+def _statements(destination: Destination, word: str, arn: tuple[str, ...]) -> tuple[Statement, ...]:
     if destination.type == "s3":
         owned = destination.arn is None
         return (
-            Statement(f"Write{word}Records", ("s3:PutObject",), (_suffixed(target, "/*"),), owned),
-            Statement(f"List{word}Bucket", ("s3:ListBucket",), (target,), owned),
+            Statement(f"Write{word}Records", ("s3:PutObject",), (interpolate(*arn, "/*"),), owned),
+            Statement(f"List{word}Bucket", ("s3:ListBucket",), (interpolate(*arn),), owned),
         )
     action, sid = {
         "sqs": ("sqs:SendMessage", f"Send{word}ToQueue"),
@@ -128,11 +128,4 @@ def _statements(destination: Destination, word: str, target: Hcl) -> tuple[State
         "eventbridge": ("events:PutEvents", f"Put{word}Events"),
         "lambda": ("lambda:InvokeFunction", f"Invoke{word}Function"),
     }[destination.type]
-    return (Statement(sid, (action,), (target,), False),)
-
-
-def _suffixed(target: Hcl, suffix: str) -> Hcl:
-    """``target`` followed by ``suffix`` as one HCL string, whether target is a literal or an expression."""
-    if target.startswith('"'):
-        return Hcl(target[:-1] + suffix + '"')
-    return Hcl('"${' + target + "}" + suffix + '"')
+    return (Statement(sid, (action,), (interpolate(*arn),), False),)

@@ -45,6 +45,17 @@ def quote(text: str) -> Hcl:
 _KEYWORDS = frozenset({"for", "in", "if", "true", "false", "null"})
 
 
+def interpolate(*parts: str) -> Hcl:
+    """One HCL string from literal text and ``Hcl`` expressions: ``interpolate(Hcl("aws_s3_bucket.b.arn"), "/*")``.
+
+    Literal parts are escaped; expressions become ``${...}``. A lone expression stays bare, as people write it.
+    """
+    if len(parts) == 1 and isinstance(parts[0], Hcl):
+        return parts[0]
+    body = "".join("${" + part + "}" if isinstance(part, Hcl) else quote(part)[1:-1] for part in parts)
+    return Hcl('"' + body + '"')
+
+
 def key(name: str) -> Hcl:
     """An object key: bare where HCL allows it (as people write them), quoted otherwise."""
     return Hcl(name) if _IDENTIFIER.fullmatch(name) and name not in _KEYWORDS else quote(name)

@@ -18,15 +18,10 @@ from typing import Any
 import jinja2
 
 from generator import destinations, hcl, lambda_facts
-from generator.config import (
-    ENVIRONMENT_KEY_PATTERN,
-    FIELDS_BY_SECTION,
-    RESERVED_ENVIRONMENT_KEYS,
-    Config,
-    Function,
-)
+from generator.config import Config, Function
 from generator.names import role_name
 from generator.packaging import PackagingError, SourceFile, build_zip, collect_sources
+from generator.view import FunctionView, ProjectView
 
 _TUNABLES = ("architecture", "memory_mb", "timeout_seconds", "reserved_concurrency", "environment",
              "log_retention_days", "maximum_event_age_seconds", "maximum_retry_attempts")  # fmt: skip
@@ -78,10 +73,11 @@ def render(config: Config) -> Files:
 
 def render_project(config: Config, never_package: Sequence[Path] = ()) -> Rendered:
     """The project for ``config``; ``never_package`` names directories (the output) no package may include."""
-    functions = [_function_view(config, index, fn, never_package) for index, fn in enumerate(config.functions)]
-    context = _context(config, functions)
+    functions = tuple(_function_view(config, index, fn, never_package) for index, fn in enumerate(config.functions))
+    project = ProjectView(config, functions)
+    context = project.template_context()
     files: Files = {}
-    for name in _terraform_files(config, context["created"]):
+    for name in _terraform_files(project):
         text = _environment(True).get_template(f"terraform/{name}.j2").render(context)
         files[name] = hcl.format_hcl(text).encode()
     for name in _PROJECT_FILES:
@@ -89,13 +85,12 @@ def render_project(config: Config, never_package: Sequence[Path] = ()) -> Render
         files[name] = hcl.tidy_text(text).encode()
     modes: dict[str, int] = {}
     for view in functions:
-        sources: tuple[SourceFile, ...] = view["sources"]
-        for source in sources:
-            files[f"src/{view['name']}/{source.name}"] = source.content
-            modes[f"src/{view['name']}/{source.name}"] = source.mode
-        files[view["package"]] = _package(tuple((s.name, s.content) for s in sources))
-        modes[view["package"]] = _narrowest(s.mode for s in sources)
-    skipped = {view["name"]: view["skipped"] for view in functions if view["skipped"]}
+        for source in view.sources:
+            files[f"src/{view.name}/{source.name}"] = source.content
+            modes[f"src/{view.name}/{source.name}"] = source.mode
+        files[view.package] = _package(tuple((s.name, s.content) for s in view.sources))
+        modes[view.package] = _narrowest(s.mode for s in view.sources)
+    skipped = {view.name: view.skipped for view in functions if view.skipped}
     return Rendered(dict(sorted(files.items())), modes, skipped)
 
 
@@ -107,40 +102,34 @@ def _narrowest(modes: Any) -> int:
     return result
 
 
-def _terraform_files(config: Config, created: dict[str, dict[str, Any]]) -> tuple[str, ...]:
-    files = tuple(f for f in _TERRAFORM_FILES if f != "s3.tf" or destinations.uses_failure_bucket(config))
-    if config.backend.type == "s3":
+def _terraform_files(project: ProjectView) -> tuple[str, ...]:
+    files = tuple(f for f in _TERRAFORM_FILES if f != "s3.tf" or project.uses_bucket)
+    if project.config.backend.type == "s3":
         files += ("backend.tf",)
-    if any(created.values()):
+    if project.creates_destinations:
         files += ("destinations.tf",)
     return files + _MODULE_FILES
 
 
-def _function_view(config: Config, index: int, fn: Function, never_package: Sequence[Path]) -> dict[str, Any]:
+def _function_view(config: Config, index: int, fn: Function, never_package: Sequence[Path]) -> FunctionView:
     sources, skipped, handler = _sources(config, index, fn, never_package)
-    wired = destinations.wiring(config.project, fn, bucket_kms=config.failure_bucket.kms_key_arn is not None)
-    on_failure = next(w for w in wired if w.kind == "on_failure")
-    return {
-        "destinations": wired,
-        "records_to": destinations.described(on_failure),
-        "targets": {
-            kind: next((w.target for w in wired if w.kind == kind), hcl.Hcl("null")) for kind in destinations.KINDS
-        },
-        "description": _description(destinations.described(on_failure)),
-        "in_bucket": on_failure.destination.type == "s3" and on_failure.destination.arn is None,
-        "demo": fn.source is None,
-        "expected_record": lambda_facts.expected_record(
+    return FunctionView(
+        name=fn.name,
+        runtime=fn.runtime,
+        handler=handler,
+        package=f"build/{fn.name}.zip",
+        role_name=role_name(config.project, fn.name),
+        settings={name: getattr(fn, name) for name in _TUNABLES},
+        sources=sources,
+        skipped=skipped,
+        destinations=tuple(
+            destinations.wiring(config.project, fn, bucket_kms=config.failure_bucket.kms_key_arn is not None)
+        ),
+        demo=fn.source is None,
+        expected_record=lambda_facts.expected_record(
             fn.reserved_concurrency, fn.maximum_retry_attempts, fn.maximum_event_age_seconds
         ),
-        "name": fn.name,
-        "package": f"build/{fn.name}.zip",
-        "runtime": fn.runtime,
-        "handler": handler,
-        "role_name": role_name(config.project, fn.name),
-        "settings": {name: getattr(fn, name) for name in _TUNABLES},
-        "sources": sources,
-        "skipped": skipped,
-    }
+    )
 
 
 def _sources(
@@ -188,65 +177,6 @@ def _demo_sources(language: str, file_name: str) -> tuple[SourceFile, ...]:
 def _package(sources: tuple[tuple[str, bytes], ...]) -> bytes:
     """Functions that share code share one zip build; the result is the same bytes either way."""
     return build_zip(sources)
-
-
-def _context(config: Config, functions: list[dict[str, Any]]) -> dict[str, Any]:
-    fields = {section or "top": {f.name: f for f in specs} for section, specs in FIELDS_BY_SECTION.items()}
-    return {
-        "config": config,
-        "bucket": config.failure_bucket,
-        "functions": functions,
-        "fields": {key.rstrip("[]"): value for key, value in fields.items()},
-        "reserved_environment_keys": sorted(RESERVED_ENVIRONMENT_KEYS),
-        "environment_key_pattern": ENVIRONMENT_KEY_PATTERN,
-        "uses_bucket": destinations.uses_failure_bucket(config),
-        "uses_random": destinations.uses_failure_bucket(config) and config.failure_bucket.naming == "random_uuid",
-        "facts": lambda_facts,
-        "destination_kinds": destinations.KINDS,
-        "uses_partition": any(w.destination.function for view in functions for w in view["destinations"]),
-        "custom_destinations": destinations.uses_custom_destinations(config),
-        "created": _created_destinations(functions),
-        "demo_functions": [view for view in functions if view["demo"]],
-        "invoke_commands_description": _invoke_commands_description(functions),
-    }
-
-
-_DESCRIPTION_MAX = 256  # Lambda's limit on a function's description
-
-
-def _description(records_to: str) -> str:
-    """A function's description, for a destination other than the failure bucket (whose name is known at apply)."""
-    text = f"Invoked asynchronously; records of failed events go to {records_to}"
-    return text if len(text) <= _DESCRIPTION_MAX else "Invoked asynchronously; see its on-failure destination"
-
-
-def _invoke_commands_description(functions: list[dict[str, Any]]) -> str:
-    """What the invoke commands do, true for these functions (see lambda_facts for the behaviour)."""
-    demo = [view for view in functions if view["demo"]]
-    which = "each function" if len(demo) == len(functions) else "each function that runs the bundled demo handler"
-    throttled = {view["settings"]["reserved_concurrency"] == 0 for view in demo}
-    outcomes = []
-    if True in throttled:
-        outcomes.append(
-            f"with reserved concurrency 0, Lambda records it at once as {lambda_facts.ZERO_CONCURRENCY_CONDITION}, "
-            "without running the function"
-        )
-    if False in throttled:
-        outcomes.append("otherwise the demo handler raises on it, and Lambda records it after the retries")
-    return f'Ready-to-paste AWS CLI commands that invoke {which} asynchronously with {{"forceError": true}}: ' + (
-        "; ".join(outcomes) + "."
-    )
-
-
-def _created_destinations(functions: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The queues, topics and buses the project creates, by type, keyed by name."""
-    created: dict[str, dict[str, Any]] = {"sqs": {}, "sns": {}, "eventbridge": {}}
-    for view in functions:
-        for wired in view["destinations"]:
-            if wired.created_name is not None:
-                settings = destinations.queue_settings(wired.destination) if wired.destination.type == "sqs" else {}
-                created[wired.destination.type][wired.created_name] = settings
-    return created
 
 
 def _bytecode_cache() -> jinja2.BytecodeCache | None:

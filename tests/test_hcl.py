@@ -112,3 +112,16 @@ def _as_yaml(data: object) -> str:
     return "".join(
         f"\\u{ord(c):04x}" if (0x7F <= ord(c) <= 0x9F or c in "\u2028\u2029\ufeff\ufffe\uffff") else c for c in text
     )
+
+
+@pytest.mark.parametrize(
+    ("parts", "expected"),
+    [
+        ((hcl.Hcl("aws_s3_bucket.b.arn"),), "aws_s3_bucket.b.arn"),
+        ((hcl.Hcl("aws_s3_bucket.b.arn"), "/*"), '"${aws_s3_bucket.b.arn}/*"'),
+        (("arn:aws:s3:::b", "/*"), '"arn:aws:s3:::b/*"'),
+        (('a ${b} "c"', hcl.Hcl("var.x")), r'"a $${b} \"c\"${var.x}"'),
+    ],
+)
+def test_interpolate_escapes_text_and_embeds_expressions(parts: tuple[str, ...], expected: str) -> None:
+    assert hcl.interpolate(*parts) == expected

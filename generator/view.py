@@ -1,0 +1,184 @@
+"""What the templates display, decided here: a typed, frozen view of the project one config describes.
+
+Templates only display. Every decision they would otherwise make (is there a failure bucket,
+which functions run the demo handler, where a function's records go, which files exist) is a
+property here, typed and checked by mypy, and made once for every template that needs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from generator import destinations, lambda_facts
+from generator.config import (
+    BUCKET_FIELDS,
+    ENVIRONMENT_KEY_PATTERN,
+    FUNCTION_FIELDS,
+    RESERVED_ENVIRONMENT_KEYS,
+    TOP_FIELDS,
+    Config,
+    FailureBucket,
+    Field,
+)
+from generator.destinations import Wiring
+from generator.hcl import Hcl
+from generator.packaging import SourceFile
+
+_DESCRIPTION_MAX = 256  # Lambda's limit on a function's description
+_CREATED_KINDS = ("sqs", "sns", "eventbridge")
+
+
+@dataclass(frozen=True)
+class FunctionView:
+    """One function as the templates show it."""
+
+    name: str
+    runtime: str
+    handler: str
+    package: str  # the zip's path in the rendered project
+    role_name: str
+    settings: Mapping[str, Any]  # the tunables, as the functions variable holds them
+    sources: tuple[SourceFile, ...]
+    skipped: tuple[str, ...]  # what packaging left out
+    destinations: tuple[Wiring, ...]
+    demo: bool  # runs the bundled demo handler
+    expected_record: str  # when a failed event's record arrives (lambda_facts)
+
+    @property
+    def on_failure(self) -> Wiring:
+        return next(w for w in self.destinations if w.kind == "on_failure")
+
+    @property
+    def in_bucket(self) -> bool:
+        """Records its failures in the bucket this project creates."""
+        destination = self.on_failure.destination
+        return destination.type == "s3" and destination.arn is None
+
+    @property
+    def records_to(self) -> str:
+        return destinations.described(self.on_failure)
+
+    @property
+    def description(self) -> str:
+        """The function's description, where its failures go (the bucket's takes its name at apply time)."""
+        text = f"Invoked asynchronously; records of failed events go to {self.records_to}"
+        return text if len(text) <= _DESCRIPTION_MAX else "Invoked asynchronously; see its on-failure destination"
+
+    @property
+    def targets(self) -> dict[str, Hcl]:
+        """Each destination kind's ARN expression, ``null`` where the function has none."""
+        by_kind = {w.kind: w.target for w in self.destinations}
+        return {kind: by_kind.get(kind, Hcl("null")) for kind in destinations.KINDS}
+
+    @property
+    def destination_cells(self) -> tuple[str, ...]:
+        """The README's destinations table: one cell per kind, in Markdown."""
+        by_kind = {w.kind: w for w in self.destinations}
+        return tuple(_cell(by_kind.get(kind)) for kind in destinations.KINDS)
+
+
+def _cell(wired: Wiring | None) -> str:
+    if wired is None:
+        return "-"
+    destination = wired.destination
+    if destination.arn:
+        where = f"`{destination.arn}`"
+    elif destination.function:
+        where = f"function `{destination.function}`"
+    elif destination.type == "s3":
+        where = "the failure bucket"
+    else:
+        where = f"created `{wired.created_name}`"
+    return f"{destination.type}: {where}"
+
+
+@dataclass(frozen=True)
+class ProjectView:
+    """The project one config describes, as the templates show it."""
+
+    config: Config
+    functions: tuple[FunctionView, ...]
+
+    @property
+    def bucket(self) -> FailureBucket:
+        return self.config.failure_bucket
+
+    @cached_property
+    def uses_bucket(self) -> bool:
+        return destinations.uses_failure_bucket(self.config)
+
+    @property
+    def uses_random(self) -> bool:
+        return self.uses_bucket and self.bucket.naming == "random_uuid"
+
+    @property
+    def uses_partition(self) -> bool:
+        """A lambda destination in this config is named by a constructed ARN, which needs the partition."""
+        return any(w.destination.function for fn in self.functions for w in fn.destinations)
+
+    @property
+    def custom_destinations(self) -> bool:
+        return destinations.uses_custom_destinations(self.config)
+
+    @cached_property
+    def created(self) -> dict[str, dict[str, dict[str, int]]]:
+        """The queues, topics and buses the project creates, by type, keyed by name, with a queue's settings."""
+        created: dict[str, dict[str, dict[str, int]]] = {kind: {} for kind in _CREATED_KINDS}
+        for fn in self.functions:
+            for wired in fn.destinations:
+                if wired.created_name is not None:
+                    sqs = wired.destination.type == "sqs"
+                    settings = destinations.queue_settings(wired.destination) if sqs else {}
+                    created[wired.destination.type][wired.created_name] = settings
+        return created
+
+    @property
+    def creates_destinations(self) -> bool:
+        """Whether destinations.tf exists: decided here once, for render and the README alike."""
+        return any(self.created.values())
+
+    @property
+    def demo_functions(self) -> tuple[FunctionView, ...]:
+        return tuple(fn for fn in self.functions if fn.demo)
+
+    @property
+    def invoke_commands_description(self) -> str:
+        """What the invoke commands do, true for these functions (lambda_facts has the behaviour)."""
+        demo = self.demo_functions
+        which = (
+            "each function" if len(demo) == len(self.functions) else "each function that runs the bundled demo handler"
+        )
+        throttled = {fn.settings["reserved_concurrency"] == 0 for fn in demo}
+        outcomes = []
+        if True in throttled:
+            outcomes.append(
+                f"with reserved concurrency 0, Lambda records it at once as {lambda_facts.ZERO_CONCURRENCY_CONDITION}, "
+                "without running the function"
+            )
+        if False in throttled:
+            outcomes.append("otherwise the demo handler raises on it, and Lambda records it after the retries")
+        return f'Ready-to-paste AWS CLI commands that invoke {which} asynchronously with {{"forceError": true}}: ' + (
+            "; ".join(outcomes) + "."
+        )
+
+    @property
+    def fields(self) -> dict[str, dict[str, Field]]:
+        """The declarations the templates read limits and sentences from."""
+        sections = {"top": TOP_FIELDS, "failure_bucket": BUCKET_FIELDS, "functions": FUNCTION_FIELDS}
+        return {section: {f.name: f for f in specs} for section, specs in sections.items()}
+
+    def template_context(self) -> dict[str, Any]:
+        """The names templates may use, and nothing else."""
+        names = ("config", "bucket", "functions", "fields", "uses_bucket", "uses_random", "uses_partition",
+                 "custom_destinations", "created", "creates_destinations", "demo_functions",
+                 "invoke_commands_description")  # fmt: skip
+        return {
+            **{name: getattr(self, name) for name in names},
+            "reserved_environment_keys": sorted(RESERVED_ENVIRONMENT_KEYS),
+            "environment_key_pattern": ENVIRONMENT_KEY_PATTERN,
+            "facts": lambda_facts,
+            "destination_kinds": destinations.KINDS,
+        }
