@@ -148,8 +148,13 @@ def _tag_problem(tags: Mapping[str, Any]) -> str | None:
     return None
 
 
+TAG_SYMBOLS = "_.:/=+-@"  # besides letters, digits and spaces (Unicode categories L, N and Z)
+# The same alphabet as an RE2 pattern, for the rendered Terraform validation.
+TAG_PATTERN = r"^[\p{L}\p{Z}\p{N}_.:/=+@-]*$"
+
+
 def _tag_character_ok(char: str) -> bool:
-    return char in "_.:/=+-@" or unicodedata.category(char)[0] in "LNZ"
+    return char in TAG_SYMBOLS or unicodedata.category(char)[0] in "LNZ"
 
 
 def _environment_problem(variables: Mapping[str, Any]) -> str | None:
@@ -249,7 +254,8 @@ DESTINATION_ARN_PATTERNS = {
     "eventbridge": rf"^{_PARTITION}:events:[a-z0-9-]+:[0-9]{{12}}:event-bus/[A-Za-z0-9._/-]{{1,256}}$",
     "lambda": rf"^{_PARTITION}:lambda:[a-z0-9-]+:[0-9]{{12}}:function:[A-Za-z0-9_-]{{1,64}}(:[A-Za-z0-9$_-]+)?$",
 }
-DEFAULT_SQS_RETENTION_SECONDS = 1209600  # 14 days, the most SQS keeps a message
+SQS_MAX_RETENTION_SECONDS = 1209600  # 14 days, the most SQS keeps a message
+DEFAULT_SQS_RETENTION_SECONDS = SQS_MAX_RETENTION_SECONDS
 DEFAULT_SQS_MAX_RECEIVE_COUNT = 5
 
 DESTINATION_FIELDS = (
@@ -259,7 +265,7 @@ DESTINATION_FIELDS = (
     Field("function", str, None, "lambda: another function of this config to invoke.", nullable=True,
           pattern=FUNCTION_NAME_PATTERN),
     Field("retention_seconds", int, None, "sqs, created: how long the queue keeps a record (default 14 days).",
-          nullable=True, minimum=60, maximum=1209600),
+          nullable=True, minimum=60, maximum=SQS_MAX_RETENTION_SECONDS),
     Field("max_receive_count", int, None, "sqs, created: receives before a record goes to the DLQ (default 5).",
           nullable=True, minimum=1, maximum=1000),
 )  # fmt: skip

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from generator import config as config_limits
 from generator import destinations, lambda_facts
 from generator.config import (
     BUCKET_FIELDS,
@@ -181,4 +182,5 @@ class ProjectView:
             "environment_key_pattern": ENVIRONMENT_KEY_PATTERN,
             "facts": lambda_facts,
             "destination_kinds": destinations.KINDS,
+            "limits": config_limits,
         }

@@ -199,6 +199,10 @@ def test_terraform_validations_mirror_the_generator(moto: Moto, tf_cli_config: P
         "region=mars": "region must be an AWS region code",
         'tags={"aws:owner"="me"}': "must not start with aws:",
         'tags={"Owner"="a;b"}': "may hold letters, digits",
+        "tags={" + ",".join(f'T{i}="v"' for i in range(49)) + "}": "AWS allows 50 tags a resource",
+        f"functions={{async_function={{memory_mb=128, reserved_concurrency=3000000000, {settings}}}}}": (
+            "reserved_concurrency must be null"
+        ),
     }
     for assignment, message in cases.items():
         with pytest.raises(TerraformError, match=message):

@@ -26,6 +26,11 @@ variable "tags" {
     condition     = alltrue([for key, value in var.tags : can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]*$", "${key}${value}"))])
     error_message = "Tag keys and values may hold letters, digits, spaces and _ . : / = + - @ only."
   }
+
+  validation {
+    condition     = length(setunion(keys(var.tags), ["Project", "ManagedBy"])) <= 50
+    error_message = "AWS allows 50 tags a resource, Project and ManagedBy included."
+  }
 }
 
 variable "failure_bucket_force_destroy" {
@@ -80,8 +85,8 @@ variable "functions" {
   }
 
   validation {
-    condition     = alltrue([for f in values(var.functions) : coalesce(f.reserved_concurrency, 0) >= 0 && floor(coalesce(f.reserved_concurrency, 0)) == coalesce(f.reserved_concurrency, 0)])
-    error_message = "reserved_concurrency must be null (unreserved) or a whole number, 0 or more."
+    condition     = alltrue([for f in values(var.functions) : coalesce(f.reserved_concurrency, 0) >= 0 && coalesce(f.reserved_concurrency, 0) <= 2147483647 && floor(coalesce(f.reserved_concurrency, 0)) == coalesce(f.reserved_concurrency, 0)])
+    error_message = "reserved_concurrency must be null (unreserved) or a whole number from 0 to 2147483647."
   }
 
   validation {

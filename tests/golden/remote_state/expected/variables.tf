@@ -26,6 +26,11 @@ variable "tags" {
     condition     = alltrue([for key, value in var.tags : can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]*$", "${key}${value}"))])
     error_message = "Tag keys and values may hold letters, digits, spaces and _ . : / = + - @ only."
   }
+
+  validation {
+    condition     = length(setunion(keys(var.tags), ["Project", "ManagedBy"])) <= 50
+    error_message = "AWS allows 50 tags a resource, Project and ManagedBy included."
+  }
 }
 
 variable "failure_bucket_force_destroy" {
@@ -40,8 +45,8 @@ variable "failure_record_expiration_days" {
   default     = 30
 
   validation {
-    condition     = var.failure_record_expiration_days >= 1 && floor(var.failure_record_expiration_days) == var.failure_record_expiration_days
-    error_message = "failure_record_expiration_days must be a whole number of days, at least 1."
+    condition     = var.failure_record_expiration_days >= 1 && var.failure_record_expiration_days <= 2147483647 && floor(var.failure_record_expiration_days) == var.failure_record_expiration_days
+    error_message = "failure_record_expiration_days must be a whole number of days from 1 to 2147483647."
   }
 }
 
@@ -91,8 +96,8 @@ variable "functions" {
   }
 
   validation {
-    condition     = alltrue([for f in values(var.functions) : coalesce(f.reserved_concurrency, 0) >= 0 && floor(coalesce(f.reserved_concurrency, 0)) == coalesce(f.reserved_concurrency, 0)])
-    error_message = "reserved_concurrency must be null (unreserved) or a whole number, 0 or more."
+    condition     = alltrue([for f in values(var.functions) : coalesce(f.reserved_concurrency, 0) >= 0 && coalesce(f.reserved_concurrency, 0) <= 2147483647 && floor(coalesce(f.reserved_concurrency, 0)) == coalesce(f.reserved_concurrency, 0)])
+    error_message = "reserved_concurrency must be null (unreserved) or a whole number from 0 to 2147483647."
   }
 
   validation {
