@@ -217,7 +217,7 @@ def test_a_failed_apply_still_destroys_what_it_created(moto: Moto, tf_cli_config
         b'resource "aws_lambda_function_event_invoke_config" "fails" {\n'
         b'  function_name          = "no-such-function"\n'
         b"  maximum_retry_attempts = 0\n"
-        b"  depends_on             = [aws_lambda_function.this]\n"
+        b"  depends_on             = [module.function]\n"
         b"}\n"
     )
     with pytest.raises(TerraformError, match="no-such-function"), applied(moto, tf_cli_config, tmp_path, files):
@@ -244,7 +244,7 @@ def test_remote_state_initialises_against_moto(moto: Moto, tf_cli_config: Path, 
         "-backend-config=skip_requesting_account_id=true",
     ]
     terraform.init(*emulator)
-    target = '-target=aws_iam_role.lambda["async_function"]'
+    target = '-target=module.function["async_function"].aws_iam_role.this'
     try:
         terraform.run("apply", "-auto-approve", target)
         state = json.loads(s3.get_object(Bucket=config.backend.bucket, Key=config.backend.key)["Body"].read())
