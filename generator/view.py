@@ -81,6 +81,25 @@ class FunctionView:
         return tuple(_cell(by_kind.get(kind)) for kind in destinations.KINDS)
 
 
+_TAGS_DESCRIPTION = "Extra tags for every taggable resource, on top of Project and ManagedBy."
+_EXPIRATION_DESCRIPTION = "Days after which failure records (and their earlier versions) expire."
+_KMS_DESCRIPTION = "ARN of the KMS key that encrypts the failure records (SSE-KMS)."
+_FUNCTIONS_DESCRIPTION = (
+    "Settings of each Lambda function, keyed by function name: exactly the functions the generator packaged."
+)
+_FUNCTION_OUTPUTS = {
+    "destinations": "Where Lambda sends the record of each function's asynchronous invocations once they end: "
+    "ARNs by function name.",
+    "function_names": "Names of the Lambda functions.",
+    "function_arns": "ARN of each Lambda function, by function name.",
+    "role_arns": "ARN of each function's execution role, by function name.",
+}
+
+
+def _doc(fields: tuple[Field, ...], name: str) -> str:
+    return next(f.doc for f in fields if f.name == name)
+
+
 def _cell(wired: Wiring | None) -> str:
     if wired is None:
         return "-"
@@ -166,6 +185,39 @@ class ProjectView:
         )
 
     @property
+    def inputs(self) -> dict[str, str]:
+        """The rendered variables and their descriptions, in order: variables.tf and the README's table."""
+        inputs = {"region": _doc(TOP_FIELDS, "region"), "tags": _TAGS_DESCRIPTION}
+        if self.uses_bucket:
+            inputs["failure_bucket_force_destroy"] = _doc(BUCKET_FIELDS, "force_destroy")
+            if self.bucket.expire_after_days:
+                inputs["failure_record_expiration_days"] = _EXPIRATION_DESCRIPTION
+            if self.bucket.kms_key_arn:
+                inputs["failure_bucket_kms_key_arn"] = _KMS_DESCRIPTION
+        inputs["functions"] = _FUNCTIONS_DESCRIPTION
+        return inputs
+
+    @property
+    def outputs(self) -> dict[str, str]:
+        """The rendered outputs and their descriptions, in order: outputs.tf and the README's table."""
+        outputs: dict[str, str] = {}
+        if self.uses_bucket:
+            whose = "the functions that keep the default" if self.custom_destinations else "every function"
+            outputs["failure_bucket_name"] = (
+                "Name of the S3 bucket that receives the records of failed asynchronous invocations."
+            )
+            outputs["failure_bucket_arn"] = f"ARN of the failure bucket, the on-failure destination of {whose}."
+        outputs |= _FUNCTION_OUTPUTS
+        if self.demo_functions:
+            outputs["invoke_commands"] = self.invoke_commands_description
+        if self.uses_bucket:
+            outputs["list_failure_records_command"] = (
+                "Ready-to-paste AWS CLI command that lists the failure records in the bucket."
+            )
+        outputs["region"] = "AWS region of the deployment, for the AWS CLI and the generator's failures commands."
+        return outputs
+
+    @property
     def fields(self) -> dict[str, dict[str, Field]]:
         """The declarations the templates read limits and sentences from."""
         sections = {"top": TOP_FIELDS, "failure_bucket": BUCKET_FIELDS, "functions": FUNCTION_FIELDS}
@@ -174,8 +226,8 @@ class ProjectView:
     def template_context(self) -> dict[str, Any]:
         """The names templates may use, and nothing else."""
         names = ("config", "bucket", "functions", "fields", "uses_bucket", "uses_random", "uses_partition",
-                 "custom_destinations", "created", "creates_destinations", "demo_functions",
-                 "invoke_commands_description")  # fmt: skip
+                 "custom_destinations", "created", "creates_destinations", "demo_functions", "inputs",
+                 "outputs")  # fmt: skip
         return {
             **{name: getattr(self, name) for name in names},
             "reserved_environment_keys": sorted(RESERVED_ENVIRONMENT_KEYS),

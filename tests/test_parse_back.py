@@ -254,8 +254,11 @@ def test_readme_tables_list_exactly_the_variables_and_outputs() -> None:
         readme = files["README.md"].decode()
         inputs = readme.split("## Inputs")[1].split("## Outputs")[0]
         outputs = readme.split("## Outputs")[1]
-        assert re.findall(r"^\| `(\w+)` \|", inputs, re.M) == list(tree["variable"]), case.name
-        assert re.findall(r"^\| `(\w+)` \|", outputs, re.M) == list(tree["output"]), case.name
+        for table, blocks in ((inputs, tree["variable"]), (outputs, tree["output"])):
+            rows = re.findall(r"^\| `(\w+)` \| (.*?) \|", table, re.M)
+            described = {name: unescape_template(block["description"]) for name, block in blocks.items()}
+            assert [name for name, _ in rows] == list(blocks), case.name
+            assert {name: text.replace("\\|", "|") for name, text in rows} == described, case.name
 
 
 def test_invoke_command_output_is_ready_to_paste() -> None:
