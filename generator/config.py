@@ -77,6 +77,9 @@ class Field:
     choices: Sequence[Any] | None = None
     pattern: str | None = None
     check: Check | None = None
+    setting: bool = False  # a per-function setting: carried by the rendered functions variable and validated there
+    choices_words: str = ""  # what the choices are, for messages: "the values CloudWatch Logs accepts"
+    null_words: str = ""  # what null means, for messages: "unreserved"
 
     def validate(self, value: Any) -> str | None:
         """Return what is wrong with ``value``, or None when it is acceptable."""
@@ -226,22 +229,24 @@ FUNCTION_FIELDS = (
     Field("runtime", str, "python3.13", "Lambda runtime.", choices=RUNTIMES),
     Field("handler", str, None, "Handler entry point; null uses the bundled demo handler's.", nullable=True,
           pattern=HANDLER_PATTERN),
-    Field("architecture", str, "arm64", "Instruction set of the function.", choices=ARCHITECTURES),
-    Field("memory_mb", int, 128, "Memory in MB.", minimum=128, maximum=10240),
-    Field("timeout_seconds", int, 10, "Timeout in seconds.", minimum=1, maximum=900),
+    Field("architecture", str, "arm64", "Instruction set of the function.", choices=ARCHITECTURES, setting=True),
+    Field("memory_mb", int, 128, "Memory in MB.", minimum=128, maximum=10240, setting=True),
+    Field("timeout_seconds", int, 10, "Timeout in seconds.", minimum=1, maximum=900, setting=True),
     Field("reserved_concurrency", int, 0, "Reserved concurrency; 0 throttles every invoke, null leaves it unreserved.",
-          nullable=True, minimum=0, maximum=API_INTEGER_MAX),
+          nullable=True, minimum=0, maximum=API_INTEGER_MAX, setting=True, null_words="unreserved"),
     Field("source", str, None, "Directory with the function's code, relative to the config file.", nullable=True),
     Field("source_exclude", list, [], "Gitignore-style patterns of files in source to leave out of the package, "
           "on top of the defaults (secrets, state, caches); !pattern puts a default back.", check=_patterns_problem),
     Field("allow_source_outside_config", bool, False, "Let source lead outside the config file's directory "
           "(an absolute path, .. or a link)."),
-    Field("environment", dict, {}, "Environment variables of the function.", check=_environment_problem),
+    Field("environment", dict, {}, "Environment variables of the function.", check=_environment_problem,
+          setting=True),
     Field("log_retention_days", int, 14, "Days CloudWatch Logs keeps the function's logs (0: forever).",
-          choices=LOG_RETENTION_DAYS),
+          choices=LOG_RETENTION_DAYS, setting=True, choices_words="the values CloudWatch Logs accepts"),
     Field("maximum_event_age_seconds", int, 60, "How long Lambda keeps retrying an event before it fails.",
-          minimum=60, maximum=21600),
-    Field("maximum_retry_attempts", int, 2, "Retries after the function returns an error.", minimum=0, maximum=2),
+          minimum=60, maximum=21600, setting=True),
+    Field("maximum_retry_attempts", int, 2, "Retries after the function returns an error.", minimum=0, maximum=2,
+          setting=True),
 )  # fmt: skip
 
 DESTINATION_TYPES = ("s3", "sqs", "sns", "eventbridge", "lambda")
@@ -285,6 +290,8 @@ BACKEND_FIELDS = (
           pattern=REGION_PATTERN),
     Field("use_lockfile", bool, True, "s3: lock the state with an S3 lock file (Terraform 1.11 or later)."),
 )  # fmt: skip
+
+FUNCTION_SETTINGS = tuple(f for f in FUNCTION_FIELDS if f.setting)
 
 FIELDS_BY_SECTION: dict[str, tuple[Field, ...]] = {
     "": TOP_FIELDS,

@@ -18,13 +18,11 @@ from typing import Any
 import jinja2
 
 from generator import destinations, hcl, lambda_facts
-from generator.config import Config, Function
+from generator.config import FUNCTION_SETTINGS, Config, Function
 from generator.names import role_name
 from generator.packaging import PackagingError, SourceFile, build_zip, collect_sources
 from generator.view import FunctionView, ProjectView
 
-_TUNABLES = ("architecture", "memory_mb", "timeout_seconds", "reserved_concurrency", "environment",
-             "log_retention_days", "maximum_event_age_seconds", "maximum_retry_attempts")  # fmt: skip
 _TERRAFORM_FILES = ("versions.tf", "providers.tf", "main.tf", "moved.tf", "s3.tf", "variables.tf", "outputs.tf")
 _OPTIONAL_TERRAFORM_FILES = ("backend.tf", "destinations.tf")
 # The child module each function is an instance of (see main.tf's module "function").
@@ -119,7 +117,7 @@ def _function_view(config: Config, index: int, fn: Function, never_package: Sequ
         handler=handler,
         package=f"build/{fn.name}.zip",
         role_name=role_name(config.project, fn.name),
-        settings={name: getattr(fn, name) for name in _TUNABLES},
+        settings={field.name: getattr(fn, field.name) for field in FUNCTION_SETTINGS},
         sources=sources,
         skipped=skipped,
         destinations=tuple(

@@ -18,6 +18,7 @@ from generator.config import (
     BUCKET_FIELDS,
     ENVIRONMENT_KEY_PATTERN,
     FUNCTION_FIELDS,
+    FUNCTION_SETTINGS,
     RESERVED_ENVIRONMENT_KEYS,
     TOP_FIELDS,
     Config,
@@ -25,7 +26,7 @@ from generator.config import (
     Field,
 )
 from generator.destinations import Wiring
-from generator.hcl import Hcl
+from generator.hcl import Hcl, quote, to_hcl
 from generator.packaging import SourceFile
 
 _DESCRIPTION_MAX = 256  # Lambda's limit on a function's description
@@ -94,6 +95,56 @@ _FUNCTION_OUTPUTS = {
     "function_arns": "ARN of each Lambda function, by function name.",
     "role_arns": "ARN of each function's execution role, by function name.",
 }
+
+
+@dataclass(frozen=True)
+class Validation:
+    """A validation block of the functions variable: its condition and error message, as HCL."""
+
+    condition: Hcl
+    message: Hcl
+
+
+_HCL_TYPES = {str: "string", int: "number", bool: "bool", dict: "map(string)"}
+_LISTED_RANGE = 3  # a whole-number range of at most this many values reads best listed: "0, 1, 2"
+
+
+def setting_type(field: Field) -> Hcl:
+    """The type of a per-function setting in the functions variable; a mapping may be left out (empty)."""
+    base = _HCL_TYPES[field.type]
+    if field.type is dict:
+        return Hcl(f"optional({base}, {{}})")
+    return Hcl(f"optional({base})" if field.nullable else base)
+
+
+def setting_validation(field: Field) -> Validation | None:
+    """The rendered check of a setting, from the same limits the generator checks (None: checked otherwise)."""
+    each, name = f"f.{field.name}", field.name
+    if field.choices is not None:
+        words = f"one of {field.choices_words}: " if field.choices_words else "one of "
+        return _contains(each, list(field.choices), f"{name} must be {words}{_listed(field.choices)}.")
+    if field.minimum is None or field.maximum is None:
+        return None
+    if field.maximum - field.minimum < _LISTED_RANGE:  # a few values read best listed: "0, 1, 2"
+        values = list(range(field.minimum, field.maximum + 1))
+        return _contains(each, values, f"{name} must be {_listed(values)}.")
+    value = f"coalesce({each}, {field.minimum})" if field.nullable else each
+    bounds = f"{value} >= {field.minimum} && {value} <= {field.maximum} && floor({value}) == {value}"
+    null = f"null ({field.null_words}) or " if field.nullable else ""
+    return Validation(
+        Hcl(f"alltrue([for f in values(var.functions) : {bounds}])"),
+        quote(f"{name} must be {null}a whole number from {field.minimum} to {field.maximum}."),
+    )
+
+
+def _contains(each: str, values: list[Any], message: str) -> Validation:
+    return Validation(
+        Hcl(f"alltrue([for f in values(var.functions) : contains({to_hcl(values)}, {each})])"), quote(message)
+    )
+
+
+def _listed(values: Any) -> str:
+    return ", ".join(map(str, values))
 
 
 def _doc(fields: tuple[Field, ...], name: str) -> str:
@@ -218,6 +269,14 @@ class ProjectView:
         return outputs
 
     @property
+    def setting_types(self) -> dict[str, Hcl]:
+        return {field.name: setting_type(field) for field in FUNCTION_SETTINGS}
+
+    @property
+    def setting_validations(self) -> tuple[Validation, ...]:
+        return tuple(v for field in FUNCTION_SETTINGS if (v := setting_validation(field)) is not None)
+
+    @property
     def fields(self) -> dict[str, dict[str, Field]]:
         """The declarations the templates read limits and sentences from."""
         sections = {"top": TOP_FIELDS, "failure_bucket": BUCKET_FIELDS, "functions": FUNCTION_FIELDS}
@@ -227,7 +286,7 @@ class ProjectView:
         """The names templates may use, and nothing else."""
         names = ("config", "bucket", "functions", "fields", "uses_bucket", "uses_random", "uses_partition",
                  "custom_destinations", "created", "creates_destinations", "demo_functions", "inputs",
-                 "outputs")  # fmt: skip
+                 "outputs", "setting_types", "setting_validations")  # fmt: skip
         return {
             **{name: getattr(self, name) for name in names},
             "reserved_environment_keys": sorted(RESERVED_ENVIRONMENT_KEYS),
