@@ -98,6 +98,22 @@ _FUNCTION_OUTPUTS = {
 
 
 @dataclass(frozen=True)
+class ModuleVariable:
+    """A setting as a variable of the function module: required, or with the default the config's key has."""
+
+    description: str
+    type: Hcl
+    default: Hcl | None
+
+
+def module_variable(field: Field) -> ModuleVariable:
+    base = Hcl(_HCL_TYPES[field.type])
+    if field.type is dict:
+        return ModuleVariable(field.doc, base, Hcl("{}"))
+    return ModuleVariable(field.doc, base, Hcl("null") if field.nullable else None)
+
+
+@dataclass(frozen=True)
 class Validation:
     """A validation block of the functions variable: its condition and error message, as HCL."""
 
@@ -273,6 +289,10 @@ class ProjectView:
         return {field.name: setting_type(field) for field in FUNCTION_SETTINGS}
 
     @property
+    def module_settings(self) -> dict[str, ModuleVariable]:
+        return {field.name: module_variable(field) for field in FUNCTION_SETTINGS}
+
+    @property
     def setting_validations(self) -> tuple[Validation, ...]:
         return tuple(v for field in FUNCTION_SETTINGS if (v := setting_validation(field)) is not None)
 
@@ -286,7 +306,7 @@ class ProjectView:
         """The names templates may use, and nothing else."""
         names = ("config", "bucket", "functions", "fields", "uses_bucket", "uses_random", "uses_partition",
                  "custom_destinations", "created", "creates_destinations", "demo_functions", "inputs",
-                 "outputs", "setting_types", "setting_validations")  # fmt: skip
+                 "outputs", "setting_types", "setting_validations", "module_settings")  # fmt: skip
         return {
             **{name: getattr(self, name) for name in names},
             "reserved_environment_keys": sorted(RESERVED_ENVIRONMENT_KEYS),
