@@ -1,6 +1,9 @@
 """Every golden config renders to exactly its committed tree, byte for byte.
 
 The expected trees change only through ``pytest --update-golden``; read the diff before committing.
+The default tree (out/) is complete. A variant's tree holds only the files that differ from it, so
+that a template edit changes each file once, not once per config; its manifest still lists every
+file the variant renders, and the test takes the others from out/.
 """
 
 from __future__ import annotations
@@ -13,21 +16,40 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import GoldenCase, golden_cases, read_manifest, write_tree
+from tests.support import REPO, GoldenCase, golden_cases, read_manifest, write_tree
+
+DEFAULT_TREE = REPO / "out"
 
 
 def _tree_on_disk(case: GoldenCase) -> dict[str, bytes]:
-    """The files the golden tree's manifest lists; out/ may also hold a developer's .terraform/ and state."""
-    return {path: (case.expected / path).read_bytes() for path in sorted(read_manifest(case.expected))}
+    """The files the golden tree's manifest lists (out/ may also hold a developer's .terraform/ and state)."""
+    files = {}
+    for path in sorted(read_manifest(case.expected)):
+        own = case.expected / path
+        files[path] = own.read_bytes() if own.is_file() else (DEFAULT_TREE / path).read_bytes()
+    return files
+
+
+def _keep_only_what_differs_from_the_default(tree: Path, rendered: dict[str, bytes]) -> None:
+    for path, content in rendered.items():
+        shared = DEFAULT_TREE / path
+        if shared.is_file() and shared.read_bytes() == content:
+            (tree / path).unlink()
+    for directory in sorted((p for p in tree.rglob("*") if p.is_dir()), reverse=True):
+        if not any(directory.iterdir()):
+            directory.rmdir()
 
 
 @pytest.mark.parametrize("case", golden_cases(), ids=repr)
 def test_render_matches_golden_tree(case: GoldenCase, request: pytest.FixtureRequest) -> None:
     rendered = case.render()
     if request.config.getoption("--update-golden"):
-        if case.name != "default":
+        if case.name == "default":
+            write_tree(rendered, case.expected)
+        else:  # the default case runs first, so out/ is already current
             shutil.rmtree(case.expected, ignore_errors=True)
-        write_tree(rendered, case.expected)
+            write_tree(rendered, case.expected)
+            _keep_only_what_differs_from_the_default(case.expected, rendered)
     expected = _tree_on_disk(case)
     assert sorted(rendered) == sorted(expected), "the set of rendered files differs from the golden tree"
     for path, content in rendered.items():
