@@ -5,10 +5,15 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from generator.errors import AwsError, UsageError
 from generator.ops.present import safe
+
+if TYPE_CHECKING:  # the stubs come with the test extras; at run time only boto3 itself is needed
+    from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sts import STSClient
 
 try:
     import boto3
@@ -32,7 +37,7 @@ class Target:
     endpoint_url: str | None = None
 
 
-def make_session(region: str | None) -> Any:
+def make_session(region: str | None) -> boto3.session.Session:
     """The boto3 session every client comes from (tests attach event hooks to it)."""
     if not HAVE_BOTO3:
         raise UsageError("the failures commands need boto3: pip install 'generator[ops]'")
@@ -42,24 +47,23 @@ def make_session(region: str | None) -> Any:
 class Aws:
     """The clients a command needs, with AWS errors translated into messages for people."""
 
-    def __init__(self, target: Target, session: Any | None = None) -> None:
+    def __init__(self, target: Target, session: boto3.session.Session | None = None) -> None:
         self.target = target
         self.session = session or make_session(target.region)
         self._config = botocore.config.Config(retries=_RETRIES)  # type: ignore[arg-type]
-        self.s3 = self.client("s3")
-        self._lambda: dict[str | None, Any] = {}
+        self.s3: S3Client = self.session.client("s3", **self._where(None))
+        self._lambda: dict[str | None, LambdaClient] = {}
 
-    def client(self, service: str, region: str | None = None) -> Any:
-        return self.session.client(
-            service,
-            region_name=region or self.target.region,
-            endpoint_url=self.target.endpoint_url,
-            config=self._config,
-        )
+    def _where(self, region: str | None) -> dict[str, Any]:
+        return {"region_name": region or self.target.region, "endpoint_url": self.target.endpoint_url,
+                "config": self._config}  # fmt: skip
 
-    def lambda_for(self, region: str | None) -> Any:
+    def sts(self) -> STSClient:
+        return self.session.client("sts", **self._where(None))
+
+    def lambda_for(self, region: str | None) -> LambdaClient:
         if region not in self._lambda:
-            self._lambda[region] = self.client("lambda", region)
+            self._lambda[region] = self.session.client("lambda", **self._where(region))
         return self._lambda[region]
 
 
@@ -88,12 +92,12 @@ _WHOLE_COMMAND_CODES = frozenset({
 })  # fmt: skip
 
 
-def is_whole_command_error(exc: Any) -> bool:
+def is_whole_command_error(exc: botocore.exceptions.ClientError) -> bool:
     """A refusal about the credentials or the bucket: no other record could be read either."""
     return exc.response.get("Error", {}).get("Code") in _WHOLE_COMMAND_CODES
 
 
-def describe_client_error(exc: Any) -> str:
+def describe_client_error(exc: botocore.exceptions.ClientError) -> str:
     code = exc.response.get("Error", {}).get("Code", "")
     message = exc.response.get("Error", {}).get("Message", "") or str(exc)
     if code in ("NoSuchBucket",):

@@ -5,11 +5,15 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import botocore.exceptions
 
 from generator.ops.aws import Aws, aws_errors, describe_client_error, is_whole_command_error
 from generator.ops.records import RECORD_PREFIX, REDRIVEN_PREFIX, FailureRecord, RecordError, RecordKey
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.type_defs import ListObjectsV2RequestPaginateTypeDef
 
 _FETCH_BATCH = 32
 _FETCH_WORKERS = 8
@@ -38,7 +42,7 @@ def list_keys(
 ) -> list[str]:
     keys: list[str] = []
     paginator = aws.s3.get_paginator("list_objects_v2")
-    arguments = {"Bucket": aws.target.bucket, "Prefix": prefix}
+    arguments: ListObjectsV2RequestPaginateTypeDef = {"Bucket": aws.target.bucket, "Prefix": prefix}
     if start_after:
         arguments["StartAfter"] = start_after
     if delimiter:

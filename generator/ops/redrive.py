@@ -14,7 +14,7 @@ import socket
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import botocore.exceptions
 
@@ -23,6 +23,9 @@ from generator.ops.aws import Aws, aws_errors, describe_client_error
 from generator.ops.present import Progress, report_problems, safe
 from generator.ops.reading import Selection, select
 from generator.ops.records import RECORD_PREFIX, REDRIVEN_PREFIX, FailureRecord, RecordError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.type_defs import HeadObjectOutputTypeDef
 
 CLAIM_PREFIX = "redrive-claims/"
 CLAIM_SECONDS = 900  # a claim older than this belongs to a run that died; another run may take it over
@@ -110,7 +113,7 @@ def run_redrive(aws: Aws, selection: Selection, dry_run: bool, out: TextIO | Non
 
 
 def _home(aws: Aws) -> Home:
-    identity = aws.client("sts").get_caller_identity()
+    identity = aws.sts().get_caller_identity()
     account, partition = identity["Account"], identity["Arn"].split(":")[1]
     location = aws.s3.get_bucket_location(Bucket=aws.target.bucket, ExpectedBucketOwner=account)
     region = location.get("LocationConstraint") or "us-east-1"
@@ -220,7 +223,7 @@ def _lost_a_race(exc: botocore.exceptions.ClientError) -> bool:
     return code in ("PreconditionFailed", "412", "ConditionalRequestConflict", "409")
 
 
-def _server_time(response: Any) -> datetime | None:
+def _server_time(response: HeadObjectOutputTypeDef) -> datetime | None:
     from email.utils import parsedate_to_datetime
 
     date = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
