@@ -48,24 +48,6 @@ def test_readme_opens_with_the_two_commands_ci_runs() -> None:
     assert commands[1] in (REPO / ".ci" / "run").read_text()
 
 
-def test_a_missing_tool_fails_in_ci_and_skips_elsewhere() -> None:
-    import pytest
-
-    from tests import support
-
-    mp = pytest.MonkeyPatch()
-    try:
-        mp.setattr(support, "IN_CI", True)
-        with pytest.raises(pytest.fail.Exception, match="CI=true, so this fails instead of skipping"):
-            support.require_tool("terraform", False, "not installed")
-        mp.setattr(support, "IN_CI", False)
-        with pytest.raises(pytest.skip.Exception, match="terraform is not available"):
-            support.require_tool("terraform", False, "not installed")
-        support.require_tool("terraform", True, "present")  # a present tool neither skips nor fails
-    finally:
-        mp.undo()
-
-
 def test_every_yaml_example_in_the_readme_is_a_valid_config() -> None:
     from generator.config import parse_config
 

@@ -13,8 +13,8 @@ import yaml
 from generator.cli import main
 from generator.render import render, templates_dir
 from generator.schema import json_schema, schema_text
+from tests.bad_configs import CASES
 from tests.support import REPO, golden_cases
-from tests.test_config_errors import CASES
 
 VALIDATOR = jsonschema.Draft202012Validator(json_schema())
 
