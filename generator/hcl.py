@@ -152,8 +152,13 @@ def _align(lines: list[str]) -> list[str]:
     group: list[re.Match[str]] = []
 
     def flush() -> None:
-        width = max((_columns(m["name"]) for m in group), default=0)
-        out.extend(f"{m['indent']}{m['name']}{' ' * (width - _columns(m['name']))} = {m['value']}" for m in group)
+        if not group:
+            return
+        widths = [_columns(m["name"]) for m in group]
+        width = max(widths)
+        out.extend(
+            f"{m['indent']}{m['name']}{' ' * (width - w)} = {m['value']}" for m, w in zip(group, widths, strict=True)
+        )
         group.clear()
 
     for line in lines:
