@@ -17,9 +17,8 @@ RECORDS_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-ret
 # with a one-minute wait between the first two attempts, and two minutes between the second and third attempts."
 RETRY_DELAYS_SECONDS = (60, 120)
 
-# ERROR_HANDLING_DOC: for throttling (429) and system errors, "the retry interval increases exponentially from
-# 1 second after the first attempt to a maximum of 5 minutes", for up to the maximum event age (6 hours by default).
-THROTTLE_RETRY_MAX_INTERVAL_SECONDS = 300
+# ERROR_HANDLING_DOC: throttled events (429) and system errors are retried "for up to 6 hours by default", that
+# is, up to the maximum event age; expected_record says so for a throttled function.
 
 # RECORDS_DOC: "When you set reserved concurrency to zero for an asynchronously invoked function, Lambda begins
 # sending new events to the configured dead-letter queue or the on-failure event destination, without any retries."
