@@ -330,6 +330,11 @@ class Destination:
     max_receive_count: int | None = None
 
     @property
+    def is_failure_bucket(self) -> bool:
+        """The bucket this project creates for failure records (an s3 destination without an ARN)."""
+        return self.type == "s3" and self.arn is None
+
+    @property
     def created(self) -> bool:
         """The generator creates it (a queue, topic or bus of this function; s3: the shared bucket)."""
         return self.arn is None and self.function is None

@@ -47,7 +47,7 @@ class Wiring:
 
 def uses_failure_bucket(config: Config) -> bool:
     """Whether any function records its failures in the bucket this project creates."""
-    return any(fn.on_failure.type == "s3" and fn.on_failure.arn is None for fn in config.functions)
+    return any(fn.on_failure.is_failure_bucket for fn in config.functions)
 
 
 def uses_custom_destinations(config: Config) -> bool:
@@ -72,7 +72,7 @@ _KIND_WORDS = {"s3": "S3 bucket", "sqs": "SQS queue", "sns": "SNS topic", "event
 def described(wired: Wiring) -> str:
     """Where the records go, in words: 'the failure bucket', 'the SQS queue orders-on-failure'."""
     destination = wired.destination
-    if destination.type == "s3" and destination.arn is None:
+    if destination.is_failure_bucket:
         return "the failure bucket"
     name = wired.created_name or destination.function or _name_in_arn(destination.arn or "")
     return f"the {_KIND_WORDS[destination.type]} {name}"
@@ -109,7 +109,7 @@ def _wire(project: str, fn: Function, kind: str, destination: Destination, bucke
         arn = (Hcl(f"{_CREATED[destination.type]}.destination[{quote(created_name)}].arn"),)
     target = interpolate(*arn)
     statements = _statements(destination, word, arn)
-    if bucket_kms and destination.type == "s3" and destination.arn is None:
+    if bucket_kms and destination.is_failure_bucket:
         key = (Hcl("var.failure_bucket_kms_key_arn"),)
         statements += (Statement("EncryptFailureRecords", ("kms:GenerateDataKey",), key, False),)
     return Wiring(kind, destination, target, statements, created_name)
@@ -117,7 +117,7 @@ def _wire(project: str, fn: Function, kind: str, destination: Destination, bucke
 
 def _statements(destination: Destination, word: str, arn: tuple[str, ...]) -> tuple[Statement, ...]:
     if destination.type == "s3":
-        owned = destination.arn is None
+        owned = destination.is_failure_bucket
         return (
             Statement(f"Write{word}Records", ("s3:PutObject",), (interpolate(*arn, "/*"),), owned),
             Statement(f"List{word}Bucket", ("s3:ListBucket",), (interpolate(*arn),), owned),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
@@ -92,7 +92,7 @@ def render_project(config: Config, never_package: Sequence[Path] = ()) -> Render
     return Rendered(dict(sorted(files.items())), modes, skipped)
 
 
-def _narrowest(modes: Any) -> int:
+def _narrowest(modes: Iterable[int]) -> int:
     """A package is as private as the most private file in it."""
     result = 0o666
     for mode in modes:

@@ -56,8 +56,7 @@ class FunctionView:
     @property
     def in_bucket(self) -> bool:
         """Records its failures in the bucket this project creates."""
-        destination = self.on_failure.destination
-        return destination.type == "s3" and destination.arn is None
+        return self.on_failure.destination.is_failure_bucket
 
     @property
     def records_to(self) -> str:

@@ -150,7 +150,7 @@ def test_role_policy_is_least_privilege(rendered: tuple[Config, dict[str, Any]],
     assert condition["content"][0]["variable"] == "s3:ResourceAccount"
     for fn in config.functions:
         permissions = tree["locals"]["destination_permissions"][fn.name]
-        if fn.on_failure.type == "s3" and fn.on_failure.arn is None:
+        if fn.on_failure.is_failure_bucket:
             bucket = [(p["sid"], p["actions"], p["resources"], p["same_account"]) for p in permissions[:2]]
             assert bucket == [
                 ("WriteFailureRecords", ["s3:PutObject"], ["${aws_s3_bucket.failure_records.arn}/*"], True),

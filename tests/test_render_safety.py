@@ -215,7 +215,8 @@ def test_a_killed_render_leaves_nothing_the_next_render_does_not_clean(tmp_path:
             process.send_signal(signal.SIGKILL)
             killed += 1
         process.wait()
-        (out / "main.tf").exists() and (out / "main.tf").write_text("# stale\n")  # make the next render write again
+        if (out / "main.tf").exists():
+            (out / "main.tf").write_text("# stale\n")  # so the next render writes again
     assert killed >= 3, "the kills must land during renders to test anything"
     final = subprocess.run(_cli("render", "--config", str(config), "--out", str(out)), env=env, capture_output=True,
                            text=True, check=False)  # fmt: skip

@@ -85,11 +85,14 @@ def aws_errors(what: str) -> Iterator[None]:
 
 
 # Refusals that concern the credentials or the bucket, not one record.
-_WHOLE_COMMAND_CODES = frozenset({
-    "AccessDenied", "AccessDeniedException", "403", "Forbidden", "ExpiredToken", "ExpiredTokenException",
-    "RequestExpired", "TokenRefreshRequired", "InvalidAccessKeyId", "SignatureDoesNotMatch",
-    "UnrecognizedClientException", "InvalidClientTokenId", "NoSuchBucket",
-})  # fmt: skip
+# AWS error codes by what they mean to the person running the command.
+_MISSING_BUCKET = frozenset({"NoSuchBucket"})
+_EXPIRED = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"})
+_INVALID = frozenset({"InvalidAccessKeyId", "SignatureDoesNotMatch", "UnrecognizedClientException",
+                      "InvalidClientTokenId"})  # fmt: skip
+_DENIED = frozenset({"AccessDenied", "AccessDeniedException", "403", "Forbidden"})
+# Refusals that concern the credentials or the bucket, not one record.
+_WHOLE_COMMAND_CODES = _MISSING_BUCKET | _EXPIRED | _INVALID | _DENIED
 
 
 def is_whole_command_error(exc: botocore.exceptions.ClientError) -> bool:
@@ -100,12 +103,12 @@ def is_whole_command_error(exc: botocore.exceptions.ClientError) -> bool:
 def describe_client_error(exc: botocore.exceptions.ClientError) -> str:
     code = exc.response.get("Error", {}).get("Code", "")
     message = exc.response.get("Error", {}).get("Message", "") or str(exc)
-    if code in ("NoSuchBucket",):
+    if code in _MISSING_BUCKET:
         return "the bucket does not exist (check --bucket and the region)"
-    if code in ("ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"):
+    if code in _EXPIRED:
         return "the AWS credentials have expired; refresh them (for example: aws sso login) and try again"
-    if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "UnrecognizedClientException", "InvalidClientTokenId"):
+    if code in _INVALID:
         return "the AWS credentials are not valid for this account"
-    if code in ("AccessDenied", "AccessDeniedException", "403", "Forbidden"):
+    if code in _DENIED:
         return f"access denied ({safe(message)})"
     return safe(f"{code or 'error'}: {message}")
