@@ -26,6 +26,7 @@ NODEJS_RUNTIMES = ("nodejs22.x",)
 RUNTIMES = PYTHON_RUNTIMES + NODEJS_RUNTIMES
 ARCHITECTURES = ("arm64", "x86_64")
 NAMING_MODES = ("random_uuid", "bucket_prefix", "fixed")
+ALARM_PERIODS = (60, 300, 900, 3600, 21600, 86400)
 RESERVED_ENVIRONMENT_KEYS = frozenset({
     "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_DEFAULT_REGION",
     "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_NAME",
@@ -46,6 +47,8 @@ ENVIRONMENT_KEY_PATTERN = r"^[A-Za-z][A-Za-z0-9_]+$"
 BUCKET_PREFIX_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 KMS_KEY_ARN_PATTERN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$"
 HANDLER_PATTERN = r"^[^\s]{1,128}$"
+SNS_TOPIC_ARN_PATTERN = r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$"
+EMAIL_PATTERN = r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"
 # What each pattern means, in the words an error message uses: no one should have to read a regex.
 PATTERN_WORDS = {
     PROJECT_PATTERN: "1 to 32 lowercase letters, digits and -",
@@ -54,6 +57,8 @@ PATTERN_WORDS = {
     BUCKET_PREFIX_PATTERN: "lowercase letters, digits and -, starting with a letter or digit",
     KMS_KEY_ARN_PATTERN: "a KMS key ARN such as arn:aws:kms:us-east-1:123456789012:key/<key id>",
     HANDLER_PATTERN: "<file>.<function>, 1 to 128 characters with no spaces",
+    SNS_TOPIC_ARN_PATTERN: "an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:alerts",
+    EMAIL_PATTERN: "an email address such as oncall@example.com",
 }
 TAG_KEY_MAX, TAG_VALUE_MAX = 128, 256
 MAX_TAGS_PER_RESOURCE = 50  # S3, Lambda, IAM, CloudWatch Logs, SQS and SNS all allow 50 user tags a resource
@@ -80,6 +85,7 @@ class Field:
     setting: bool = False  # a per-function setting: carried by the rendered functions variable and validated there
     choices_words: str = ""  # what the choices are, for messages: "the values CloudWatch Logs accepts"
     null_words: str = ""  # what null means, for messages: "unreserved"
+    monitoring: bool = False  # a setting of the function's alarms: rendered only while monitoring is enabled
 
     def validate(self, value: Any) -> str | None:
         """Return what is wrong with ``value``, or None when it is acceptable."""
@@ -182,6 +188,17 @@ def _patterns_problem(patterns: Sequence[Any]) -> str | None:
     return None
 
 
+def _emails_problem(addresses: Sequence[Any]) -> str | None:
+    seen: set[str] = set()
+    for address in addresses:
+        if not isinstance(address, str) or not re.fullmatch(EMAIL_PATTERN, address):
+            return f"each entry must be {PATTERN_WORDS[EMAIL_PATTERN]}, got {_describe(address)}"
+        if address.lower() in seen:
+            return f"{address!r} is listed twice"
+        seen.add(address.lower())
+    return None
+
+
 def bucket_name_problem(name: str) -> str | None:
     """S3's general-purpose bucket naming rules, so a bad name fails here and not at apply time."""
     if not 3 <= len(name) <= MAX_BUCKET_NAME_LENGTH:
@@ -250,6 +267,32 @@ FUNCTION_FIELDS = (
           maximum=21600, setting=True),
     Field("maximum_retry_attempts", int, 2, "Retries after the function returns an error.", minimum=0, maximum=2,
           setting=True),
+    Field("alarm_period_seconds", int, 300, "Period of the function's alarms: each compares one period's value "
+          "with its threshold.", choices=ALARM_PERIODS, setting=True, monitoring=True,
+          choices_words="a period in seconds"),
+    Field("alarm_delivery_failures_threshold", int, 0, "The DestinationDeliveryFailures alarm fires when more "
+          "records than this fail to reach the on-failure destination in one period.", minimum=0,
+          maximum=API_INTEGER_MAX, setting=True, monitoring=True),
+    Field("alarm_dropped_events_threshold", int, 0, "The AsyncEventsDropped alarm fires when Lambda drops more "
+          "events than this in one period.", minimum=0, maximum=API_INTEGER_MAX, setting=True, monitoring=True),
+    Field("alarm_event_age_percent", int, 50, "The AsyncEventAge alarm fires when an event has waited longer than "
+          "this percentage of maximum_event_age_seconds.", minimum=1, maximum=100, setting=True, monitoring=True),
+)  # fmt: skip
+
+# A dashboard holds at most 500 widgets (CloudWatch's "Dashboard Body Structure and Syntax"): one for the
+# failures commands and one per function.
+MAX_DASHBOARD_WIDGETS = 500
+MAX_DASHBOARD_FUNCTIONS = MAX_DASHBOARD_WIDGETS - 1
+
+MONITORING_FIELDS = (
+    Field("enabled", bool, True, "Alarms on each function's asynchronous invocations, a notice for each new "
+          "failure record and a dashboard; false renders none of them."),
+    Field("topic_arn", str, None, "An existing SNS topic for the alarms and notices; null creates one, encrypted "
+          "with a customer managed KMS key.", nullable=True, pattern=SNS_TOPIC_ARN_PATTERN),
+    Field("email", list, [], "Email addresses to subscribe to the topic; AWS mails each a link to confirm.",
+          check=_emails_problem),
+    Field("record_notices", bool, True, "Publish a notice to the topic for each new record in the failure bucket."),
+    Field("dashboard", bool, True, "A CloudWatch dashboard of every function's asynchronous invocations."),
 )  # fmt: skip
 
 DESTINATION_TYPES = ("s3", "sqs", "sns", "eventbridge", "lambda")
@@ -301,6 +344,7 @@ FIELDS_BY_SECTION: dict[str, tuple[Field, ...]] = {
     "failure_bucket": BUCKET_FIELDS,
     "functions[]": FUNCTION_FIELDS,
     "terraform.backend": BACKEND_FIELDS,
+    "monitoring": MONITORING_FIELDS,
     "functions[].on_failure": DESTINATION_FIELDS,  # on_success takes the same fields
 }
 
@@ -359,12 +403,25 @@ class Function:
     log_retention_days: int
     maximum_event_age_seconds: int
     maximum_retry_attempts: int
+    alarm_period_seconds: int
+    alarm_delivery_failures_threshold: int
+    alarm_dropped_events_threshold: int
+    alarm_event_age_percent: int
     on_failure: Destination = DEFAULT_ON_FAILURE
     on_success: Destination | None = None
 
     @property
     def language(self) -> str:
         return "python" if self.runtime.startswith("python") else "nodejs"
+
+
+@dataclass(frozen=True)
+class Monitoring:
+    enabled: bool
+    topic_arn: str | None
+    email: tuple[str, ...]
+    record_notices: bool
+    dashboard: bool
 
 
 @dataclass(frozen=True)
@@ -384,6 +441,7 @@ class Config:
     failure_bucket: FailureBucket
     functions: tuple[Function, ...]
     backend: Backend
+    monitoring: Monitoring
     # Where each key was written, so checks made after loading (render's) still point at a line.
     origins: LoadedYaml | None = field(default=None, compare=False, repr=False)
     notes: tuple[str, ...] = field(default=(), compare=False)  # worth saying, not wrong
@@ -422,14 +480,17 @@ def _validate(doc: LoadedYaml) -> Config:
     if doc.data is None:
         doc.data = {}
     try:
-        top = _read_section(doc, (), doc.data, TOP_FIELDS, extra_keys=("failure_bucket", "functions", "terraform"))
+        top = _read_section(
+            doc, (), doc.data, TOP_FIELDS, extra_keys=("failure_bucket", "functions", "terraform", "monitoring")
+        )
         config = Config(
             project=top["project"],
             region=top["region"],
             tags=dict(top["tags"]),
             failure_bucket=_read_bucket(doc),
-            functions=_read_functions(doc),
+            functions=(functions := _read_functions(doc)),
             backend=_read_backend(doc, top["region"]),
+            monitoring=_read_monitoring(doc, len(functions)),
             origins=doc,
             notes=notes,
         )
@@ -505,6 +566,27 @@ def _read_backend(doc: LoadedYaml, region: str) -> Backend:
             if values[name] is not None:
                 raise doc.error((*path, name), f"is only used when type is 's3' (type is {values['type']!r})")
     return Backend(**values)
+
+
+def _read_monitoring(doc: LoadedYaml, function_count: int) -> Monitoring:
+    path: KeyPath = ("monitoring",)
+    raw = doc.data.get("monitoring", {})
+    values = _read_section(doc, path, raw, MONITORING_FIELDS)
+    values["email"] = tuple(values["email"])
+    monitoring = Monitoring(**values)
+    if doc.failed_under(path):
+        return monitoring
+    if not monitoring.enabled:
+        for name in ("topic_arn", "email"):
+            if isinstance(raw, dict) and raw.get(name):
+                doc.report((*path, name), "is only used when monitoring.enabled is true")
+    elif monitoring.dashboard and function_count > MAX_DASHBOARD_FUNCTIONS:
+        doc.report(
+            (*path, "dashboard"),
+            f"a CloudWatch dashboard holds {MAX_DASHBOARD_WIDGETS} widgets, one per function and one for the "
+            f"failures commands: {function_count} functions need {function_count + 1}; set dashboard: false",
+        )
+    return monitoring
 
 
 def _read_functions(doc: LoadedYaml) -> tuple[Function, ...]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 
 MAX_ROLE_NAME = 64  # IAM's limit
+MAX_RULE_NAME = 64  # EventBridge's limit on a rule's name
 
 
 def scoped_name(project: str, *parts: str, limit: int) -> str:
@@ -25,3 +26,13 @@ def scoped_name(project: str, *parts: str, limit: int) -> str:
 def role_name(project: str, function: str) -> str:
     """The execution role of ``function``: ``<project>-<function>-role``, within IAM's 64 characters."""
     return scoped_name(project, function, "role", limit=MAX_ROLE_NAME)
+
+
+def record_rule_name(project: str, function: str) -> str:
+    """The EventBridge rule that announces ``function``'s new failure records, within EventBridge's 64 characters."""
+    return scoped_name(project, function, "failure-records", limit=MAX_RULE_NAME)
+
+
+def topic_name(project: str) -> str:
+    """The SNS topic that receives the project's alarms and failure-record notices."""
+    return f"{project}-notifications"

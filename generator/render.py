@@ -18,16 +18,17 @@ from typing import Any
 import jinja2
 
 from generator import destinations, hcl, lambda_facts
-from generator.config import FUNCTION_SETTINGS, Config, Function
-from generator.names import role_name
+from generator.config import Config, Function
+from generator.names import record_rule_name, role_name
 from generator.packaging import PackagingError, SourceFile, build_zip, collect_sources
-from generator.view import FunctionView, ProjectView
+from generator.view import FunctionView, ProjectView, active_settings
 
 _TERRAFORM_FILES = ("versions.tf", "providers.tf", "main.tf", "moved.tf", "s3.tf", "variables.tf", "outputs.tf")
-_OPTIONAL_TERRAFORM_FILES = ("backend.tf", "destinations.tf")
+_OPTIONAL_TERRAFORM_FILES = ("backend.tf", "destinations.tf", "monitoring.tf")
 # The child module each function is an instance of (see main.tf's module "function").
 _MODULE_FILES = tuple(f"modules/function/{name}" for name in ("main.tf", "iam.tf", "variables.tf", "outputs.tf",
                                                                 "versions.tf"))  # fmt: skip
+_MODULE_MONITORING_FILE = "modules/function/monitoring.tf"
 _RETIRED_FILES = ("iam.tf",)  # rendered by earlier versions; a render removes them as stale
 _PROJECT_FILES = ("README.md", ".gitignore")
 _DEMO_HANDLERS = {"python": ("handler.py", "handler.handler"), "nodejs": ("index.mjs", "index.handler")}
@@ -52,7 +53,7 @@ def is_generated_path(path: str) -> bool:
     if len(parts) == 1:
         return parts[0] in (*_TERRAFORM_FILES, *_OPTIONAL_TERRAFORM_FILES, *_PROJECT_FILES, *_RETIRED_FILES)
     if parts[0] == "modules":
-        return path in _MODULE_FILES
+        return path in (*_MODULE_FILES, _MODULE_MONITORING_FILE)
     if parts[0] == "src":
         return len(parts) >= 3
     return parts[0] == "build" and len(parts) == 2 and parts[1].endswith(".zip")
@@ -106,6 +107,8 @@ def _terraform_files(project: ProjectView) -> tuple[str, ...]:
         files += ("backend.tf",)
     if project.creates_destinations:
         files += ("destinations.tf",)
+    if project.alarms:
+        return (*files, "monitoring.tf", *_MODULE_FILES, _MODULE_MONITORING_FILE)
     return files + _MODULE_FILES
 
 
@@ -117,7 +120,8 @@ def _function_view(config: Config, index: int, fn: Function, never_package: Sequ
         handler=handler,
         package=f"build/{fn.name}.zip",
         role_name=role_name(config.project, fn.name),
-        settings={field.name: getattr(fn, field.name) for field in FUNCTION_SETTINGS},
+        record_rule_name=record_rule_name(config.project, fn.name),
+        settings={field.name: getattr(fn, field.name) for field in active_settings(config)},
         sources=sources,
         skipped=skipped,
         destinations=tuple(

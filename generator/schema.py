@@ -17,10 +17,13 @@ from generator.config import (
     DESTINATION_ARN_PATTERNS,
     DESTINATION_FIELDS,
     DESTINATION_TYPES,
+    EMAIL_PATTERN,
     ENVIRONMENT_KEY_PATTERN,
     FUNCTION_FIELDS,
     MAX_BUCKET_PREFIX,
+    MAX_DASHBOARD_FUNCTIONS,
     MAX_RANDOM_UUID_PREFIX,
+    MONITORING_FIELDS,
     RESERVED_ENVIRONMENT_KEYS,
     TAG_KEY_MAX,
     TAG_VALUE_MAX,
@@ -97,12 +100,26 @@ def json_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "properties": {"backend": backend},
     }
+    monitoring = _object(MONITORING_FIELDS, "Alarms, notices of new failure records and a dashboard, on one topic.")
+    monitoring["properties"]["email"].update(items={"type": "string", "pattern": EMAIL_PATTERN}, uniqueItems=True)
+    monitoring["allOf"] = [
+        _when({"enabled": {"const": False}}, {"properties": {"topic_arn": {"type": "null"}, "email": {"maxItems": 0}}})
+    ]
+    schema["properties"]["monitoring"] = monitoring
     schema["properties"]["functions"] = {
         "type": "array",
         "description": "One or more functions; every function sends its failures to failure_bucket.",
         "minItems": 1,
         "items": function,
     }
+    dashboard_on = {"properties": {"enabled": {"const": True}, "dashboard": {"const": True}}}
+    schema["allOf"] = [
+        _when(
+            {"monitoring": dashboard_on},
+            {"properties": {"functions": {"maxItems": MAX_DASHBOARD_FUNCTIONS}}},
+            absent_means_match=True,
+        )
+    ]
     return {"$schema": SCHEMA_ID, "title": "generator config (v1)", **schema}
 
 

@@ -13,12 +13,13 @@ from functools import cached_property
 from typing import Any
 
 from generator import config as config_limits
-from generator import destinations, lambda_facts
+from generator import destinations, lambda_facts, monitoring, names
 from generator.config import (
     BUCKET_FIELDS,
     ENVIRONMENT_KEY_PATTERN,
     FUNCTION_FIELDS,
     FUNCTION_SETTINGS,
+    MONITORING_FIELDS,
     RESERVED_ENVIRONMENT_KEYS,
     TOP_FIELDS,
     Config,
@@ -42,6 +43,7 @@ class FunctionView:
     handler: str
     package: str  # the zip's path in the rendered project
     role_name: str
+    record_rule_name: str  # the EventBridge rule that announces its new failure records
     settings: Mapping[str, Any]  # the tunables, as the functions variable holds them
     sources: tuple[SourceFile, ...]
     skipped: tuple[str, ...]  # what packaging left out
@@ -94,6 +96,11 @@ _FUNCTION_OUTPUTS = {
     "function_arns": "ARN of each Lambda function, by function name.",
     "role_arns": "ARN of each function's execution role, by function name.",
 }
+
+
+def active_settings(config: Config) -> tuple[Field, ...]:
+    """The per-function settings the rendered project carries: alarm settings only while it has alarms."""
+    return tuple(f for f in FUNCTION_SETTINGS if config.monitoring.enabled or not f.monitoring)
 
 
 @dataclass(frozen=True)
@@ -203,7 +210,7 @@ class ProjectView:
     @property
     def uses_partition(self) -> bool:
         """A lambda destination in this config is named by a constructed ARN, which needs the partition."""
-        return any(w.destination.function for fn in self.functions for w in fn.destinations)
+        return self.creates_topic or any(w.destination.function for fn in self.functions for w in fn.destinations)
 
     @property
     def custom_destinations(self) -> bool:
@@ -225,6 +232,44 @@ class ProjectView:
     def creates_destinations(self) -> bool:
         """Whether destinations.tf exists: decided here once, for render and the README alike."""
         return any(self.created.values())
+
+    @property
+    def alarms(self) -> tuple[monitoring.Alarm, ...]:
+        return monitoring.ALARMS if self.config.monitoring.enabled else ()
+
+    @property
+    def creates_topic(self) -> bool:
+        return self.config.monitoring.enabled and self.config.monitoring.topic_arn is None
+
+    @property
+    def topic_name(self) -> str:
+        return names.topic_name(self.config.project)
+
+    @property
+    def bucket_functions(self) -> tuple[FunctionView, ...]:
+        """The functions whose records go to the failure bucket: the ones the failures commands read."""
+        return tuple(fn for fn in self.functions if fn.in_bucket)
+
+    @property
+    def records_where(self) -> str:
+        """Where the functions' records go: "bucket" (all of them), "elsewhere" (none) or "mixed"."""
+        count = len(self.bucket_functions)
+        return "bucket" if count == len(self.functions) else "elsewhere" if count == 0 else "mixed"
+
+    @property
+    def record_notices(self) -> bool:
+        """Whether the bucket announces new records: EventBridge notifications and a rule per function."""
+        settings = self.config.monitoring
+        return settings.enabled and settings.record_notices and self.uses_bucket
+
+    @property
+    def publishers(self) -> list[str]:
+        """The services that publish to the project's topic: CloudWatch alarms, and EventBridge for notices."""
+        return ["cloudwatch.amazonaws.com"] + (["events.amazonaws.com"] if self.record_notices else [])
+
+    @property
+    def dashboard(self) -> bool:
+        return self.config.monitoring.enabled and self.config.monitoring.dashboard
 
     @property
     def demo_functions(self) -> tuple[FunctionView, ...]:
@@ -261,6 +306,8 @@ class ProjectView:
             if self.bucket.kms_key_arn:
                 inputs["failure_bucket_kms_key_arn"] = _KMS_DESCRIPTION
         inputs["functions"] = _FUNCTIONS_DESCRIPTION
+        if self.config.monitoring.enabled:
+            inputs["notification_emails"] = _doc(MONITORING_FIELDS, "email")
         return inputs
 
     @property
@@ -280,32 +327,46 @@ class ProjectView:
             outputs["list_failure_records_command"] = (
                 "Ready-to-paste AWS CLI command that lists the failure records in the bucket."
             )
+        if self.config.monitoring.enabled:
+            outputs["notification_topic_arn"] = "ARN of the SNS topic that receives the alarms" + (
+                " and the notices of new failure records." if self.record_notices else "."
+            )
+            outputs["alarm_names"] = "Names of each function's CloudWatch alarms, by function name."
+        if self.dashboard:
+            outputs["dashboard_url"] = "URL of the project's CloudWatch dashboard in the AWS console."
         outputs["region"] = "AWS region of the deployment, for the AWS CLI and the generator's failures commands."
         return outputs
 
     @property
+    def settings(self) -> tuple[Field, ...]:
+        return active_settings(self.config)
+
+    @property
     def setting_types(self) -> dict[str, Hcl]:
-        return {field.name: setting_type(field) for field in FUNCTION_SETTINGS}
+        return {field.name: setting_type(field) for field in self.settings}
 
     @property
     def module_settings(self) -> dict[str, ModuleVariable]:
-        return {field.name: module_variable(field) for field in FUNCTION_SETTINGS}
+        return {field.name: module_variable(field) for field in self.settings}
 
     @property
     def setting_validations(self) -> tuple[Validation, ...]:
-        return tuple(v for field in FUNCTION_SETTINGS if (v := setting_validation(field)) is not None)
+        return tuple(v for field in self.settings if (v := setting_validation(field)) is not None)
 
     @property
     def fields(self) -> dict[str, dict[str, Field]]:
         """The declarations the templates read limits and sentences from."""
-        sections = {"top": TOP_FIELDS, "failure_bucket": BUCKET_FIELDS, "functions": FUNCTION_FIELDS}
+        sections = {"top": TOP_FIELDS, "failure_bucket": BUCKET_FIELDS, "functions": FUNCTION_FIELDS,
+                    "monitoring": MONITORING_FIELDS}  # fmt: skip
         return {section: {f.name: f for f in specs} for section, specs in sections.items()}
 
     def template_context(self) -> dict[str, Any]:
         """The names templates may use, and nothing else."""
         names = ("config", "bucket", "functions", "fields", "uses_bucket", "uses_random", "uses_partition",
                  "custom_destinations", "created", "creates_destinations", "demo_functions", "inputs",
-                 "outputs", "setting_types", "setting_validations", "module_settings")  # fmt: skip
+                 "outputs", "setting_types", "setting_validations", "module_settings", "alarms",
+                 "creates_topic", "topic_name", "bucket_functions", "records_where", "record_notices", "dashboard",
+                 "publishers")  # fmt: skip
         return {
             **{name: getattr(self, name) for name in names},
             "reserved_environment_keys": sorted(RESERVED_ENVIRONMENT_KEYS),
@@ -313,4 +374,5 @@ class ProjectView:
             "facts": lambda_facts,
             "destination_kinds": destinations.KINDS,
             "limits": config_limits,
+            "monitoring": monitoring,
         }

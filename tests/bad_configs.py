@@ -96,4 +96,17 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("zero-width space in an env value", 'functions:\n  - environment: {KEY: "a\\u200bb"}\n', ["functions[0].environment.KEY", "U+200B"]),
     ("zero-width space in a key", 'tags: {"Te\\u200bam": x}\n', ["U+200B"]),
     ("markdown in the state key", "terraform:\n  backend:\n    type: s3\n    bucket: my-state\n    key: 'a`<img src=x>`.tfstate'\n", ["terraform.backend.key", "must be "]),
+    # monitoring
+    ("email that is not one", "monitoring:\n  email: [oncall]\n", ["monitoring.email", "email address", "bad.yaml:2:"]),
+    ("email listed twice", "monitoring:\n  email: [a@example.com, A@example.com]\n", ["monitoring.email", "listed twice"]),
+    ("topic that is not an SNS ARN", "monitoring:\n  topic_arn: arn:aws:sqs:us-east-1:123456789012:q\n",
+     ["monitoring.topic_arn", "SNS topic ARN", "bad.yaml:2:"]),
+    ("email while monitoring is off", "monitoring:\n  enabled: false\n  email: [a@example.com]\n",
+     ["monitoring.email", "only used when monitoring.enabled is true", "bad.yaml:3:"]),
+    ("dashboard beyond 500 widgets", "functions:\n" + "".join(f"  - name: f{i}\n" for i in range(500)),
+     ["monitoring.dashboard", "500 widgets", "set dashboard: false"]),
+    ("alarm period CloudWatch lacks", "functions:\n  - alarm_period_seconds: 120\n",
+     ["functions[0].alarm_period_seconds", "one of 60, 300, 900, 3600, 21600, 86400; got 120"]),
+    ("event age percent above 100", "functions:\n  - alarm_event_age_percent: 150\n",
+     ["functions[0].alarm_event_age_percent", "at most 100"]),
 ]  # fmt: skip

@@ -156,6 +156,36 @@ def _patch_moto_compact_redrive_policy(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Queue, "attributes", property(attributes))
 
 
+def _patch_moto_bucket_eventbridge_notifications(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make moto's GetBucketNotificationConfiguration return the EventBridgeConfiguration it stored.
+
+    moto 5.2.5 keeps a bucket's EventBridge setting (PutBucketNotificationConfiguration) but leaves it out of
+    the Get response, so the AWS provider read ``eventbridge = false`` back and every re-plan wanted to turn
+    it on again; S3 returns it as an empty ``EventBridgeConfiguration`` element.
+    """
+    from moto.core.responses import ActionResult
+    from moto.s3.responses import S3Response
+
+    original = S3Response.get_bucket_notification
+
+    def get_bucket_notification(self: Any) -> Any:
+        configuration = self.backend.get_bucket_notification_configuration(self.bucket_name)
+        serialized = self.serialized
+
+        def with_eventbridge(result: Any) -> Any:
+            if getattr(configuration, "event_bridge", None) is not None and isinstance(result, ActionResult):
+                result.result["EventBridgeConfiguration"] = {}  # type: ignore[index]
+            return serialized(result)
+
+        self.serialized = with_eventbridge
+        try:
+            return original(self)
+        finally:
+            del self.serialized
+
+    monkeypatch.setattr(S3Response, "get_bucket_notification", get_bucket_notification)
+
+
 @dataclass
 class Moto:
     """A moto server on a loopback port, and boto3 clients pointed at it."""
@@ -181,8 +211,8 @@ class Moto:
 
     def provider_override(self) -> str:
         """A test-only override.tf that points the real AWS provider at this emulator."""
-        services = ("events", "iam", "lambda", "logs", "s3", "sns", "sqs", "sts")
-        endpoints = "\n".join(f'    {name.ljust(6)} = "{self.endpoint}"' for name in services)
+        services = ("cloudwatch", "events", "iam", "kms", "lambda", "logs", "s3", "sns", "sqs", "sts")
+        endpoints = "\n".join(f'    {name.ljust(10)} = "{self.endpoint}"' for name in services)
         return (
             'provider "aws" {\n'
             '  access_key                  = "test"\n'
@@ -206,6 +236,7 @@ def moto_server() -> Iterator[Moto]:
     with pytest.MonkeyPatch.context() as monkeypatch:
         _patch_moto_reserved_concurrency_zero(monkeypatch)
         _patch_moto_compact_redrive_policy(monkeypatch)
+        _patch_moto_bucket_eventbridge_notifications(monkeypatch)
         # No Docker engine here: moto's Docker-free Lambda backend accepts invokes without running code.
         monkeypatch.setitem(default_user_config["lambda"], "use_docker", False)
         port = _free_port()

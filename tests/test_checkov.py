@@ -42,7 +42,11 @@ def test_checkov_passes_with_reasoned_skips_only(case: GoldenCase, checkov: Path
     assert failed == [], f"checkov failed checks: {failed}"
     scanned = {c["resource"].split(".")[-2] for c in results["passed_checks"]}  # resource types, module or root
     expected = {"aws_lambda_function", "aws_iam_role", "aws_cloudwatch_log_group"}
-    expected |= {"aws_s3_bucket"} if uses_failure_bucket(case.config()) else set()
+    config = case.config()
+    expected |= {"aws_s3_bucket"} if uses_failure_bucket(config) else set()
+    expected |= (
+        {"aws_sns_topic", "aws_kms_key"} if config.monitoring.enabled and not config.monitoring.topic_arn else set()
+    )
     assert expected <= scanned, f"checkov scanned {sorted(scanned)}"
     for skipped in results["skipped_checks"]:
         reason = skipped["check_result"].get("suppress_comment", "")

@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 
 from generator.config import Config, Function, load_config, parse_config
-from generator.names import role_name
+from generator.monitoring import ALARMS
+from generator.names import record_rule_name, role_name, topic_name
 from generator.render import render
 from tests.harness import Moto, Terraform, TerraformError, applied
 from tests.support import GOLDEN, REPO, write_tree
@@ -139,6 +140,115 @@ def _assert_function(moto: Moto, deployment: Deployment, fn: Function) -> None:
     assert group.get("retentionInDays") == (fn.log_retention_days or None)
 
 
+def _assert_monitoring(moto: Moto, deployment: Deployment) -> None:
+    """Topic, key, subscriptions, alarms, record notices and dashboard, as AWS now holds them."""
+    config, outputs = deployment.config, deployment.outputs
+    cloudwatch, events, sns, kms, s3 = (
+        moto.client(s, config.region) for s in ("cloudwatch", "events", "sns", "kms", "s3")
+    )
+    account = moto.client("sts", config.region).get_caller_identity()["Account"]
+    topic_arn = outputs["notification_topic_arn"]
+    assert topic_arn == f"arn:aws:sns:{config.region}:{account}:{topic_name(config.project)}"
+    _assert_topic(sns, kms, topic_arn, config.region, account, config.project)
+    subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
+    assert sorted((s["Protocol"], s["Endpoint"]) for s in subscriptions) == sorted(
+        ("email", address) for address in config.monitoring.email
+    )
+    bucket = outputs["failure_bucket_name"]
+    assert "EventBridgeConfiguration" in s3.get_bucket_notification_configuration(Bucket=bucket)
+    for fn in config.functions:
+        in_bucket = fn.on_failure.is_failure_bucket
+        _assert_alarms(cloudwatch, fn, outputs["alarm_names"][fn.name], topic_arn, config.project)
+        _assert_record_notice(events, fn, config.project, bucket if in_bucket else None, topic_arn)
+    body = json.loads(cloudwatch.get_dashboard(DashboardName=config.project)["DashboardBody"])
+    text, *graphs = body["widgets"]
+    assert f"failures list --bucket {bucket}" in text["properties"]["markdown"]
+    assert [g["properties"]["title"] for g in graphs] == sorted(fn.name for fn in config.functions)
+    for graph in graphs:
+        name = graph["properties"]["title"]
+        lambda_metrics = {m[1] for m in graph["properties"]["metrics"] if m[0] == "AWS/Lambda" and m[3] == name}
+        assert lambda_metrics == {"AsyncEventsReceived", "AsyncEventsDropped", "DestinationDeliveryFailures",
+                                  "Errors", "Throttles", "AsyncEventAge"}  # fmt: skip
+        rules = [m[3] for m in graph["properties"]["metrics"] if m[:3] == ["AWS/Events", "MatchedEvents", "RuleName"]]
+        in_bucket = next(fn for fn in config.functions if fn.name == name).on_failure.is_failure_bucket
+        assert rules == ([record_rule_name(config.project, name)] if in_bucket else [])
+    assert outputs["dashboard_url"].endswith(f"#dashboards/dashboard/{config.project}")
+
+
+def _assert_topic(sns: Any, kms: Any, topic_arn: str, region: str, account: str, project: str) -> None:
+    """Encrypted with a rotating key of its own that both publishers may use; only this project's may publish."""
+    attributes = sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"]
+    key_id = attributes["KmsMasterKeyId"]
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyManager"] == "CUSTOMER"
+    assert kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is True
+    key_policy = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
+    by_sid = {s["Sid"]: s for s in key_policy["Statement"]}
+    assert by_sid["AccountAdministersKey"]["Principal"] == {"AWS": f"arn:aws:iam::{account}:root"}
+    publishers = by_sid["PublishersEncryptMessages"]
+    assert sorted(publishers["Principal"]["Service"]) == ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
+    assert sorted(publishers["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    statements = {s["Sid"]: s for s in json.loads(attributes["Policy"])["Statement"]}
+    assert sorted(statements) == ["ProjectAlarmsPublish", "ProjectRulesPublish"]
+    for sid, service, source in (
+        ("ProjectAlarmsPublish", "cloudwatch", f"arn:aws:cloudwatch:{region}:{account}:alarm:{project}-*"),
+        ("ProjectRulesPublish", "events", f"arn:aws:events:{region}:{account}:rule/{project}-*"),
+    ):
+        statement = statements[sid]
+        assert statement["Effect"] == "Allow" and statement["Action"] == "sns:Publish"
+        assert statement["Principal"] == {"Service": f"{service}.amazonaws.com"}
+        assert statement["Resource"] == topic_arn
+        assert statement["Condition"] == {
+            "ArnLike": {"aws:SourceArn": source},
+            "StringEquals": {"aws:SourceAccount": account},
+        }
+
+
+def _assert_alarms(cloudwatch: Any, fn: Function, names: list[str], topic_arn: str, project: str) -> None:
+    alarms = {a["AlarmName"]: a for a in cloudwatch.describe_alarms(AlarmNames=names)["MetricAlarms"]}
+    assert sorted(alarms) == sorted(f"{project}-{fn.name}-{alarm.suffix}" for alarm in ALARMS)
+    thresholds = {
+        "DestinationDeliveryFailures": fn.alarm_delivery_failures_threshold,
+        "AsyncEventsDropped": fn.alarm_dropped_events_threshold,
+        "AsyncEventAge": fn.maximum_event_age_seconds * 1000 * fn.alarm_event_age_percent / 100,
+    }
+    for spec in ALARMS:
+        alarm = alarms[f"{project}-{fn.name}-{spec.suffix}"]
+        assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == ("AWS/Lambda", spec.metric,
+                                                                                 spec.statistic)  # fmt: skip
+        assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": fn.name}]
+        assert alarm["Threshold"] == thresholds[spec.metric]
+        assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+        assert (alarm["Period"], alarm["EvaluationPeriods"]) == (fn.alarm_period_seconds, 1)
+        assert alarm["TreatMissingData"] == "notBreaching"
+        assert alarm["AlarmActions"] == [topic_arn] and alarm["OKActions"] == [topic_arn]
+        assert spec.meaning in alarm["AlarmDescription"]
+        if fn.on_failure.is_failure_bucket:
+            assert "failures list --bucket " in alarm["AlarmDescription"]
+
+
+def _assert_record_notice(events: Any, fn: Function, project: str, bucket: str | None, topic_arn: str) -> None:
+    """A function whose records go to the bucket has a rule for them; any other has none."""
+    name = record_rule_name(project, fn.name)
+    if bucket is None:
+        assert name not in [r["Name"] for r in events.list_rules()["Rules"]]
+        return
+    rule = events.describe_rule(Name=name)
+    assert json.loads(rule["EventPattern"]) == {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created"],
+        "detail": {"bucket": {"name": [bucket]}, "object": {"key": [{"prefix": f"aws/lambda/async/{fn.name}/"}]}},
+    }
+    (target,) = events.list_targets_by_rule(Rule=name)["Targets"]
+    assert target["Arn"] == topic_arn
+    transformer = target["InputTransformer"]
+    assert transformer["InputPathsMap"] == {"bucket": "$.detail.bucket.name", "key": "$.detail.object.key",
+                                            "time": "$.time"}  # fmt: skip
+    assert transformer["InputTemplate"] == (
+        f'"New failure record of {fn.name} at <time>: s3://<bucket>/<key>. '
+        'Show it: python -m generator failures show --bucket <bucket> <key>"'
+    )
+
+
 def _assert_no_changes(terraform: Terraform) -> None:
     result = terraform.run("plan", "-detailed-exitcode", ok_codes=(0, 2))
     assert result.returncode == 0, f"a second plan wants changes:\n{result.stdout}"
@@ -151,6 +261,11 @@ def _assert_gone(moto: Moto, deployment: Deployment) -> None:
     assert lam.list_functions()["Functions"] == []
     assert [r for r in iam.list_roles()["Roles"] if not r["Path"].startswith("/aws-service-role/")] == []
     assert logs.describe_log_groups()["logGroups"] == []
+    cloudwatch, events, sns = (moto.client(s, region) for s in ("cloudwatch", "events", "sns"))
+    assert cloudwatch.describe_alarms()["MetricAlarms"] == []
+    assert cloudwatch.list_dashboards()["DashboardEntries"] == []
+    assert events.list_rules()["Rules"] == []
+    assert sns.list_topics()["Topics"] == []
 
 
 def test_default_config_applies_cleanly(moto: Moto, deploy: Any) -> None:
@@ -167,6 +282,17 @@ def test_default_config_applies_cleanly(moto: Moto, deploy: Any) -> None:
         f"aws s3 ls --region us-east-1 --recursive s3://{bucket}/aws/lambda/async/"
     )
     _assert_wired(moto, deployment)
+    _assert_monitoring(moto, deployment)
+    _assert_no_changes(deployment.terraform)
+    deployment.terraform.run("destroy", "-auto-approve")
+    _assert_gone(moto, deployment)
+
+
+def test_monitoring_with_email_and_two_functions_applies_cleanly(moto: Moto, deploy: Any) -> None:
+    case = GOLDEN / "monitoring_email"
+    deployment = deploy((case / "config.yaml").read_text(), case)
+    assert deployment.config.monitoring.email and len(deployment.config.functions) == 2
+    _assert_monitoring(moto, deployment)
     _assert_no_changes(deployment.terraform)
     deployment.terraform.run("destroy", "-auto-approve")
     _assert_gone(moto, deployment)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,7 @@ def test_render_leaves_terraform_files_byte_identical(terraform_workdir: Path, t
     assert main(["render", "--config", str(changed), "--out", str(terraform_workdir)]) == 0
     assert _users_files(terraform_workdir) == before
     assert len(before) == 5, "state, backup, lock file, provider marker and override.tf"
-    assert b"memory_mb                 = 256" in (terraform_workdir / "variables.tf").read_bytes()
+    assert re.search(rb"memory_mb +=\s256", (terraform_workdir / "variables.tf").read_bytes())
 
 
 def test_stale_generated_files_are_removed_and_nothing_else(terraform_workdir: Path, tmp_path: Path) -> None:

@@ -10,7 +10,8 @@ import pytest
 
 from generator.config import Config
 from generator.destinations import uses_failure_bucket
-from generator.names import MAX_ROLE_NAME, role_name
+from generator.monitoring import ALARMS
+from generator.names import MAX_ROLE_NAME, record_rule_name, role_name
 from generator.render import render
 from tests.support import GoldenCase, golden_cases, parse_module, parse_tree, unescape_template
 
@@ -387,3 +388,83 @@ def test_destinations_tf_exists_only_when_the_project_creates_a_destination() ->
             for fn_destination in (fn.on_failure, fn.on_success)
         )
         assert ("destinations.tf" in files) is created, case.name
+
+
+def test_alarms_watch_each_function_exactly_as_the_catalogue_says(
+    rendered: tuple[Config, dict[str, Any]], module: dict[str, Any]
+) -> None:
+    config, tree = rendered
+    alarms = {name: r for name, r in module["resource"].items() if name.startswith("aws_cloudwatch_metric_alarm.")}
+    if not config.monitoring.enabled:
+        assert alarms == {} and "monitoring.tf" not in render(config)
+        assert not [name for name in tree["module"]["function"] if name.startswith("alarm_")]
+        return
+    assert sorted(alarms) == sorted(f"aws_cloudwatch_metric_alarm.{a.resource}" for a in ALARMS)
+    for spec in ALARMS:
+        alarm = alarms[f"aws_cloudwatch_metric_alarm.{spec.resource}"]
+        assert (alarm["namespace"], alarm["metric_name"], alarm["statistic"]) == ("AWS/Lambda", spec.metric,
+                                                                                 spec.statistic)  # fmt: skip
+        assert alarm["dimensions"] == {"FunctionName": "${aws_lambda_function.this.function_name}"}
+        assert alarm["threshold"] == f"${{{spec.threshold}}}"
+        assert alarm["period"] == "${var.alarm_period_seconds}" and alarm["evaluation_periods"] == 1
+        assert alarm["comparison_operator"] == "GreaterThanThreshold"
+        assert alarm["treat_missing_data"] == "notBreaching"
+        assert alarm["alarm_actions"] == alarm["ok_actions"] == ["${var.notification_topic_arn}"]
+        assert alarm["alarm_name"] == f"${{var.project}}-${{var.name}}-{spec.suffix}"
+    call = tree["module"]["function"]
+    assert call["notification_topic_arn"] == "${local.notification_topic_arn}"
+    assert call["project"] == config.project
+
+
+def test_the_topic_is_encrypted_with_a_rotating_key_the_publishers_may_use(
+    rendered: tuple[Config, dict[str, Any]],
+) -> None:
+    config, tree = rendered
+    resources = tree.get("resource", {})
+    creates_topic = config.monitoring.enabled and config.monitoring.topic_arn is None
+    assert ("aws_sns_topic.notifications" in resources) is creates_topic
+    if not creates_topic:
+        if config.monitoring.enabled:
+            assert tree["locals"]["notification_topic_arn"] == config.monitoring.topic_arn
+        return
+    assert resources["aws_sns_topic.notifications"]["kms_master_key_id"] == "${aws_kms_key.notifications.arn}"
+    assert resources["aws_kms_key.notifications"]["enable_key_rotation"] is True
+    publishers = _statements(tree, "notifications_key")["PublishersEncryptMessages"]
+    notices = config.monitoring.record_notices and uses_failure_bucket(config)
+    expected = ["cloudwatch.amazonaws.com"] + (["events.amazonaws.com"] if notices else [])
+    assert publishers["principals"] == [{"type": "Service", "identifiers": expected}]
+    topic = _statements(tree, "notifications_topic")
+    assert sorted(topic) == ["ProjectAlarmsPublish"] + (["ProjectRulesPublish"] if notices else [])
+    for statement in topic.values():
+        assert statement["actions"] == ["sns:Publish"]
+        assert {c["variable"] for c in statement["condition"]} == {"aws:SourceArn", "aws:SourceAccount"}
+
+
+def test_record_notices_only_where_the_bucket_holds_records(
+    rendered: tuple[Config, dict[str, Any]], module: dict[str, Any]
+) -> None:
+    config, tree = rendered
+    notices = config.monitoring.enabled and config.monitoring.record_notices and uses_failure_bucket(config)
+    resources = tree.get("resource", {})
+    assert ("aws_s3_bucket_notification.failure_records" in resources) is notices
+    assert ("aws_cloudwatch_event_rule.failure_record" in module["resource"]) is notices
+    s3_tf = render(config).get("s3.tf", b"").decode()
+    if uses_failure_bucket(config):
+        assert ("checkov:skip=CKV2_AWS_62" in s3_tf) is not notices, "the skip stays only while nothing is notified"
+    if not notices:
+        return
+    assert resources["aws_s3_bucket_notification.failure_records"]["eventbridge"] is True
+    packages = tree["locals"]["packages"]
+    for fn in config.functions:
+        expected = record_rule_name(config.project, fn.name) if fn.on_failure.is_failure_bucket else None
+        assert packages[fn.name]["record_rule_name"] == expected
+    mixed = any(fn.on_failure.is_failure_bucket for fn in config.functions) and not all(
+        fn.on_failure.is_failure_bucket for fn in config.functions
+    )
+    rule = module["resource"]["aws_cloudwatch_event_rule.failure_record"]
+    assert ("count" in rule) is mixed
+    target = module["resource"]["aws_cloudwatch_event_target.failure_record"]
+    assert target["arn"] == "${var.notification_topic_arn}"
+    assert target["input_transformer"][0]["input_paths"] == {
+        "bucket": "$.detail.bucket.name", "key": "$.detail.object.key", "time": "$.time"
+    }  # fmt: skip

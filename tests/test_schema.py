@@ -28,6 +28,7 @@ NOT_EXPRESSIBLE_IN_A_SCHEMA = {
     "tag character AWS rejects": "Unicode letter classes, which JSON Schema regexes do not share",
     "lambda destination unknown function": "a reference from one list item to the name of another",
     "function its own destination": "a comparison of two values in the same document",
+    "email listed twice": "uniqueness regardless of letter case",
     # How a YAML loader builds values: decided before any schema sees the document, and loaders differ.
     "tag on a mapping key": "YAML tags, resolved by the loader",
     "tag on a plain key": "YAML tags, resolved by the loader",

@@ -70,6 +70,26 @@ variable "maximum_retry_attempts" {
   type        = number
 }
 
+variable "alarm_period_seconds" {
+  description = "Period of the function's alarms: each compares one period's value with its threshold."
+  type        = number
+}
+
+variable "alarm_delivery_failures_threshold" {
+  description = "The DestinationDeliveryFailures alarm fires when more records than this fail to reach the on-failure destination in one period."
+  type        = number
+}
+
+variable "alarm_dropped_events_threshold" {
+  description = "The AsyncEventsDropped alarm fires when Lambda drops more events than this in one period."
+  type        = number
+}
+
+variable "alarm_event_age_percent" {
+  description = "The AsyncEventAge alarm fires when an event has waited longer than this percentage of maximum_event_age_seconds."
+  type        = number
+}
+
 variable "on_failure" {
   description = "ARN of the destination of the records of failed asynchronous invocations."
   type        = string
@@ -93,5 +113,26 @@ variable "destination_permissions" {
 
 variable "account_id" {
   description = "The account that must own a destination bucket (the s3:ResourceAccount condition)."
+  type        = string
+}
+
+variable "project" {
+  description = "Name of the deployment; the alarm names start with it."
+  type        = string
+}
+
+variable "notification_topic_arn" {
+  description = "ARN of the SNS topic that receives the alarms and the notices of new failure records."
+  type        = string
+}
+
+variable "failure_bucket" {
+  description = "Name of the bucket that holds the function's failure records, or null when they go elsewhere."
+  type        = string
+  default     = null
+}
+
+variable "record_rule_name" {
+  description = "Name of the EventBridge rule that announces the function's new failure records."
   type        = string
 }

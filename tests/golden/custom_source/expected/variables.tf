@@ -53,25 +53,33 @@ variable "failure_record_expiration_days" {
 variable "functions" {
   description = "Settings of each Lambda function, keyed by function name: exactly the functions the generator packaged."
   type = map(object({
-    architecture              = string
-    memory_mb                 = number
-    timeout_seconds           = number
-    reserved_concurrency      = optional(number)
-    environment               = optional(map(string), {})
-    log_retention_days        = number
-    maximum_event_age_seconds = number
-    maximum_retry_attempts    = number
+    architecture                      = string
+    memory_mb                         = number
+    timeout_seconds                   = number
+    reserved_concurrency              = optional(number)
+    environment                       = optional(map(string), {})
+    log_retention_days                = number
+    maximum_event_age_seconds         = number
+    maximum_retry_attempts            = number
+    alarm_period_seconds              = number
+    alarm_delivery_failures_threshold = number
+    alarm_dropped_events_threshold    = number
+    alarm_event_age_percent           = number
   }))
   default = {
     custom_function = {
-      architecture              = "arm64"
-      memory_mb                 = 128
-      timeout_seconds           = 10
-      reserved_concurrency      = 2
-      environment               = {}
-      log_retention_days        = 14
-      maximum_event_age_seconds = 60
-      maximum_retry_attempts    = 2
+      architecture                      = "arm64"
+      memory_mb                         = 128
+      timeout_seconds                   = 10
+      reserved_concurrency              = 2
+      environment                       = {}
+      log_retention_days                = 14
+      maximum_event_age_seconds         = 60
+      maximum_retry_attempts            = 2
+      alarm_period_seconds              = 300
+      alarm_delivery_failures_threshold = 0
+      alarm_dropped_events_threshold    = 0
+      alarm_event_age_percent           = 50
     }
   }
 
@@ -116,6 +124,26 @@ variable "functions" {
   }
 
   validation {
+    condition     = alltrue([for f in values(var.functions) : contains([60, 300, 900, 3600, 21600, 86400], f.alarm_period_seconds)])
+    error_message = "alarm_period_seconds must be one of a period in seconds: 60, 300, 900, 3600, 21600, 86400."
+  }
+
+  validation {
+    condition     = alltrue([for f in values(var.functions) : f.alarm_delivery_failures_threshold >= 0 && f.alarm_delivery_failures_threshold <= 2147483647 && floor(f.alarm_delivery_failures_threshold) == f.alarm_delivery_failures_threshold])
+    error_message = "alarm_delivery_failures_threshold must be a whole number from 0 to 2147483647."
+  }
+
+  validation {
+    condition     = alltrue([for f in values(var.functions) : f.alarm_dropped_events_threshold >= 0 && f.alarm_dropped_events_threshold <= 2147483647 && floor(f.alarm_dropped_events_threshold) == f.alarm_dropped_events_threshold])
+    error_message = "alarm_dropped_events_threshold must be a whole number from 0 to 2147483647."
+  }
+
+  validation {
+    condition     = alltrue([for f in values(var.functions) : f.alarm_event_age_percent >= 1 && f.alarm_event_age_percent <= 100 && floor(f.alarm_event_age_percent) == f.alarm_event_age_percent])
+    error_message = "alarm_event_age_percent must be a whole number from 1 to 100."
+  }
+
+  validation {
     condition = alltrue(flatten([
       for f in values(var.functions) : [
         for name in keys(f.environment) :
@@ -123,5 +151,16 @@ variable "functions" {
       ]
     ]))
     error_message = "Environment variable names must start with a letter, hold only letters, digits and _, and not be one the Lambda runtime reserves."
+  }
+}
+
+variable "notification_emails" {
+  description = "Email addresses to subscribe to the topic; AWS mails each a link to confirm."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for address in var.notification_emails : can(regex("^[^@\\s]{1,64}@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+$", address))])
+    error_message = "notification_emails must hold email addresses such as oncall@example.com."
   }
 }

@@ -41,6 +41,21 @@ output "list_failure_records_command" {
   value       = "aws s3 ls --region ${var.region} --recursive s3://${aws_s3_bucket.failure_records.id}/aws/lambda/async/"
 }
 
+output "notification_topic_arn" {
+  description = "ARN of the SNS topic that receives the alarms and the notices of new failure records."
+  value       = local.notification_topic_arn
+}
+
+output "alarm_names" {
+  description = "Names of each function's CloudWatch alarms, by function name."
+  value       = { for name, function in module.function : name => function.alarm_names }
+}
+
+output "dashboard_url" {
+  description = "URL of the project's CloudWatch dashboard in the AWS console."
+  value       = "https://${var.region}.console.aws.amazon.com/cloudwatch/home?region=${var.region}#dashboards/dashboard/${aws_cloudwatch_dashboard.failures.dashboard_name}"
+}
+
 output "region" {
   description = "AWS region of the deployment, for the AWS CLI and the generator's failures commands."
   value       = var.region

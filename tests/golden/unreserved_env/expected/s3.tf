@@ -1,7 +1,6 @@
 resource "aws_s3_bucket" "failure_records" {
   # checkov:skip=CKV_AWS_18:Server access logs need a second bucket; send them to the organization's log bucket where required.
   # checkov:skip=CKV_AWS_144:Failure records are short-lived operational data; replicating them doubles cost and adds no recovery.
-  # checkov:skip=CKV2_AWS_62:Records are read on demand with the generator's failures commands; nothing consumes notifications.
   # checkov:skip=CKV_AWS_145:SSE-S3 (AES256) by default; set failure_bucket.kms_key_arn in the config for SSE-KMS.
 
   bucket_prefix = "async-lambda-destination-"
