@@ -321,6 +321,17 @@ DESTINATION_FIELDS = (
           nullable=True, minimum=1, maximum=1000),
 )  # fmt: skip
 
+# Athena cancels a query once it has scanned this much; BytesScannedCutoffPerQuery is at least 10,000,000 bytes.
+MIN_SCAN_CUTOFF_MB = 10  # of 2**20 bytes each
+ANALYTICS_FIELDS = (
+    Field("enabled", bool, False, "Athena over the failure records: a Glue table with partition projection, a "
+          "workgroup and named queries."),
+    Field("scan_cutoff_mb", int, 10240, "Athena cancels a query of the workgroup once it has scanned this many MB.",
+          minimum=MIN_SCAN_CUTOFF_MB, maximum=API_INTEGER_MAX),
+    Field("results_expire_after_days", int, 7, "Days after which query results (under athena-results/ in the "
+          "failure bucket) expire.", minimum=1, maximum=API_INTEGER_MAX),
+)  # fmt: skip
+
 BACKEND_TYPES = ("local", "s3")
 # S3's "safe characters" for object keys (letters, digits, ! - _ . * ' ( )) plus = and / between parts.
 STATE_KEY_PATTERN = r"^[A-Za-z0-9!_.*'()=-]+(/[A-Za-z0-9!_.*'()=-]+)*$"
@@ -345,6 +356,7 @@ FIELDS_BY_SECTION: dict[str, tuple[Field, ...]] = {
     "functions[]": FUNCTION_FIELDS,
     "terraform.backend": BACKEND_FIELDS,
     "monitoring": MONITORING_FIELDS,
+    "analytics": ANALYTICS_FIELDS,
     "functions[].on_failure": DESTINATION_FIELDS,  # on_success takes the same fields
 }
 
@@ -425,6 +437,13 @@ class Monitoring:
 
 
 @dataclass(frozen=True)
+class Analytics:
+    enabled: bool
+    scan_cutoff_mb: int
+    results_expire_after_days: int
+
+
+@dataclass(frozen=True)
 class Backend:
     type: str
     bucket: str | None
@@ -442,6 +461,7 @@ class Config:
     functions: tuple[Function, ...]
     backend: Backend
     monitoring: Monitoring
+    analytics: Analytics
     # Where each key was written, so checks made after loading (render's) still point at a line.
     origins: LoadedYaml | None = field(default=None, compare=False, repr=False)
     notes: tuple[str, ...] = field(default=(), compare=False)  # worth saying, not wrong
@@ -481,7 +501,11 @@ def _validate(doc: LoadedYaml) -> Config:
         doc.data = {}
     try:
         top = _read_section(
-            doc, (), doc.data, TOP_FIELDS, extra_keys=("failure_bucket", "functions", "terraform", "monitoring")
+            doc,
+            (),
+            doc.data,
+            TOP_FIELDS,
+            extra_keys=("failure_bucket", "functions", "terraform", "monitoring", "analytics"),
         )
         config = Config(
             project=top["project"],
@@ -491,6 +515,7 @@ def _validate(doc: LoadedYaml) -> Config:
             functions=(functions := _read_functions(doc)),
             backend=_read_backend(doc, top["region"]),
             monitoring=_read_monitoring(doc, len(functions)),
+            analytics=_read_analytics(doc, functions),
             origins=doc,
             notes=notes,
         )
@@ -587,6 +612,14 @@ def _read_monitoring(doc: LoadedYaml, function_count: int) -> Monitoring:
             f"failures commands: {function_count} functions need {function_count + 1}; set dashboard: false",
         )
     return monitoring
+
+
+def _read_analytics(doc: LoadedYaml, functions: Sequence[Function]) -> Analytics:
+    path: KeyPath = ("analytics",)
+    analytics = Analytics(**_read_section(doc, path, doc.data.get("analytics", {}), ANALYTICS_FIELDS))
+    if analytics.enabled and not any(fn.on_failure.is_failure_bucket for fn in functions):
+        doc.report((*path, "enabled"), "Athena reads the failure bucket, and no function records its failures there")
+    return analytics
 
 
 def _read_functions(doc: LoadedYaml) -> tuple[Function, ...]:

@@ -82,3 +82,16 @@ def expected_record(reserved_concurrency: int | None, retry_attempts: int, maxim
         f"after about {retrying // 60} min, as RetriesExhausted ({retry_attempts} retries, {delays} apart); "
         f"if the function is throttled instead, up to the maximum event age ({maximum_event_age} s)"
     )
+
+
+# RECORDS_DOC, "Example invocation record": the members of a failure record. The Athena table over the
+# failure bucket declares them as columns (Hive lowercases column names; the JSON SerDe matches either case);
+# requestPayload is any JSON the event held, so the table keeps it as its JSON text.
+RECORD_COLUMNS = (
+    ("version", "string"),
+    ("timestamp", "string"),
+    ("requestContext", "struct<requestId:string,functionArn:string,condition:string,approximateInvokeCount:int>"),
+    ("requestPayload", "string"),
+    ("responseContext", "struct<statusCode:int,executedVersion:string,functionError:string>"),
+    ("responsePayload", "struct<errorMessage:string,errorType:string,requestId:string,stackTrace:array<string>>"),
+)

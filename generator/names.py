@@ -36,3 +36,12 @@ def record_rule_name(project: str, function: str) -> str:
 def topic_name(project: str) -> str:
     """The SNS topic that receives the project's alarms and failure-record notices."""
     return f"{project}-notifications"
+
+
+def glue_database(project: str) -> str:
+    """The Glue database of the failure records: Athena wants letters, digits and underscores in its names."""
+    return project.replace("-", "_") + "_failures"
+
+
+def athena_workgroup(project: str) -> str:
+    return f"{project}-failures"

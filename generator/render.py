@@ -24,7 +24,7 @@ from generator.packaging import PackagingError, SourceFile, build_zip, collect_s
 from generator.view import FunctionView, ProjectView, active_settings
 
 _TERRAFORM_FILES = ("versions.tf", "providers.tf", "main.tf", "moved.tf", "s3.tf", "variables.tf", "outputs.tf")
-_OPTIONAL_TERRAFORM_FILES = ("backend.tf", "destinations.tf", "monitoring.tf")
+_OPTIONAL_TERRAFORM_FILES = ("backend.tf", "destinations.tf", "monitoring.tf", "athena.tf")
 # The child module each function is an instance of (see main.tf's module "function").
 _MODULE_FILES = tuple(f"modules/function/{name}" for name in ("main.tf", "iam.tf", "variables.tf", "outputs.tf",
                                                                 "versions.tf"))  # fmt: skip
@@ -107,6 +107,8 @@ def _terraform_files(project: ProjectView) -> tuple[str, ...]:
         files += ("backend.tf",)
     if project.creates_destinations:
         files += ("destinations.tf",)
+    if project.analytics:
+        files += ("athena.tf",)
     if project.alarms:
         return (*files, "monitoring.tf", *_MODULE_FILES, _MODULE_MONITORING_FILE)
     return files + _MODULE_FILES
@@ -231,6 +233,8 @@ _FILTERS: dict[str, Callable[..., Any]] = {
     "inner": lambda text: hcl.Hcl(hcl.quote(text)[1:-1]),
     "md": _markdown_cell,
     "inline_code": lambda text: f"`{text}`",
+    # A line of a heredoc: only template sequences need escaping there, not quotes or backslashes.
+    "heredoc": lambda text: hcl.Hcl(text.replace("${", "$${").replace("%{", "%%{")),
 }
 
 

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from generator.config import (
+    ANALYTICS_FIELDS,
     BACKEND_FIELDS,
     BUCKET_FIELDS,
     DESTINATION_ARN_PATTERNS,
@@ -106,6 +107,7 @@ def json_schema() -> dict[str, Any]:
         _when({"enabled": {"const": False}}, {"properties": {"topic_arn": {"type": "null"}, "email": {"maxItems": 0}}})
     ]
     schema["properties"]["monitoring"] = monitoring
+    schema["properties"]["analytics"] = _object(ANALYTICS_FIELDS, "Athena over the failure records.")
     schema["properties"]["functions"] = {
         "type": "array",
         "description": "One or more functions; every function sends its failures to failure_bucket.",

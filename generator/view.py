@@ -14,7 +14,9 @@ from typing import Any
 
 from generator import config as config_limits
 from generator import destinations, lambda_facts, monitoring, names
+from generator.analytics import NAMED_QUERIES
 from generator.config import (
+    ANALYTICS_FIELDS,
     BUCKET_FIELDS,
     ENVIRONMENT_KEY_PATTERN,
     FUNCTION_FIELDS,
@@ -263,6 +265,17 @@ class ProjectView:
         return settings.enabled and settings.record_notices and self.uses_bucket
 
     @property
+    def analytics(self) -> bool:
+        """Athena over the failure records (config validation refuses it without a failure bucket)."""
+        return self.config.analytics.enabled and self.uses_bucket
+
+    @property
+    def projection_range(self) -> str:
+        """The days the table covers: as long as records are kept, or ten years when they never expire."""
+        days = self.bucket.expire_after_days
+        return f"NOW-{days}DAYS,NOW" if days else "NOW-10YEARS,NOW"
+
+    @property
     def publishers(self) -> list[str]:
         """The services that publish to the project's topic: CloudWatch alarms, and EventBridge for notices."""
         return ["cloudwatch.amazonaws.com"] + (["events.amazonaws.com"] if self.record_notices else [])
@@ -306,6 +319,9 @@ class ProjectView:
             if self.bucket.kms_key_arn:
                 inputs["failure_bucket_kms_key_arn"] = _KMS_DESCRIPTION
         inputs["functions"] = _FUNCTIONS_DESCRIPTION
+        if self.analytics:
+            inputs["athena_scan_cutoff_mb"] = _doc(ANALYTICS_FIELDS, "scan_cutoff_mb")
+            inputs["athena_results_expiration_days"] = _doc(ANALYTICS_FIELDS, "results_expire_after_days")
         if self.config.monitoring.enabled:
             inputs["notification_emails"] = _doc(MONITORING_FIELDS, "email")
         return inputs
@@ -332,6 +348,12 @@ class ProjectView:
                 " and the notices of new failure records." if self.record_notices else "."
             )
             outputs["alarm_names"] = "Names of each function's CloudWatch alarms, by function name."
+        if self.analytics:
+            outputs["athena_workgroup"] = (
+                "Athena workgroup for queries over the failure records (results encrypted, scans capped)."
+            )
+            outputs["athena_table"] = "The failure records' table, as <database>.<table> for SQL."
+            outputs["athena_named_queries"] = "IDs of the saved queries over the failure records, by name."
         if self.dashboard:
             outputs["dashboard_url"] = "URL of the project's CloudWatch dashboard in the AWS console."
         outputs["region"] = "AWS region of the deployment, for the AWS CLI and the generator's failures commands."
@@ -357,22 +379,25 @@ class ProjectView:
     def fields(self) -> dict[str, dict[str, Field]]:
         """The declarations the templates read limits and sentences from."""
         sections = {"top": TOP_FIELDS, "failure_bucket": BUCKET_FIELDS, "functions": FUNCTION_FIELDS,
-                    "monitoring": MONITORING_FIELDS}  # fmt: skip
+                    "monitoring": MONITORING_FIELDS, "analytics": ANALYTICS_FIELDS}  # fmt: skip
         return {section: {f.name: f for f in specs} for section, specs in sections.items()}
 
     def template_context(self) -> dict[str, Any]:
         """The names templates may use, and nothing else."""
-        names = ("config", "bucket", "functions", "fields", "uses_bucket", "uses_random", "uses_partition",
+        shown = ("config", "bucket", "functions", "fields", "uses_bucket", "uses_random", "uses_partition",
                  "custom_destinations", "created", "creates_destinations", "demo_functions", "inputs",
                  "outputs", "setting_types", "setting_validations", "module_settings", "alarms",
                  "creates_topic", "topic_name", "bucket_functions", "records_where", "record_notices", "dashboard",
-                 "publishers")  # fmt: skip
+                 "publishers", "analytics", "projection_range")  # fmt: skip
         return {
-            **{name: getattr(self, name) for name in names},
+            **{name: getattr(self, name) for name in shown},
             "reserved_environment_keys": sorted(RESERVED_ENVIRONMENT_KEYS),
             "environment_key_pattern": ENVIRONMENT_KEY_PATTERN,
             "facts": lambda_facts,
             "destination_kinds": destinations.KINDS,
             "limits": config_limits,
             "monitoring": monitoring,
+            "named_queries": NAMED_QUERIES,
+            "glue_database": names.glue_database(self.config.project),
+            "workgroup": names.athena_workgroup(self.config.project),
         }

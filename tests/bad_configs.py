@@ -109,4 +109,8 @@ CASES: list[tuple[str, str, list[str]]] = [
      ["functions[0].alarm_period_seconds", "one of 60, 300, 900, 3600, 21600, 86400; got 120"]),
     ("event age percent above 100", "functions:\n  - alarm_event_age_percent: 150\n",
      ["functions[0].alarm_event_age_percent", "at most 100"]),
+    # analytics
+    ("athena without a failure bucket", "analytics:\n  enabled: true\nfunctions:\n  - on_failure: {type: sqs}\n",
+     ["analytics.enabled", "no function records its failures there", "bad.yaml:2:"]),
+    ("scan cutoff below Athena's floor", "analytics:\n  scan_cutoff_mb: 1\n", ["analytics.scan_cutoff_mb", "at least 10"]),
 ]  # fmt: skip

@@ -186,6 +186,30 @@ def _patch_moto_bucket_eventbridge_notifications(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(S3Response, "get_bucket_notification", get_bucket_notification)
 
 
+def _patch_moto_athena_named_query_deletion(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give moto's Athena the DeleteNamedQuery action it lacks (moto 5.2.5), and a 400 for a deleted query.
+
+    Without it every DeleteNamedQuery is a 500, which the AWS provider retries without end, so a project
+    with saved queries could never be destroyed; Athena answers a query ID it does not know with
+    InvalidRequestException.
+    """
+    from moto.athena.responses import AthenaResponse
+
+    def delete_named_query(self: Any) -> str:
+        self.athena_backend.named_queries.pop(self._get_param("NamedQueryId"), None)
+        return "{}"
+
+    original_get = AthenaResponse.get_named_query
+
+    def get_named_query(self: Any) -> Any:
+        if self._get_param("NamedQueryId") not in self.athena_backend.named_queries:
+            return self.error(f"NamedQuery {self._get_param('NamedQueryId')} was not found", 400)
+        return original_get(self)
+
+    monkeypatch.setattr(AthenaResponse, "delete_named_query", delete_named_query, raising=False)
+    monkeypatch.setattr(AthenaResponse, "get_named_query", get_named_query)
+
+
 @dataclass
 class Moto:
     """A moto server on a loopback port, and boto3 clients pointed at it."""
@@ -211,7 +235,7 @@ class Moto:
 
     def provider_override(self) -> str:
         """A test-only override.tf that points the real AWS provider at this emulator."""
-        services = ("cloudwatch", "events", "iam", "kms", "lambda", "logs", "s3", "sns", "sqs", "sts")
+        services = ("athena", "cloudwatch", "events", "glue", "iam", "kms", "lambda", "logs", "s3", "sns", "sqs", "sts")
         endpoints = "\n".join(f'    {name.ljust(10)} = "{self.endpoint}"' for name in services)
         return (
             'provider "aws" {\n'
@@ -237,6 +261,7 @@ def moto_server() -> Iterator[Moto]:
         _patch_moto_reserved_concurrency_zero(monkeypatch)
         _patch_moto_compact_redrive_policy(monkeypatch)
         _patch_moto_bucket_eventbridge_notifications(monkeypatch)
+        _patch_moto_athena_named_query_deletion(monkeypatch)
         # No Docker engine here: moto's Docker-free Lambda backend accepts invokes without running code.
         monkeypatch.setitem(default_user_config["lambda"], "use_docker", False)
         port = _free_port()

@@ -19,9 +19,11 @@ from typing import Any
 
 import pytest
 
+from generator.analytics import NAMED_QUERIES
 from generator.config import Config, Function, load_config, parse_config
+from generator.lambda_facts import RECORD_COLUMNS
 from generator.monitoring import ALARMS
-from generator.names import record_rule_name, role_name, topic_name
+from generator.names import glue_database, record_rule_name, role_name, topic_name
 from generator.render import render
 from tests.harness import Moto, Terraform, TerraformError, applied
 from tests.support import GOLDEN, REPO, write_tree
@@ -296,6 +298,50 @@ def test_monitoring_with_email_and_two_functions_applies_cleanly(moto: Moto, dep
     _assert_no_changes(deployment.terraform)
     deployment.terraform.run("destroy", "-auto-approve")
     _assert_gone(moto, deployment)
+
+
+def test_athena_over_the_failure_records_applies_cleanly(moto: Moto, deploy: Any) -> None:
+    case = GOLDEN / "analytics"
+    deployment = deploy((case / "config.yaml").read_text(), case)
+    config, outputs = deployment.config, deployment.outputs
+    glue, athena = (moto.client(s, config.region) for s in ("glue", "athena"))
+    bucket = outputs["failure_bucket_name"]
+    database, table_name = outputs["athena_table"].split(".")
+    assert database == glue_database(config.project)
+    table = glue.get_table(DatabaseName=database, Name=table_name)["Table"]
+    descriptor = table["StorageDescriptor"]
+    assert descriptor["Location"] == f"s3://{bucket}/aws/lambda/async/"
+    assert descriptor["SerdeInfo"]["SerializationLibrary"] == "org.openx.data.jsonserde.JsonSerDe"
+    assert [(c["Name"], c["Type"]) for c in descriptor["Columns"]] == [
+        (name.lower(), kind) for name, kind in RECORD_COLUMNS
+    ]
+    assert [k["Name"] for k in table["PartitionKeys"]] == ["function", "day"]
+    parameters = table["Parameters"]
+    assert parameters["projection.enabled"] == "true"
+    assert parameters["projection.function.values"].split(",") == [fn.name for fn in config.functions]
+    assert (parameters["projection.day.type"], parameters["projection.day.format"]) == ("date", "yyyy/MM/dd")
+    assert parameters["storage.location.template"] == f"s3://{bucket}/aws/lambda/async/${{function}}/${{day}}/"
+
+    workgroup = athena.get_work_group(WorkGroup=outputs["athena_workgroup"])["WorkGroup"]["Configuration"]
+    assert workgroup["EnforceWorkGroupConfiguration"] is True
+    assert workgroup["BytesScannedCutoffPerQuery"] == config.analytics.scan_cutoff_mb * 2**20
+    results = workgroup["ResultConfiguration"]
+    assert results["OutputLocation"] == f"s3://{bucket}/athena-results/"
+    assert results["EncryptionConfiguration"]["EncryptionOption"] == "SSE_KMS"
+    saved = {name: athena.get_named_query(NamedQueryId=query_id)["NamedQuery"]
+             for name, query_id in outputs["athena_named_queries"].items()}  # fmt: skip
+    assert sorted(saved) == sorted(q.resource for q in NAMED_QUERIES)
+    for query in NAMED_QUERIES:
+        assert saved[query.resource]["Database"] == database
+        assert saved[query.resource]["QueryString"].strip() == query.sql
+    rules = moto.client("s3", config.region).get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    results_rule = next(r for r in rules if r["ID"] == "expire-athena-results")
+    assert results_rule["Filter"] == {"Prefix": "athena-results/"}
+    assert results_rule["Expiration"]["Days"] == config.analytics.results_expire_after_days
+    _assert_no_changes(deployment.terraform)
+    deployment.terraform.run("destroy", "-auto-approve")
+    _assert_gone(moto, deployment)
+    assert glue.get_databases()["DatabaseList"] == []
 
 
 def test_three_functions_apply_cleanly(moto: Moto, deploy: Any) -> None:

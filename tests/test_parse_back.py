@@ -8,10 +8,12 @@ from typing import Any
 
 import pytest
 
+from generator.analytics import NAMED_QUERIES
 from generator.config import Config
 from generator.destinations import uses_failure_bucket
 from generator.monitoring import ALARMS
 from generator.names import MAX_ROLE_NAME, record_rule_name, role_name
+from generator.ops.records import READS
 from generator.render import render
 from tests.support import GoldenCase, golden_cases, parse_module, parse_tree, unescape_template
 
@@ -468,3 +470,35 @@ def test_record_notices_only_where_the_bucket_holds_records(
     assert target["input_transformer"][0]["input_paths"] == {
         "bucket": "$.detail.bucket.name", "key": "$.detail.object.key", "time": "$.time"
     }  # fmt: skip
+
+
+def test_the_athena_table_declares_every_member_the_failures_commands_read() -> None:
+    """SQL and the failures commands must see the same record: a field records.py reads is a column here."""
+    case = next(c for c in CASES if c.name == "analytics")
+    table = parse_tree(case.render())["resource"]["aws_glue_catalog_table.failure_records"]
+    columns = {c["name"]: c["type"] for c in table["storage_descriptor"][0]["columns"]}
+    for member, fields in READS.items():
+        assert member.lower() in columns, f"the table lacks {member}, which records.py reads"
+        declared = set(re.findall(r"(\w+):", columns[member.lower()]))
+        assert set(fields) <= declared, f"{member} lacks {set(fields) - declared}"
+
+
+def test_athena_renders_only_when_enabled_and_projects_the_key_layout(rendered: tuple[Config, dict[str, Any]]) -> None:
+    config, tree = rendered
+    resources = tree.get("resource", {})
+    assert ("aws_glue_catalog_table.failure_records" in resources) is config.analytics.enabled
+    if not config.analytics.enabled:
+        return
+    parameters = resources["aws_glue_catalog_table.failure_records"]["parameters"]
+    bucket_functions = [fn.name for fn in config.functions if fn.on_failure.is_failure_bucket]
+    assert parameters["projection.function.values"] == ",".join(bucket_functions)
+    assert parameters["storage.location.template"] == (
+        "s3://${aws_s3_bucket.failure_records.id}/aws/lambda/async/$${function}/$${day}/"
+    )
+    workgroup = resources["aws_athena_workgroup.failure_records"]["configuration"][0]
+    assert workgroup["enforce_workgroup_configuration"] is True
+    assert workgroup["bytes_scanned_cutoff_per_query"] == "${var.athena_scan_cutoff_mb * 1048576}"
+    output = workgroup["result_configuration"][0]["output_location"]
+    assert output == "s3://${aws_s3_bucket.failure_records.id}/athena-results/"
+    queries = {name.split(".")[1] for name in resources if name.startswith("aws_athena_named_query.")}
+    assert queries == {q.resource for q in NAMED_QUERIES}

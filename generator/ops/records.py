@@ -24,6 +24,17 @@ _DURATION = re.compile(r"^(?P<amount>\d+)(?P<unit>[smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
+# The members of a record this module reads, and the fields it reads inside them. The Athena table
+# (lambda_facts.RECORD_COLUMNS) must declare each, so SQL and the failures commands see the same record.
+READS: dict[str, tuple[str, ...]] = {
+    "timestamp": (),
+    "requestContext": ("requestId", "functionArn", "condition", "approximateInvokeCount"),
+    "requestPayload": (),
+    "responseContext": ("statusCode", "functionError"),
+    "responsePayload": ("errorType", "errorMessage", "stackTrace"),
+}
+
+
 class RecordError(ValueError):
     """A stored object is not a usable failure record; the message says why."""
 
