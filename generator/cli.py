@@ -39,6 +39,7 @@ _FAILURES_EXAMPLES = """\
 examples:
   python -m generator failures list --since 2h
   python -m generator failures list --function async_function --json
+  python -m generator failures stats --since 1d --by function,error_type
   python -m generator failures show aws/lambda/async/async_function/2026/11/29/2026-11-29T10.00.00-<uuid>
   python -m generator failures wait --function async_function --invoke
   python -m generator failures redrive --function async_function --dry-run
@@ -137,6 +138,7 @@ def _add_failures_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     group = filters.add_argument_group("which records")
     group.add_argument("--function", help="only records of this function")
     group.add_argument("--since", help="only records at or after this ISO time or this long ago (30m, 2h, 7d)")
+    group.add_argument("--until", help="only records at or before this ISO time or this long ago")
     group.add_argument(
         "--condition", help="only this condition: RetriesExhausted, EventAgeExceeded or ZeroReservedConcurrency"
     )
@@ -167,6 +169,14 @@ def _add_failures_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     listing.add_argument("--json", action="store_true", help="one JSON object a line, for machines")
     listing.add_argument("--redriven", action="store_true", help="list the records already redriven (redriven/)")
     listing.set_defaults(run=_run_failures, limit_default=100, parser=listing)
+    stats = action("stats", [where, filters], "count records by function, condition, error type or day")
+    stats.add_argument(
+        "--by", type=_dimensions, default=("function", "condition"), metavar="D[,D...]",
+        help="what to count by, from function, condition, error_type and day (default: function,condition); "
+        "function and day alone need no record to be read",
+    )  # fmt: skip
+    stats.add_argument("--json", action="store_true", help="one JSON object a line, for machines")
+    stats.set_defaults(run=_run_failures, parser=stats)
     show = action("show", [where], "show one record: error, stack trace, payload")
     show.add_argument("key", help="the record's S3 key as `failures list` prints it, or s3://BUCKET/KEY")
     show.add_argument("--redriven", action="store_true", help="the key names a record already redriven")
@@ -192,7 +202,55 @@ def _add_failures_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     redrive.add_argument("keys", nargs="*", metavar="KEY", help="redrive exactly these records")
     redrive.add_argument("--all", action="store_true", help="redrive every record (no filter needed)")
     redrive.add_argument("--dry-run", action="store_true", help="list what would be sent; send and move nothing")
+    redrive.add_argument(
+        "--to-qualifier", type=_qualifier, metavar="Q",
+        help="send every event to this version or alias (default: the one each record's functionArn names)",
+    )  # fmt: skip
+    redrive.add_argument(
+        "--rate", type=_rate, help="start at most this many invokes a second, so the redrive itself does not "
+        "throttle the function or what it calls (default: no cap)",
+    )  # fmt: skip
+    redrive.add_argument("--concurrency", type=_concurrency, default=4, help="invokes in flight at once (default: 4)")
     redrive.set_defaults(run=_run_failures, parser=redrive)
+
+
+def _dimensions(text: str) -> tuple[str, ...]:
+    from generator.ops.stats import DIMENSIONS
+
+    chosen = tuple(part.strip() for part in text.split(","))
+    unknown = [part for part in chosen if part not in DIMENSIONS]
+    if unknown or not chosen or len(set(chosen)) != len(chosen):
+        raise argparse.ArgumentTypeError(f"must be distinct names from {', '.join(DIMENSIONS)}, not {text!r}")
+    return chosen
+
+
+def _qualifier(text: str) -> str:
+    import re
+
+    from generator.ops.redrive import QUALIFIER_PATTERN
+
+    if not re.fullmatch(QUALIFIER_PATTERN, text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a version or alias name (letters, digits, $, _ and -)")
+    return text
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of invokes a second, not {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of invokes a second, not {text!r}")
+    return value
+
+
+def _concurrency(text: str) -> int:
+    from generator.ops.redrive import MAX_CONCURRENCY
+
+    value = _positive_int(text)
+    if value > MAX_CONCURRENCY:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_CONCURRENCY}")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -353,10 +411,15 @@ def _run_failures(args: argparse.Namespace) -> int:
         if selection.limit is None:
             selection.limit = args.limit_default
         return commands.run_list(aws, selection, args.json)
-    chosen = selection.keys or selection.function or selection.since or selection.condition or args.all
-    if not chosen:
-        raise UsageError("say which records to redrive: KEY..., --function, --since, --condition, or --all")
-    return redrive.run_redrive(aws, selection, args.dry_run)
+    if args.action == "stats":
+        from generator.ops.stats import run_stats
+
+        return run_stats(aws, selection, args.by, args.json)
+    chosen = selection.keys or selection.function or selection.since or selection.until or selection.condition
+    if not (chosen or args.all):
+        raise UsageError("say which records to redrive: KEY..., --function, --since, --until, --condition, or --all")
+    pace = redrive.Pace(concurrency=args.concurrency, rate=args.rate)
+    return redrive.run_redrive(aws, selection, args.dry_run, pace=pace, to_qualifier=args.to_qualifier)
 
 
 def _bucket_and_key(text: str, bucket: str | None, from_terraform: Path | None) -> tuple[str | None, str]:
@@ -378,15 +441,18 @@ def _selection(args: argparse.Namespace) -> Selection:
     from generator.ops.reading import Selection
     from generator.ops.records import parse_since
 
-    since = None
-    if args.since:
-        try:
-            since = parse_since(args.since, datetime.now(timezone.utc))
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+    now = datetime.now(timezone.utc)
+    try:
+        since = parse_since(args.since, now) if args.since else None
+        until = parse_since(args.until, now, "--until") if args.until else None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if since and until and until < since:
+        raise UsageError(f"--until {args.until} is before --since {args.since}: no record can be in between")
     return Selection(
         function=args.function,
         since=since,
+        until=until,
         condition=args.condition,
         limit=args.limit,
         keys=list(getattr(args, "keys", []) or []),

@@ -384,12 +384,12 @@ def _sent_payloads(invokes: list[dict[str, Any]]) -> list[Any]:
 def test_redrive_sends_the_original_payloads_and_marks_the_records(
     seeded: Seeded, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]]
 ) -> None:
-    code, out, _ = run(seeded.moto, capsys, "redrive", "--all")
+    code, out, _ = run(seeded.moto, capsys, "redrive", "--all", "--concurrency", "1")
     assert code == 0, out
     assert {c["type"] for c in invokes} == {"Event"}
     assert _sent_payloads(invokes) == [seeded.payloads[k] for k in ("a_old", "a_new", "b_big")], "oldest first"
     assert [unquote(c["function"]).split("/")[3].split(":")[-1] for c in invokes] == ["fn_a", "fn_a", "fn_b"]
-    assert "redrive: sent 3, skipped 0, failed 0" in out
+    assert "redrive: sent 3, skipped 0, failed 0 in " in out
     remaining = seeded.s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])
     assert sorted(o["Key"] for o in remaining) == sorted(f"redriven/{k}" for k in seeded.keys.values())
 
@@ -956,3 +956,130 @@ def test_limit_reads_no_more_objects_than_it_shows(
     code, out, _ = run(seeded.moto, capsys, "list", "--json", "--limit", str(limit))
     assert code == 0 and len(out.splitlines()) == limit
     assert len([1 for op, _ in s3_calls if op == "GetObject"]) == limit
+
+
+# --- windows, stats, pace and qualifiers ------------------------------------------------------------
+
+
+def _count_calls(monkeypatch: pytest.MonkeyPatch, operation: str) -> list[int]:
+    calls: list[int] = []
+    on_aws_event(monkeypatch, f"before-send.s3.{operation}", lambda **_: calls.append(1))
+    return calls
+
+
+def test_until_ends_each_listing_after_the_window_and_keeps_only_its_records(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for days in (3, 5, 7):
+        seeded.put(f"old_{days}", "fn_a", "RetriesExhausted", {"days": days}, age=timedelta(days=days), error=True)
+    window = (now() - timedelta(days=6), now() - timedelta(days=4))
+    code, out, _ = run(seeded.moto, capsys, "list", "--json", "--since", window[0].isoformat(),
+                       "--until", window[1].isoformat())  # fmt: skip
+    assert code == 0
+    assert [json.loads(line)["key"] for line in out.splitlines()] == [seeded.keys["old_5"]]
+    listed: list[str] = []
+
+    def keep(parsed: Any, **_: Any) -> None:
+        listed.extend(obj["Key"] for obj in parsed.get("Contents", []))
+
+    on_aws_event(monkeypatch, "after-call.s3.ListObjectsV2", keep)
+    selection = reading.Selection(function="fn_a", since=window[0], until=window[1])
+    keys, _ = reading.selected_keys(ops_aws.Aws(project.resolve_target(BUCKET, None, REGION, seeded.moto.endpoint)),
+                                    selection)  # fmt: skip
+    assert [k.key for k in keys] == [seeded.keys["old_5"]]
+    assert seeded.keys["old_7"] not in listed, "StartAfter skips the days before the window"
+
+
+def test_until_before_since_is_refused(seeded: Seeded, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(seeded.moto, capsys, "list", "--since", "1h", "--until", "2h")
+    assert code == 2 and "--until 2h is before --since 1h" in err
+
+
+def test_stats_by_function_and_day_reads_no_record(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gets = _count_calls(monkeypatch, "GetObject")
+    code, out, _ = run(seeded.moto, capsys, "stats", "--by", "function,day", "--json")
+    assert code == 0 and gets == []
+    rows = [json.loads(line) for line in out.splitlines()]
+    by_function = {row["function"]: 0 for row in rows}
+    for row in rows:
+        by_function[row["function"]] += row["records"]
+    assert by_function == {"fn_a": 2, "fn_b": 1}
+
+
+def test_stats_by_condition_and_error_counts_every_record_once(
+    malformed: Seeded, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(malformed.moto, capsys, "stats", "--by", "condition,error_type")
+    assert code == 1, "the malformed objects are reported"
+    lines = out.splitlines()
+    assert lines[0].split() == ["CONDITION", "ERROR", "TYPE", "RECORDS"]
+    assert lines[1].split() == ["RetriesExhausted", "ForcedError", "2"]
+    assert lines[2].split() == ["EventAgeExceeded", "-", "1"]
+    assert lines[3].split() == ["total", "3"]
+    assert err.count("warning: aws/lambda/async/fn_broken/") == 3
+
+
+def test_stats_refuses_an_unknown_dimension(seeded: Seeded, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        run(seeded.moto, capsys, "stats", "--by", "function,colour")
+    assert exit_info.value.code == 2
+    assert "must be distinct names from function, day, condition, error_type" in capsys.readouterr().err
+
+
+def test_redrive_to_a_qualifier_sends_every_event_there(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]]
+) -> None:
+    lam = seeded.moto.client("lambda")
+    version = lam.publish_version(FunctionName="fn_a")["Version"]
+    lam.create_alias(FunctionName="fn_a", Name="live", FunctionVersion=version)
+    code, out, _ = run(seeded.moto, capsys, "redrive", "--function", "fn_a", "--to-qualifier", "live")
+    assert code == 0, out
+    assert [unquote(c["function"]).split("/")[3] for c in invokes] == [
+        f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:fn_a:live"
+    ] * 2, "the records name $LATEST; --to-qualifier overrides it"
+
+
+@pytest.mark.parametrize("bad", ["a b", "", "x" * 129, "v1;rm"])
+def test_a_qualifier_that_lambda_would_refuse_is_refused_first(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], bad: str
+) -> None:
+    with pytest.raises(SystemExit):
+        run(seeded.moto, capsys, "redrive", "--all", "--to-qualifier", bad)
+    assert "is not a version or alias name" in capsys.readouterr().err
+
+
+def test_concurrent_redrive_sends_each_record_exactly_once(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]]
+) -> None:
+    for index in range(30):
+        seeded.put(f"extra_{index}", "fn_b", "RetriesExhausted", {"n": index}, age=timedelta(minutes=index + 1),
+                   error=True)  # fmt: skip
+    code, out, _ = run(seeded.moto, capsys, "redrive", "--all", "--concurrency", "8")
+    assert code == 0, out
+    sent = sorted(json.dumps(p, sort_keys=True) for p in _sent_payloads(invokes))
+    assert sent == sorted(json.dumps(p, sort_keys=True) for p in seeded.payloads.values())
+    assert "redrive: sent 33, skipped 0, failed 0 in " in out
+    assert len(out.splitlines()) == 34, "each record's line is written whole"
+
+
+def test_the_pacer_spaces_starts_by_the_rate_across_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [100.0]
+    starts: list[float] = []
+    lock = threading.Lock()
+
+    def sleep(seconds: float) -> None:
+        with lock:
+            starts.append(clock[0] + seconds)
+
+    monkeypatch.setattr(redrive.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(redrive.time, "sleep", sleep)
+    pacer = redrive._Pacer(rate=4)
+    threads = [threading.Thread(target=pacer.wait) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(starts) == [100.0 + i * 0.25 for i in range(8)], "4 a second, however many threads ask"
+    assert redrive._Pacer(rate=None).interval == 0.0

@@ -26,6 +26,7 @@ except ImportError:  # pragma: no cover - exercised by users without the extra
 
 # botocore's standard mode retries throttling and transient errors with exponential backoff and jitter.
 _RETRIES = {"mode": "standard", "max_attempts": 8}
+MAX_CONNECTIONS = 32  # per client: the most requests a command has in flight at once
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class Aws:
     def __init__(self, target: Target, session: boto3.session.Session | None = None) -> None:
         self.target = target
         self.session = session or make_session(target.region)
-        self._config = botocore.config.Config(retries=_RETRIES)  # type: ignore[arg-type]
+        self._config = botocore.config.Config(retries=_RETRIES, max_pool_connections=MAX_CONNECTIONS)  # type: ignore[arg-type]
         self.s3: S3Client = self.session.client("s3", **self._where(None))
         self._lambda: dict[str | None, LambdaClient] = {}
 

@@ -15,25 +15,45 @@ from generator.errors import EXIT_INCOMPLETE, EXIT_OK, RecordReadError, UsageErr
 from generator.lambda_facts import expected_record
 from generator.ops.aws import Aws, aws_errors
 from generator.ops.present import Status, print_record, print_table, report_problems, safe
-from generator.ops.reading import Selection, fetch, list_keys, select
-from generator.ops.records import RECORD_PREFIX, RecordError, RecordKey
+from generator.ops.reading import Problem, Selection, fetch, iter_selected, list_keys
+from generator.ops.records import RECORD_PREFIX, FailureRecord, RecordError, RecordKey
 
 FORCE_ERROR_PAYLOAD = b'{"forceError": true}'
+ATHENA_HINT_RECORDS = 10_000  # a command that reads more records than this points to Athena
 
 
 def run_list(aws: Aws, selection: Selection, as_json: bool, out: TextIO | None = None) -> int:
+    """Records newest first: --json streams a line per record as it is read; the table waits for its widths."""
     out = out or sys.stdout
+    records: list[FailureRecord] = []
+    problems: list[tuple[str, str]] = []
+    read = 0
     with aws_errors(f"cannot read s3://{aws.target.bucket}/{RECORD_PREFIX}"):
-        outcome = select(aws, selection)
-    if as_json:
-        for record in outcome.records:
-            out.write(json.dumps(record.summary()) + "\n")  # ASCII escapes: safe for terminals and pipes
-    elif outcome.records:
-        print_table(outcome.records, out)
-    else:
+        for item in iter_selected(aws, selection):
+            read += 1
+            if isinstance(item, Problem):
+                problems.append((item.key, item.reason))
+            elif as_json:
+                out.write(json.dumps(item.summary()) + "\n")  # ASCII escapes: safe for terminals and pipes
+            else:
+                records.append(item)
+    if records:
+        print_table(records, out)
+    elif read == len(problems):
         print(f"no failure records in s3://{aws.target.bucket}/{RECORD_PREFIX} match", file=sys.stderr)
-    report_problems(outcome.problems)
-    return EXIT_INCOMPLETE if outcome.problems else EXIT_OK
+    report_problems(problems)
+    suggest_athena(read)
+    return EXIT_INCOMPLETE if problems else EXIT_OK
+
+
+def suggest_athena(read: int) -> None:
+    """Past a few thousand records one machine is the wrong engine: say where the right one is."""
+    if read > ATHENA_HINT_RECORDS:
+        print(
+            f"note: read {read} records one by one; for SQL over all of them, use the project's Athena workgroup "
+            "and saved queries (terraform output athena_workgroup), or set analytics.enabled: true in the config",
+            file=sys.stderr,
+        )
 
 
 def run_show(aws: Aws, key: str, out: TextIO | None = None) -> int:

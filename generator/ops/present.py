@@ -103,22 +103,29 @@ class Status:
 
 
 class Progress:
-    """A progress bar on a terminal; nothing when stderr is a file or pipe."""
+    """A progress bar with rate and time left, on a terminal; nothing when stderr is a file or pipe."""
+
+    WIDTH = 72
 
     def __init__(self, total: int, stream: TextIO) -> None:
         self.total, self.count, self.stream = total, 0, stream
         self.active = stream.isatty() and total > 1
+        self.started = time.monotonic()
 
     def step(self) -> None:
         self.count += 1
         if self.active:
             filled = int(30 * self.count / self.total)
-            self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.count}/{self.total}")
+            elapsed = max(time.monotonic() - self.started, 1e-9)
+            rate = self.count / elapsed
+            left = (self.total - self.count) / rate
+            self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.count}/{self.total} "
+                              f"{rate:.1f}/s, {int(left) // 60}m{int(left) % 60:02d}s left")  # fmt: skip
             self.stream.flush()
 
     def clear(self) -> None:
         if self.active and self.count:
-            self.stream.write("\r" + " " * 45 + "\r")
+            self.stream.write("\r" + " " * self.WIDTH + "\r")
             self.stream.flush()
 
     def done(self) -> None:

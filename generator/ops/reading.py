@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,10 +26,19 @@ class Selection:
 
     function: str | None = None
     since: datetime | None = None
+    until: datetime | None = None
     condition: str | None = None
     limit: int | None = None
     keys: list[str] = field(default_factory=list)
     redriven: bool = False  # read the copies under redriven/ instead of the records still to handle
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An object under the prefix that is not a usable record, and why."""
+
+    key: str
+    reason: str
 
 
 @dataclass
@@ -38,8 +48,13 @@ class Outcome:
 
 
 def list_keys(
-    aws: Aws, prefix: str = RECORD_PREFIX, start_after: str | None = None, delimiter: str | None = None
+    aws: Aws,
+    prefix: str = RECORD_PREFIX,
+    start_after: str | None = None,
+    delimiter: str | None = None,
+    stop_after: str | None = None,
 ) -> list[str]:
+    """Keys under ``prefix`` in S3's order; listing ends at the first key beyond ``stop_after``."""
     keys: list[str] = []
     paginator = aws.s3.get_paginator("list_objects_v2")
     arguments: ListObjectsV2RequestPaginateTypeDef = {"Bucket": aws.target.bucket, "Prefix": prefix}
@@ -49,7 +64,10 @@ def list_keys(
         arguments["Delimiter"] = delimiter
     with aws_errors(f"cannot list s3://{aws.target.bucket}/{prefix}"):
         for page in paginator.paginate(**arguments):
-            keys.extend(obj["Key"] for obj in page.get("Contents", []))
+            for obj in page.get("Contents", []):
+                if stop_after is not None and obj["Key"] > stop_after:
+                    return keys
+                keys.append(obj["Key"])
     return keys
 
 
@@ -70,50 +88,73 @@ def fetch(aws: Aws, key: RecordKey) -> FailureRecord:
 def select(aws: Aws, selection: Selection) -> Outcome:
     """The selected records, newest first; unreadable objects are reported, not fatal."""
     outcome = Outcome()
+    for item in iter_selected(aws, selection):
+        if isinstance(item, Problem):
+            outcome.problems.append((item.key, item.reason))
+        else:
+            outcome.records.append(item)
+    return outcome
+
+
+def selected_keys(aws: Aws, selection: Selection) -> tuple[list[RecordKey], list[Problem]]:
+    """The keys a selection covers, newest first, from listings alone: no object is read."""
     keys = list(selection.keys) if selection.keys else _listed_keys(aws, selection)
-    candidates = []
+    candidates: list[RecordKey] = []
+    problems: list[Problem] = []
     for key in keys:
         try:
             candidates.append(RecordKey.parse(key))
         except RecordError as exc:
-            outcome.problems.append((key, str(exc)))
-    if selection.since and not selection.keys:
-        candidates = [c for c in candidates if c.time >= selection.since]
+            problems.append(Problem(key, str(exc)))
+    if not selection.keys:
+        if selection.since:
+            candidates = [c for c in candidates if c.time >= selection.since]
+        if selection.until:
+            candidates = [c for c in candidates if c.time <= selection.until]
     candidates.sort(key=lambda c: (c.time, c.key), reverse=True)
+    return candidates, problems
+
+
+def iter_selected(aws: Aws, selection: Selection) -> Iterator[FailureRecord | Problem]:
+    """The selected records, newest first, as they are read: memory holds the keys and one batch, not every record."""
+    candidates, problems = selected_keys(aws, selection)
+    yield from problems
+    found = 0
     with ThreadPoolExecutor(max_workers=_FETCH_WORKERS) as pool:
         start = 0
         while start < len(candidates):
             # Without a condition to filter on, every record read counts: read no more than the limit asks.
             wanted = _FETCH_BATCH
             if selection.limit is not None and selection.condition is None:
-                wanted = min(wanted, selection.limit - len(outcome.records))
+                wanted = min(wanted, selection.limit - found)
             batch = candidates[start : start + wanted]
             start += len(batch)
             for candidate, result in zip(batch, pool.map(lambda k: _fetch_or_error(aws, k), batch), strict=True):
                 if isinstance(result, RecordError):
-                    outcome.problems.append((candidate.key, str(result)))
+                    yield Problem(candidate.key, str(result))
                 elif selection.condition is None or result.condition == selection.condition:
-                    outcome.records.append(result)
-            if selection.limit is not None and len(outcome.records) >= selection.limit:
-                outcome.records = outcome.records[: selection.limit]
-                break
-    return outcome
+                    found += 1
+                    yield result
+                    if selection.limit is not None and found >= selection.limit:
+                        return
 
 
 def _listed_keys(aws: Aws, selection: Selection) -> list[str]:
-    """Keys under the selection's prefix; with --since, each function's listing starts at the first matching day.
+    """Keys under the selection's prefix; with --since/--until, each function's listing covers only the window's days.
 
     Keys sort by day within a function (``<function>/YYYY/MM/DD/...``), so S3's StartAfter skips the days
-    before the window without reading them.
+    before the window without reading them, and the listing ends at the first key past the last day.
     """
     prefix = (REDRIVEN_PREFIX if selection.redriven else "") + RECORD_PREFIX
-    if selection.since is None:
+    if selection.since is None and selection.until is None:
         return list_keys(aws, prefix + (f"{selection.function}/" if selection.function else ""))
     functions = [f"{selection.function}/"] if selection.function else _function_prefixes(aws, prefix)
-    day = f"{selection.since:%Y/%m/%d}"
     keys: list[str] = []
     for function in functions:
-        keys.extend(list_keys(aws, prefix + function, start_after=f"{prefix}{function}{day}"))
+        # "~" sorts after every character of a record's name, so this stops right after the --until day.
+        first = f"{prefix}{function}{selection.since:%Y/%m/%d}" if selection.since else None
+        last = f"{prefix}{function}{selection.until:%Y/%m/%d}/~" if selection.until else None
+        keys.extend(list_keys(aws, prefix + function, start_after=first, stop_after=last))
     if not selection.function:  # objects directly under the prefix: reported as outside the layout
         keys.extend(k for k in list_keys(aws, prefix, delimiter="/") if not k.endswith("/"))
     return keys

@@ -210,18 +210,18 @@ def _text_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def parse_since(text: str, now: datetime) -> datetime:
-    """``--since``: an ISO 8601 time (UTC unless it says otherwise) or a duration such as ``90m``, ``2h``, ``7d``."""
+def parse_since(text: str, now: datetime, option: str = "--since") -> datetime:
+    """``--since``/``--until``: an ISO 8601 time (UTC unless it says otherwise) or a duration ago: ``90m``, ``7d``."""
     match = _DURATION.fullmatch(text.strip())
     if match:
         try:
             return now - timedelta(**{_UNITS[match["unit"]]: int(match["amount"])})
         except OverflowError:
-            raise ValueError(f"--since {text} reaches before the year 1; give a shorter duration") from None
+            raise ValueError(f"{option} {text} reaches before the year 1; give a shorter duration") from None
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(
-            f"--since takes an ISO time (2026-11-29T10:00Z) or a duration (30m, 2h, 7d), not {text!r}"
+            f"{option} takes an ISO time (2026-11-29T10:00Z) or a duration (30m, 2h, 7d), not {text!r}"
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -8,10 +8,14 @@ Two operators at once are kept apart by S3 conditional writes on a claim object 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import socket
 import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, TextIO
@@ -19,7 +23,8 @@ from typing import TYPE_CHECKING, TextIO
 import botocore.exceptions
 
 from generator.errors import EXIT_INCOMPLETE, EXIT_OK, AwsError
-from generator.ops.aws import Aws, aws_errors, describe_client_error
+from generator.ops.aws import MAX_CONNECTIONS, Aws, aws_errors, describe_client_error
+from generator.ops.commands import suggest_athena
 from generator.ops.present import Progress, report_problems, safe
 from generator.ops.reading import Selection, select
 from generator.ops.records import RECORD_PREFIX, REDRIVEN_PREFIX, FailureRecord, RecordError
@@ -31,11 +36,45 @@ CLAIM_PREFIX = "redrive-claims/"
 CLAIM_SECONDS = 900  # a claim older than this belongs to a run that died; another run may take it over
 
 
+MAX_CONCURRENCY = MAX_CONNECTIONS  # invokes in flight at once: no more than a client's connection pool holds
+QUALIFIER_PATTERN = r"[A-Za-z0-9$_-]{1,128}"  # Lambda's pattern for a version or alias name
+
+
 @dataclass
 class Tally:
     sent: int = 0
     skipped: int = 0
     failed: int = 0
+
+    def add(self, other: Tally) -> None:
+        self.sent, self.skipped, self.failed = (self.sent + other.sent, self.skipped + other.skipped,
+                                                self.failed + other.failed)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How fast to redrive: invokes in flight at once, and at most ``rate`` started a second (None: no cap)."""
+
+    concurrency: int = 4
+    rate: float | None = None
+
+
+class _Pacer:
+    """Spaces the starts of the worker threads' invokes so that together they stay under the rate."""
+
+    def __init__(self, rate: float | None) -> None:
+        self.interval = 1 / rate if rate else 0.0
+        self.next = time.monotonic()
+        self.lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self.lock:
+            now = time.monotonic()
+            start = max(now, self.next)
+            self.next = start + self.interval
+        time.sleep(start - now)
 
 
 @dataclass(frozen=True)
@@ -55,12 +94,22 @@ class Home:
         return f"{arn}:{qualifier}" if qualifier else arn
 
 
-def run_redrive(aws: Aws, selection: Selection, dry_run: bool, out: TextIO | None = None) -> int:
+def run_redrive(
+    aws: Aws,
+    selection: Selection,
+    dry_run: bool,
+    out: TextIO | None = None,
+    *,
+    pace: Pace | None = None,
+    to_qualifier: str | None = None,
+) -> int:
     """Send each selected record's payload back to its function; move the record under redriven/ once accepted.
 
     Each record is claimed first with a conditional write, so two operators redriving at once send
-    it once; a run that dies leaves its claims, which expire after ``CLAIM_SECONDS``.
+    it once; a run that dies leaves its claims, which expire after ``CLAIM_SECONDS``. ``to_qualifier``
+    sends every event to that version or alias instead of the one its record names.
     """
+    pace = pace or Pace()
     out = out or sys.stdout
     with aws_errors(f"cannot redrive from s3://{aws.target.bucket}"):
         outcome = select(aws, selection)
@@ -76,7 +125,7 @@ def run_redrive(aws: Aws, selection: Selection, dry_run: bool, out: TextIO | Non
             tally.skipped += 1
             continue
         try:
-            targets.append((record, _target(record, home)))
+            targets.append((record, _target(record, home, to_qualifier)))
         except RecordError as exc:
             print(f"failed {safe(record.key.key)}: {exc}; the record stays", file=out)
             tally.failed += 1
@@ -85,31 +134,56 @@ def run_redrive(aws: Aws, selection: Selection, dry_run: bool, out: TextIO | Non
         return EXIT_INCOMPLETE if tally.failed else EXIT_OK
     with aws_errors("cannot read the functions' concurrency"):
         _warn_about_throttled_functions(aws, home, [target for _, target in targets])
-    progress = Progress(len(targets), sys.stderr)
-    for done, (record, target) in enumerate(targets):
-        progress.clear()  # each record's line goes above the bar, never into it
-        if dry_run:
+    if dry_run:
+        for record, target in targets:
             size = len(record.payload_text.encode())
             print(f"would send {safe(record.key.key)} to {target} ({size} bytes)", file=out)
-        else:
-            try:
-                _redrive_one(aws, record, target, tally, out)
-            except botocore.exceptions.BotoCoreError as exc:
-                progress.done()
-                left = len(targets) - done
-                raise AwsError(
-                    f"lost the connection to AWS ({exc}) after sending {tally.sent} of {len(targets)} record(s); "
-                    f"the {left} not yet sent are still in s3://{aws.target.bucket}/{RECORD_PREFIX}, and the next "
-                    "redrive sends them"
-                ) from None
-        out.flush()
-        progress.step()
-    progress.done()
-    if dry_run:
         print(f"dry run: {len(targets)} record(s) would be sent; nothing was sent or moved", file=out)
+        suggest_athena(len(targets))
         return EXIT_INCOMPLETE if tally.failed else EXIT_OK
-    print(f"redrive: sent {tally.sent}, skipped {tally.skipped}, failed {tally.failed}", file=out)
+    started = time.monotonic()
+    _send_all(aws, targets, tally, out, pace)
+    elapsed = time.monotonic() - started
+    print(f"redrive: sent {tally.sent}, skipped {tally.skipped}, failed {tally.failed} in {elapsed:.1f} s "
+          f"({tally.sent / max(elapsed, 1e-9):.1f} events/s)", file=out)  # fmt: skip
     return EXIT_INCOMPLETE if tally.failed else EXIT_OK
+
+
+def _send_all(aws: Aws, targets: list[tuple[FailureRecord, str]], tally: Tally, out: TextIO, pace: Pace) -> None:
+    """Redrive the targets on ``pace.concurrency`` threads; each record's lines are written whole, in turn."""
+    for region in {target.split(":")[3] for _, target in targets}:
+        aws.lambda_for(region)  # clients are made here: a boto3 session must not make them on several threads
+    progress = Progress(len(targets), sys.stderr)
+    pacer, lock = _Pacer(pace.rate), threading.Lock()
+
+    def send(item: tuple[FailureRecord, str]) -> None:
+        record, target = item
+        pacer.wait()
+        lines, own = io.StringIO(), Tally()
+        _redrive_one(aws, record, target, own, lines)
+        with lock:
+            progress.clear()  # each record's line goes above the bar, never into it
+            out.write(lines.getvalue())
+            out.flush()
+            tally.add(own)
+            progress.step()
+
+    pool = ThreadPoolExecutor(max_workers=pace.concurrency)
+    try:
+        for _ in pool.map(send, targets):
+            pass
+    except botocore.exceptions.BotoCoreError as exc:
+        pool.shutdown(wait=True, cancel_futures=True)  # the invokes in flight end; the queued ones never start
+        progress.done()
+        left = len(targets) - tally.sent - tally.skipped
+        raise AwsError(
+            f"lost the connection to AWS ({exc}) after sending {tally.sent} of {len(targets)} record(s); "
+            f"the {left} not yet sent are still in s3://{aws.target.bucket}/{RECORD_PREFIX}, and the next "
+            "redrive sends them"
+        ) from None
+    finally:
+        pool.shutdown(wait=True)
+    progress.done()
 
 
 def _home(aws: Aws) -> Home:
@@ -120,8 +194,11 @@ def _home(aws: Aws) -> Home:
     return Home(partition, account, "eu-west-1" if region == "EU" else region)
 
 
-def _target(record: FailureRecord, home: Home) -> str:
-    """The ARN to invoke: the key's function in the bucket's home, with the record's qualifier if it agrees."""
+def _target(record: FailureRecord, home: Home, to_qualifier: str | None = None) -> str:
+    """The ARN to invoke: the key's function in the bucket's home, with the record's qualifier if it agrees.
+
+    ``to_qualifier`` replaces the record's qualifier, so a fixed version or alias can be targeted.
+    """
     parts = record.function_arn.split(":")
     if len(parts) not in (7, 8) or parts[0] != "arn" or parts[2] != "lambda" or parts[5] != "function":
         raise RecordError(f"its functionArn {safe(record.function_arn)!r} is not a Lambda function ARN")
@@ -134,7 +211,7 @@ def _target(record: FailureRecord, home: Home) -> str:
             f"{home.region} of account {home.account}"
         )
     qualifier = parts[7] if len(parts) == 8 and parts[7] != "$LATEST" else None
-    return home.function_arn(name, qualifier)
+    return home.function_arn(name, to_qualifier or qualifier)
 
 
 def _redrive_one(aws: Aws, record: FailureRecord, target: str, tally: Tally, out: TextIO) -> None:

@@ -1,0 +1,72 @@
+"""``failures stats``: how many records, by function, condition, error type or day, so an incident shows its shape.
+
+Counting by function and day needs only the keys (``<function>/YYYY/MM/DD/``); anything else reads each
+record once, as it streams past, and keeps only the counts.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from collections.abc import Callable
+from typing import TextIO
+
+from generator.errors import EXIT_INCOMPLETE, EXIT_OK
+from generator.ops.aws import Aws, aws_errors
+from generator.ops.commands import suggest_athena
+from generator.ops.present import report_problems, safe
+from generator.ops.reading import Problem, Selection, iter_selected, selected_keys
+from generator.ops.records import RECORD_PREFIX, FailureRecord, RecordKey
+
+_FROM_KEY: dict[str, Callable[[RecordKey], str]] = {
+    "function": lambda key: key.function,
+    "day": lambda key: f"{key.time:%Y-%m-%d}",
+}
+_FROM_RECORD: dict[str, Callable[[FailureRecord], str]] = {
+    "function": lambda record: record.key.function,
+    "day": lambda record: f"{record.key.time:%Y-%m-%d}",
+    "condition": lambda record: record.condition,
+    "error_type": lambda record: record.error_type or "-",
+}
+DIMENSIONS = tuple(_FROM_RECORD)
+
+
+def run_stats(aws: Aws, selection: Selection, by: tuple[str, ...], as_json: bool, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    counts: Counter[tuple[str, ...]] = Counter()
+    problems: list[Problem] = []
+    with aws_errors(f"cannot read s3://{aws.target.bucket}/{RECORD_PREFIX}"):
+        if set(by) <= set(_FROM_KEY) and selection.condition is None:
+            keys, problems = selected_keys(aws, selection)
+            counts.update(tuple(_FROM_KEY[name](key) for name in by) for key in keys)
+            read = 0
+        else:
+            read = 0
+            for item in iter_selected(aws, selection):
+                read += 1
+                if isinstance(item, Problem):
+                    problems.append(item)
+                else:
+                    counts[tuple(_FROM_RECORD[name](item) for name in by)] += 1
+    rows = sorted(counts.items(), key=lambda row: (-row[1], row[0]))
+    if as_json:
+        for values, count in rows:
+            out.write(json.dumps({**dict(zip(by, values, strict=True)), "records": count}) + "\n")
+    elif rows:
+        _print_counts(by, rows, out)
+    else:
+        print(f"no failure records in s3://{aws.target.bucket}/{RECORD_PREFIX} match", file=sys.stderr)
+    report_problems((p.key, p.reason) for p in problems)
+    suggest_athena(read)
+    return EXIT_INCOMPLETE if problems else EXIT_OK
+
+
+def _print_counts(by: tuple[str, ...], rows: list[tuple[tuple[str, ...], int]], out: TextIO) -> None:
+    table = [(*(name.upper().replace("_", " ") for name in by), "RECORDS")]
+    table += [(*(safe(v) for v in values), str(count)) for values, count in rows]
+    table.append((*("total" if i == 0 else "" for i in range(len(by))), str(sum(c for _, c in rows))))
+    widths = [max(len(row[i]) for row in table) for i in range(len(by))]
+    for row in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1].rjust(7),
+              file=out)  # fmt: skip
