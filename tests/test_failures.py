@@ -1064,7 +1064,7 @@ def test_concurrent_redrive_sends_each_record_exactly_once(
     assert len(out.splitlines()) == 34, "each record's line is written whole"
 
 
-def test_the_pacer_spaces_starts_by_the_rate_across_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_pacer_spaces_starts_by_the_rate_across_threads() -> None:
     clock = [100.0]
     starts: list[float] = []
     lock = threading.Lock()
@@ -1073,9 +1073,7 @@ def test_the_pacer_spaces_starts_by_the_rate_across_threads(monkeypatch: pytest.
         with lock:
             starts.append(clock[0] + seconds)
 
-    monkeypatch.setattr(redrive.time, "monotonic", lambda: clock[0])
-    monkeypatch.setattr(redrive.time, "sleep", sleep)
-    pacer = redrive._Pacer(rate=4)
+    pacer = redrive._Pacer(rate=4, clock=lambda: clock[0], sleep=sleep)
     threads = [threading.Thread(target=pacer.wait) for _ in range(8)]
     for thread in threads:
         thread.start()

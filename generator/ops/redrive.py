@@ -15,6 +15,7 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -62,19 +63,25 @@ class Pace:
 class _Pacer:
     """Spaces the starts of the worker threads' invokes so that together they stay under the rate."""
 
-    def __init__(self, rate: float | None) -> None:
+    def __init__(
+        self,
+        rate: float | None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.interval = 1 / rate if rate else 0.0
-        self.next = time.monotonic()
+        self.clock, self.sleep = clock, sleep
+        self.next = clock()
         self.lock = threading.Lock()
 
     def wait(self) -> None:
         if not self.interval:
             return
         with self.lock:
-            now = time.monotonic()
+            now = self.clock()
             start = max(now, self.next)
             self.next = start + self.interval
-        time.sleep(start - now)
+        self.sleep(start - now)
 
 
 @dataclass(frozen=True)
