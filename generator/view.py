@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from generator import __version__, destinations, lambda_facts, monitoring, names
 from generator import config as config_limits
-from generator import destinations, lambda_facts, monitoring, names
 from generator.analytics import NAMED_QUERIES
 from generator.config import (
     ANALYTICS_FIELDS,
@@ -397,6 +397,7 @@ class ProjectView:
             "destination_kinds": destinations.KINDS,
             "limits": config_limits,
             "monitoring": monitoring,
+            "generator_version": __version__,
             "named_queries": NAMED_QUERIES,
             "glue_database": names.glue_database(self.config.project),
             "workgroup": names.athena_workgroup(self.config.project),

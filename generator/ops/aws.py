@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from generator import DISTRIBUTION
 from generator.errors import AwsError, UsageError
 from generator.ops.present import safe
 
@@ -41,7 +42,9 @@ class Target:
 def make_session(region: str | None) -> boto3.session.Session:
     """The boto3 session every client comes from (tests attach event hooks to it)."""
     if not HAVE_BOTO3:
-        raise UsageError("the failures commands need boto3: pip install 'generator[ops]'")
+        raise UsageError(
+            f"the failures commands need boto3: pip install '{DISTRIBUTION}[ops]' (in a checkout: pip install '.[ops]')"
+        )
     return boto3.session.Session(region_name=region)
 
 
