@@ -27,6 +27,7 @@ RUNTIMES = PYTHON_RUNTIMES + NODEJS_RUNTIMES
 ARCHITECTURES = ("arm64", "x86_64")
 NAMING_MODES = ("random_uuid", "bucket_prefix", "fixed")
 ALARM_PERIODS = (60, 300, 900, 3600, 21600, 86400)
+CI_SYSTEMS = ("none", "github-actions")
 RESERVED_ENVIRONMENT_KEYS = frozenset({
     "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_DEFAULT_REGION",
     "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_NAME",
@@ -226,6 +227,8 @@ TOP_FIELDS = (
           pattern=PROJECT_PATTERN),
     Field("region", str, "us-east-1", "AWS region to deploy into.", pattern=REGION_PATTERN),
     Field("tags", dict, {}, "Extra tags for every taggable resource.", check=_tag_problem),
+    Field("ci", str, "none", "A CI workflow for the rendered project: none, or github-actions "
+          "(.github/workflows/terraform.yml: fmt, init, validate and checkov).", choices=CI_SYSTEMS),
 )  # fmt: skip
 
 BUCKET_FIELDS = (
@@ -457,6 +460,7 @@ class Config:
     project: str
     region: str
     tags: dict[str, str]
+    ci: str
     failure_bucket: FailureBucket
     functions: tuple[Function, ...]
     backend: Backend
@@ -511,6 +515,7 @@ def _validate(doc: LoadedYaml) -> Config:
             project=top["project"],
             region=top["region"],
             tags=dict(top["tags"]),
+            ci=top["ci"],
             failure_bucket=_read_bucket(doc),
             functions=(functions := _read_functions(doc)),
             backend=_read_backend(doc, top["region"]),

@@ -17,7 +17,7 @@ from typing import Any
 
 import jinja2
 
-from generator import destinations, hcl, lambda_facts
+from generator import ci, destinations, hcl, lambda_facts
 from generator.config import Config, Function
 from generator.names import record_rule_name, role_name
 from generator.packaging import PackagingError, SourceFile, build_zip, collect_sources
@@ -50,6 +50,8 @@ class Rendered:
 def is_generated_path(path: str) -> bool:
     """Whether render produces files at ``path``: the only paths a manifest may ask it to remove."""
     parts = path.split("/")
+    if path == ci.WORKFLOW_PATH:
+        return True
     if len(parts) == 1:
         return parts[0] in (*_TERRAFORM_FILES, *_OPTIONAL_TERRAFORM_FILES, *_PROJECT_FILES, *_RETIRED_FILES)
     if parts[0] == "modules":
@@ -82,6 +84,9 @@ def render_project(config: Config, never_package: Sequence[Path] = ()) -> Render
     for name in _PROJECT_FILES:
         text = _environment(False).get_template(f"project/{name}.j2").render(context)
         files[name] = hcl.tidy_text(text).encode()
+    if config.ci == "github-actions":
+        text = _environment(False).get_template("project/github/terraform.yml.j2").render(context)
+        files[ci.WORKFLOW_PATH] = hcl.tidy_text(text).encode()
     modes: dict[str, int] = {}
     for view in functions:
         for source in view.sources:

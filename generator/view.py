@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from generator import __version__, destinations, lambda_facts, monitoring, names
+from generator import __version__, ci, destinations, lambda_facts, monitoring, names
 from generator import config as config_limits
 from generator.analytics import NAMED_QUERIES
 from generator.config import (
@@ -398,6 +398,8 @@ class ProjectView:
             "limits": config_limits,
             "monitoring": monitoring,
             "generator_version": __version__,
+            "terraform_version": ci.TERRAFORM_VERSION,
+            "checkov_version": ci.CHECKOV_VERSION,
             "named_queries": NAMED_QUERIES,
             "glue_database": names.glue_database(self.config.project),
             "workgroup": names.athena_workgroup(self.config.project),

