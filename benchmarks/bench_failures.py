@@ -90,7 +90,7 @@ def timed(action: Callable[[], Any]) -> float:
     return time.perf_counter() - started
 
 
-def bench_count(moto: Any, s3: Any, lam: Any, count: int) -> None:
+def bench_count(moto: Any, s3: Any, lam: Any, count: int, send: bool) -> None:
     bucket = f"bench-{count}"
     s3.create_bucket(Bucket=bucket)
     seeding = timed(lambda: seed(s3, bucket, count))
@@ -108,30 +108,32 @@ def bench_count(moto: Any, s3: Any, lam: Any, count: int) -> None:
     tracemalloc.stop()
     dry = timed(lambda: redrive.run_redrive(aws, Selection(), True, sink))
     pace = redrive.Pace(concurrency=WORKERS)
-    sent = timed(lambda: redrive.run_redrive(aws, Selection(), False, sink, pace=pace))
-    bare = timed(lambda: floor_invoke_all(lam, count))
+    sent = timed(lambda: redrive.run_redrive(aws, Selection(), False, sink, pace=pace)) if send else 0.0
+    bare = timed(lambda: floor_invoke_all(lam, count)) if send else 0.0
     print(f"{count:>7} records (seeded in {seeding:.0f} s)")
     print(f"  list --since 1h ({max(count // 100, 1)} match)    {since:8.2f} s")
     print(f"  list all --json                  {everything:8.2f} s   floor {floor:6.2f} s   x{everything / floor:.2f}")
     print(f"  stats by condition,error_type    {counting:8.2f} s   peak {peak / 2**20:6.1f} MiB (Python heap)")
     print(f"  redrive --dry-run                {count / dry:8.0f} events/s")
-    print(f"  redrive (concurrency {WORKERS})          {count / sent:8.0f} events/s   bare invoke loop "
-          f"{count / bare:6.0f} events/s   x{sent / bare:.2f} the time")  # fmt: skip
+    if send:
+        print(f"  redrive (concurrency {WORKERS})          {count / sent:8.0f} events/s   bare invoke loop "
+              f"{count / bare:6.0f} events/s   x{sent / bare:.2f} the time")  # fmt: skip
     sys.stdout.flush()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--counts", type=int, nargs="+", default=[1000, 10000])
-    counts = parser.parse_args().counts
+    parser.add_argument("--no-send", action="store_true", help="skip the real redrive (7 requests a record in moto)")
+    arguments = parser.parse_args()
     os.environ.update(AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION=REGION)
     with moto_server() as moto:
         s3, lam, iam = moto.client("s3", REGION), moto.client("lambda", REGION), moto.client("iam", REGION)
         role = iam.create_role(RoleName="bench", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
         lam.create_function(FunctionName=FUNCTION, Runtime="python3.13", Role=role, Handler="h.h",
                             Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18})  # fmt: skip
-        for count in counts:
-            bench_count(moto, s3, lam, count)
+        for count in arguments.counts:
+            bench_count(moto, s3, lam, count, send=not arguments.no_send)
     print(f"machine: {os.cpu_count()} cores, moto in-process; absolute times vary, the ratios say more")
 
 

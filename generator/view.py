@@ -134,10 +134,16 @@ _LISTED_RANGE = 3  # a whole-number range of at most this many values reads best
 
 
 def setting_type(field: Field) -> Hcl:
-    """The type of a per-function setting in the functions variable; a mapping may be left out (empty)."""
+    """The type of a per-function setting in the functions variable; a mapping may be left out (empty).
+
+    An alarm setting may be left out too, taking the config's default: a functions value written before
+    the alarms existed stays valid.
+    """
     base = _HCL_TYPES[field.type]
     if field.type is dict:
         return Hcl(f"optional({base}, {{}})")
+    if field.monitoring:
+        return Hcl(f"optional({base}, {to_hcl(field.default)})")
     return Hcl(f"optional({base})" if field.nullable else base)
 
 

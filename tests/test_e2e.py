@@ -375,6 +375,10 @@ def test_terraform_validations_mirror_the_generator(moto: Moto, tf_cli_config: P
         f"functions={{async_function={{memory_mb=128, reserved_concurrency=3000000000, {settings}}}}}": (
             "reserved_concurrency must be null"
         ),
+        f"functions={{async_function={{memory_mb=128, alarm_period_seconds=120, {settings}}}}}": (
+            "alarm_period_seconds must be one of a period in seconds: 60, 300"
+        ),
+        'notification_emails=["oncall"]': "notification_emails must hold email addresses",
     }
     for assignment, message in cases.items():
         with pytest.raises(TerraformError, match=message):
@@ -561,7 +565,15 @@ def test_an_applied_flat_project_moves_into_the_module_layout_without_changes(
         terraform.run("plan", "-out", "upgrade.tfplan")
         plan = json.loads(terraform.run("show", "-json", "upgrade.tfplan").stdout)
         changes = plan["resource_changes"]
-        assert {c["address"]: c["change"]["actions"] for c in changes if c["change"]["actions"] != ["no-op"]} == {}
+        # Nothing that exists is destroyed, replaced or changed; what generator 0.2 adds (monitoring) is created.
+        acted = {c["address"]: c["change"]["actions"] for c in changes if c["change"]["actions"] != ["no-op"]}
+        assert {tuple(actions) for actions in acted.values()} <= {("create",), ("read",)}, acted
+        added_types = {c["type"] for c in changes if c["address"] in acted}
+        monitoring = {"aws_cloudwatch_metric_alarm", "aws_cloudwatch_event_rule", "aws_cloudwatch_event_target",
+                      "aws_sns_topic", "aws_sns_topic_policy", "aws_kms_key", "aws_kms_alias",
+                      "aws_iam_policy_document", "aws_partition", "aws_s3_bucket_notification",
+                      "aws_cloudwatch_dashboard"}  # fmt: skip
+        assert added_types <= monitoring, added_types - monitoring
         moved = {c["previous_address"]: c["address"] for c in changes if c.get("previous_address")}
         assert len(moved) == 5 * len(config.functions)
         assert moved['aws_lambda_function.this["queued"]'] == 'module.function["queued"].aws_lambda_function.this'

@@ -61,10 +61,10 @@ variable "functions" {
     log_retention_days                = number
     maximum_event_age_seconds         = number
     maximum_retry_attempts            = number
-    alarm_period_seconds              = number
-    alarm_delivery_failures_threshold = number
-    alarm_dropped_events_threshold    = number
-    alarm_event_age_percent           = number
+    alarm_period_seconds              = optional(number, 300)
+    alarm_delivery_failures_threshold = optional(number, 0)
+    alarm_dropped_events_threshold    = optional(number, 0)
+    alarm_event_age_percent           = optional(number, 50)
   }))
   default = {
     custom_function = {
