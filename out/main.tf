@@ -49,8 +49,8 @@ data "aws_caller_identity" "current" {}
 
 data "aws_partition" "current" {}
 
-# Each function's log group, role, policy, function and invoke config, in an instance of its own:
-# references stay inside one function, so terraform plan grows linearly with the functions.
+# Each function's log group, role, policy, function, invoke config and alarms, in an instance of its own:
+# references stay inside one function, which keeps terraform plan of many functions within minutes.
 module "function" {
   source   = "./modules/function"
   for_each = local.functions
