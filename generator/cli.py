@@ -235,13 +235,7 @@ def _qualifier(text: str) -> str:
 
 
 def _rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number of invokes a second, not {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number of invokes a second, not {text!r}")
-    return value
+    return _positive_number(text, "invokes a second")
 
 
 def _concurrency(text: str) -> int:
@@ -274,13 +268,17 @@ def _json_text(text: str) -> bytes:
 
 
 def _seconds(text: str) -> float:
-    """A positive, finite number of seconds: nan would never time out, a negative sleep fails."""
+    return _positive_number(text, "seconds")
+
+
+def _positive_number(text: str, unit: str) -> float:
+    """A positive, finite number: nan would never time out or pace anything, a negative sleep fails."""
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number of seconds, not {text!r}") from None
+        raise argparse.ArgumentTypeError(f"must be a number of {unit}, not {text!r}") from None
     if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text!r}")
+        raise argparse.ArgumentTypeError(f"must be a positive number of {unit}, not {text!r}")
     return value
 
 

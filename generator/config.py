@@ -304,7 +304,7 @@ _PARTITION = r"arn:aws[a-z-]*"
 DESTINATION_ARN_PATTERNS = {
     "s3": rf"^{_PARTITION}:s3:::[a-z0-9][a-z0-9.-]{{1,61}}[a-z0-9]$",
     "sqs": rf"^{_PARTITION}:sqs:[a-z0-9-]+:[0-9]{{12}}:[A-Za-z0-9_-]{{1,80}}$",
-    "sns": rf"^{_PARTITION}:sns:[a-z0-9-]+:[0-9]{{12}}:[A-Za-z0-9_-]{{1,256}}$",
+    "sns": SNS_TOPIC_ARN_PATTERN,
     "eventbridge": rf"^{_PARTITION}:events:[a-z0-9-]+:[0-9]{{12}}:event-bus/[A-Za-z0-9._/-]{{1,256}}$",
     "lambda": rf"^{_PARTITION}:lambda:[a-z0-9-]+:[0-9]{{12}}:function:[A-Za-z0-9_-]{{1,64}}(:[A-Za-z0-9$_-]+)?$",
 }
@@ -608,7 +608,7 @@ def _read_monitoring(doc: LoadedYaml, function_count: int) -> Monitoring:
         return monitoring
     if not monitoring.enabled:
         for name in ("topic_arn", "email"):
-            if isinstance(raw, dict) and raw.get(name):
+            if raw.get(name):
                 doc.report((*path, name), "is only used when monitoring.enabled is true")
     elif monitoring.dashboard and function_count > MAX_DASHBOARD_FUNCTIONS:
         doc.report(

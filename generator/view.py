@@ -106,6 +106,25 @@ def active_settings(config: Config) -> tuple[Field, ...]:
 
 
 @dataclass(frozen=True)
+class Publisher:
+    """A service that publishes to the notification topic, and how its sources' ARNs start."""
+
+    sid: str
+    service: str  # its ARN's service part; its principal is <service>.amazonaws.com
+    resource: str  # where the resource's name starts in its ARN: alarm: or rule/
+
+    @property
+    def principal(self) -> str:
+        return f"{self.service}.amazonaws.com"
+
+
+_PUBLISHERS = (
+    Publisher("ProjectAlarmsPublish", "cloudwatch", "alarm:"),
+    Publisher("ProjectRulesPublish", "events", "rule/"),
+)
+
+
+@dataclass(frozen=True)
 class ModuleVariable:
     """A setting as a variable of the function module: required, or with the default the config's key has."""
 
@@ -282,9 +301,9 @@ class ProjectView:
         return f"NOW-{days}DAYS,NOW" if days else "NOW-10YEARS,NOW"
 
     @property
-    def publishers(self) -> list[str]:
+    def publishers(self) -> tuple[Publisher, ...]:
         """The services that publish to the project's topic: CloudWatch alarms, and EventBridge for notices."""
-        return ["cloudwatch.amazonaws.com"] + (["events.amazonaws.com"] if self.record_notices else [])
+        return _PUBLISHERS if self.record_notices else _PUBLISHERS[:1]
 
     @property
     def dashboard(self) -> bool:

@@ -13,7 +13,7 @@ from generator.config import Config
 from generator.destinations import uses_failure_bucket
 from generator.monitoring import ALARMS
 from generator.names import MAX_ROLE_NAME, record_rule_name, role_name
-from generator.ops.records import READS
+from generator.ops.records import READS, FailureRecord, RecordError, RecordKey
 from generator.render import render
 from tests.support import GoldenCase, golden_cases, parse_module, parse_tree, unescape_template
 
@@ -481,6 +481,43 @@ def test_the_athena_table_declares_every_member_the_failures_commands_read() -> 
         assert member.lower() in columns, f"the table lacks {member}, which records.py reads"
         declared = set(re.findall(r"(\w+):", columns[member.lower()]))
         assert set(fields) <= declared, f"{member} lacks {set(fields) - declared}"
+
+
+def _what_records_py_takes(document: dict[str, Any]) -> tuple[Any, ...] | str:
+    """What parsing takes from a record, or why it refuses the record (refusing is reading it too)."""
+    key = RecordKey.parse("aws/lambda/async/fn/2026/11/29/2026-11-29T10.00.00-0f8fad5b-d9cb-469f-a165-70867728950e")
+    try:
+        record = FailureRecord.parse(key, json.dumps(document).encode())
+    except RecordError as exc:
+        return str(exc)
+    return (record.timestamp, record.request_id, record.function_arn, record.condition, record.invoke_count,
+            record.payload_text, record.status_code, record.function_error, record.error_type,
+            record.error_message, record.stack_trace)  # fmt: skip
+
+
+def test_records_py_reads_exactly_the_members_its_reads_table_declares() -> None:
+    """READS is what the table test above relies on: every entry changes what is read, and nothing else does."""
+    document: dict[str, Any] = {
+        "version": "1.0",
+        "timestamp": "2026-11-29T10:00:00.000Z",
+        "requestContext": {"requestId": "r-1", "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:fn",
+                           "condition": "RetriesExhausted", "approximateInvokeCount": 3},
+        "requestPayload": {"order": 1},
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "responsePayload": {"errorMessage": "boom", "errorType": "Forced", "requestId": "r-1",
+                            "stackTrace": ["  File handler.py"]},
+    }  # fmt: skip
+    full = _what_records_py_takes(document)
+    assert isinstance(full, tuple), full
+    for member, value in document.items():
+        trimmed = {k: v for k, v in document.items() if k != member}
+        changed = _what_records_py_takes(trimmed) != full
+        assert changed is (member in READS), f"{member}: read {changed}, declared {member in READS}"
+        taken_whole = member in READS and not READS[member]  # the event itself: its fields are the sender's
+        for name in value if isinstance(value, dict) and not taken_whole else ():
+            inner = {**document, member: {k: v for k, v in value.items() if k != name}}
+            changed = _what_records_py_takes(inner) != full
+            assert changed is (name in READS.get(member, ())), f"{member}.{name}: read {changed}"
 
 
 def test_athena_renders_only_when_enabled_and_projects_the_key_layout(rendered: tuple[Config, dict[str, Any]]) -> None:

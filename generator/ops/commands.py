@@ -14,25 +14,24 @@ import botocore.exceptions
 from generator.errors import EXIT_INCOMPLETE, EXIT_OK, RecordReadError, UsageError
 from generator.lambda_facts import expected_record
 from generator.ops.aws import Aws, aws_errors
-from generator.ops.present import Status, print_record, print_table, report_problems, safe
-from generator.ops.reading import Problem, Selection, fetch, iter_selected, list_keys
-from generator.ops.records import RECORD_PREFIX, FailureRecord, RecordError, RecordKey
+from generator.ops.present import Status, print_record, print_table, report_problems, safe, suggest_athena
+from generator.ops.reading import Selection, fetch, iter_selected, list_keys
+from generator.ops.records import RECORD_PREFIX, FailureRecord, Problem, RecordError, RecordKey
 
 FORCE_ERROR_PAYLOAD = b'{"forceError": true}'
-ATHENA_HINT_RECORDS = 10_000  # a command that reads more records than this points to Athena
 
 
 def run_list(aws: Aws, selection: Selection, as_json: bool, out: TextIO | None = None) -> int:
     """Records newest first: --json streams a line per record as it is read; the table waits for its widths."""
     out = out or sys.stdout
     records: list[FailureRecord] = []
-    problems: list[tuple[str, str]] = []
+    problems: list[Problem] = []
     read = 0
     with aws_errors(f"cannot read s3://{aws.target.bucket}/{RECORD_PREFIX}"):
         for item in iter_selected(aws, selection):
             read += 1
             if isinstance(item, Problem):
-                problems.append((item.key, item.reason))
+                problems.append(item)
             elif as_json:
                 out.write(json.dumps(item.summary()) + "\n")  # ASCII escapes: safe for terminals and pipes
             else:
@@ -44,16 +43,6 @@ def run_list(aws: Aws, selection: Selection, as_json: bool, out: TextIO | None =
     report_problems(problems)
     suggest_athena(read)
     return EXIT_INCOMPLETE if problems else EXIT_OK
-
-
-def suggest_athena(read: int) -> None:
-    """Past a few thousand records one machine is the wrong engine: say where the right one is."""
-    if read > ATHENA_HINT_RECORDS:
-        print(
-            f"note: read {read} records one by one; for SQL over all of them, use the project's Athena workgroup "
-            "and saved queries (terraform output athena_workgroup), or set analytics.enabled: true in the config",
-            file=sys.stderr,
-        )
 
 
 def run_show(aws: Aws, key: str, out: TextIO | None = None) -> int:
@@ -117,7 +106,7 @@ def _wait(
             try:
                 record = fetch(aws, RecordKey.parse(key))
             except RecordError as exc:
-                report_problems([(key, str(exc))])
+                report_problems([Problem(key, str(exc))])
                 continue
             if request_id is None or record.request_id == request_id:
                 status.clear()

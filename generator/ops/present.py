@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from generator.lambda_facts import condition_meaning
-from generator.ops.records import FailureRecord, pretty_json
+from generator.ops.records import FailureRecord, Problem, pretty_json
 
 _CONTROL = ("Cc", "Cf", "Cs", "Co", "Zl", "Zp")
 
@@ -73,9 +73,22 @@ def print_record(record: FailureRecord, out: TextIO) -> None:
     print("\n".join(lines), file=out)
 
 
-def report_problems(problems: Iterable[tuple[str, str]]) -> None:
-    for key, problem in problems:
-        print(f"warning: {safe(key)}: {safe(problem)}", file=sys.stderr)
+def report_problems(problems: Iterable[Problem]) -> None:
+    for problem in problems:
+        print(f"warning: {safe(problem.key)}: {safe(problem.reason)}", file=sys.stderr)
+
+
+ATHENA_HINT_RECORDS = 10_000  # a command that reads more records than this points to Athena
+
+
+def suggest_athena(read: int) -> None:
+    """Past a few thousand records one machine is the wrong engine: say where the right one is."""
+    if read > ATHENA_HINT_RECORDS:
+        print(
+            f"note: read {read} records one by one; for SQL over all of them, use the project's Athena workgroup "
+            "and saved queries (terraform output athena_workgroup), or set analytics.enabled: true in the config",
+            file=sys.stderr,
+        )
 
 
 class Status:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import botocore.exceptions
 
 from generator.ops.aws import Aws, aws_errors, describe_client_error, is_whole_command_error
-from generator.ops.records import RECORD_PREFIX, REDRIVEN_PREFIX, FailureRecord, RecordError, RecordKey
+from generator.ops.records import RECORD_PREFIX, REDRIVEN_PREFIX, FailureRecord, Problem, RecordError, RecordKey
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import ListObjectsV2RequestPaginateTypeDef
@@ -33,18 +33,10 @@ class Selection:
     redriven: bool = False  # read the copies under redriven/ instead of the records still to handle
 
 
-@dataclass(frozen=True)
-class Problem:
-    """An object under the prefix that is not a usable record, and why."""
-
-    key: str
-    reason: str
-
-
 @dataclass
 class Outcome:
     records: list[FailureRecord] = field(default_factory=list)
-    problems: list[tuple[str, str]] = field(default_factory=list)  # (key, what is wrong)
+    problems: list[Problem] = field(default_factory=list)
 
 
 def list_keys(
@@ -90,7 +82,7 @@ def select(aws: Aws, selection: Selection) -> Outcome:
     outcome = Outcome()
     for item in iter_selected(aws, selection):
         if isinstance(item, Problem):
-            outcome.problems.append((item.key, item.reason))
+            outcome.problems.append(item)
         else:
             outcome.records.append(item)
     return outcome

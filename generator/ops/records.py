@@ -40,6 +40,14 @@ class RecordError(ValueError):
 
 
 @dataclass(frozen=True)
+class Problem:
+    """An object under the prefix that is not a usable record, and why: reported, never fatal."""
+
+    key: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class RecordKey:
     """Where a record lives, and what its key alone tells: the function and the time."""
 

@@ -25,8 +25,7 @@ import botocore.exceptions
 
 from generator.errors import EXIT_INCOMPLETE, EXIT_OK, AwsError
 from generator.ops.aws import MAX_CONNECTIONS, Aws, aws_errors, describe_client_error
-from generator.ops.commands import suggest_athena
-from generator.ops.present import Progress, report_problems, safe
+from generator.ops.present import Progress, report_problems, safe, suggest_athena
 from generator.ops.reading import Selection, select
 from generator.ops.records import RECORD_PREFIX, REDRIVEN_PREFIX, FailureRecord, RecordError
 

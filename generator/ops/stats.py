@@ -14,18 +14,22 @@ from typing import TextIO
 
 from generator.errors import EXIT_INCOMPLETE, EXIT_OK
 from generator.ops.aws import Aws, aws_errors
-from generator.ops.commands import suggest_athena
-from generator.ops.present import report_problems, safe
-from generator.ops.reading import Problem, Selection, iter_selected, selected_keys
-from generator.ops.records import RECORD_PREFIX, FailureRecord, RecordKey
+from generator.ops.present import report_problems, safe, suggest_athena
+from generator.ops.reading import Selection, iter_selected, selected_keys
+from generator.ops.records import RECORD_PREFIX, FailureRecord, Problem, RecordKey
 
 _FROM_KEY: dict[str, Callable[[RecordKey], str]] = {
     "function": lambda key: key.function,
     "day": lambda key: f"{key.time:%Y-%m-%d}",
 }
+
+
+def _through_key(name: str) -> Callable[[FailureRecord], str]:
+    return lambda record: _FROM_KEY[name](record.key)
+
+
 _FROM_RECORD: dict[str, Callable[[FailureRecord], str]] = {
-    "function": lambda record: record.key.function,
-    "day": lambda record: f"{record.key.time:%Y-%m-%d}",
+    **{name: _through_key(name) for name in _FROM_KEY},
     "condition": lambda record: record.condition,
     "error_type": lambda record: record.error_type or "-",
 }
@@ -36,13 +40,12 @@ def run_stats(aws: Aws, selection: Selection, by: tuple[str, ...], as_json: bool
     out = out or sys.stdout
     counts: Counter[tuple[str, ...]] = Counter()
     problems: list[Problem] = []
+    read = 0  # records read one by one; counting from keys reads none
     with aws_errors(f"cannot read s3://{aws.target.bucket}/{RECORD_PREFIX}"):
         if set(by) <= set(_FROM_KEY) and selection.condition is None:
             keys, problems = selected_keys(aws, selection)
             counts.update(tuple(_FROM_KEY[name](key) for name in by) for key in keys)
-            read = 0
         else:
-            read = 0
             for item in iter_selected(aws, selection):
                 read += 1
                 if isinstance(item, Problem):
@@ -57,7 +60,7 @@ def run_stats(aws: Aws, selection: Selection, by: tuple[str, ...], as_json: bool
         _print_counts(by, rows, out)
     else:
         print(f"no failure records in s3://{aws.target.bucket}/{RECORD_PREFIX} match", file=sys.stderr)
-    report_problems((p.key, p.reason) for p in problems)
+    report_problems(problems)
     suggest_athena(read)
     return EXIT_INCOMPLETE if problems else EXIT_OK
 
