@@ -391,7 +391,9 @@ def test_redrive_sends_the_original_payloads_and_marks_the_records(
     assert [unquote(c["function"]).split("/")[3].split(":")[-1] for c in invokes] == ["fn_a", "fn_a", "fn_b"]
     assert "redrive: sent 3, skipped 0, failed 0 in " in out
     remaining = seeded.s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])
-    assert sorted(o["Key"] for o in remaining) == sorted(f"redriven/{k}" for k in seeded.keys.values())
+    assert sorted(o["Key"] for o in remaining) == sorted(
+        f"{folder}/{k}" for k in seeded.keys.values() for folder in ("redriven", "redrive-claims")
+    ), "moved, and each claim kept as the note that it was sent"
 
     invokes.clear()
     code, out, err = run(seeded.moto, capsys, "redrive", "--all")
@@ -463,15 +465,111 @@ def test_throttled_invokes_are_retried_with_backoff(
 
 
 def test_redrive_of_a_record_already_marked_sends_nothing(
-    seeded: Seeded, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]]
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An earlier run sent and copied the record but could not delete the original."""
+    """An earlier run claimed, sent and copied the record but could not delete the original."""
     key = seeded.keys["a_old"]
+    seeded.s3.put_object(Bucket=BUCKET, Key=f"redrive-claims/{key}", Body=b"{}")
     seeded.s3.copy_object(Bucket=BUCKET, Key=f"redriven/{key}", CopySource={"Bucket": BUCKET, "Key": key})
+    code, out, _ = run(seeded.moto, capsys, "redrive", key)
+    assert code == 0 and invokes == [] and f"skipped {key}: another redrive claimed it" in out, "its claim holds"
+    monkeypatch.setattr(redrive, "CLAIM_SECONDS", 0)  # long after: the claim is taken over, the move finished
     code, out, _ = run(seeded.moto, capsys, "redrive", key)
     assert code == 0 and invokes == []
     assert f"skipped {key}: already redriven" in out
     assert "Contents" not in seeded.s3.list_objects_v2(Bucket=BUCKET, Prefix=key)
+
+
+def test_a_sent_records_claim_stays_so_a_late_reader_skips_it(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run B sends and moves a record between run A's read of it and A's claim: A must not send it again."""
+    key = seeded.keys["a_old"]
+    other = ops_aws.Aws(ops_aws.Target(BUCKET, REGION, seeded.moto.endpoint))
+    real_stream = redrive._stream
+
+    def stream_then_let_b_run(*args: Any) -> Iterator[Any]:
+        monkeypatch.setattr(redrive, "_stream", real_stream)  # B reads as usual
+        for item in real_stream(*args):  # A has read the record; B runs to the end before A goes on
+            assert redrive.run_redrive(other, reading.Selection(keys=[key]), dry_run=False, out=io.StringIO()) == 0
+            yield item
+
+    monkeypatch.setattr(redrive, "_stream", stream_then_let_b_run)
+    code, out, _ = run(seeded.moto, capsys, "redrive", key)
+    assert code == 0 and len(invokes) == 1, "B sent it; A did not"
+    assert f"skipped {key}: another redrive claimed it" in out
+    claims = seeded.s3.list_objects_v2(Bucket=BUCKET, Prefix="redrive-claims/")["Contents"]
+    assert [c["Key"] for c in claims] == [f"redrive-claims/{key}"], "the sent record's claim stays"
+
+
+def test_a_refused_invoke_releases_its_claim(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, invokes: list[dict[str, Any]]
+) -> None:
+    _lambda_answers(monkeypatch, "fn_b", 404, "ResourceNotFoundException", times=1)
+    code, _, _ = run(seeded.moto, capsys, "redrive", "--function", "fn_b")
+    assert code == 1
+    assert "Contents" not in seeded.s3.list_objects_v2(Bucket=BUCKET, Prefix="redrive-claims/")
+    code, out, _ = run(seeded.moto, capsys, "redrive", "--function", "fn_b")
+    assert code == 0 and "redrive: sent 1, skipped 0, failed 0" in out, "nothing went out, so no claim holds it back"
+
+
+def test_redrive_reads_records_as_it_sends_them(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory holds a few batches, not every record: the first invoke comes before most records are read."""
+    for index in range(200):
+        seeded.put(f"s{index}", "fn_a", "RetriesExhausted", {"n": index}, age=timedelta(minutes=index + 1),
+                   error=True)  # fmt: skip
+    calls: list[str] = []
+    lock = threading.Lock()
+
+    def log(name: str) -> Callable[..., None]:
+        def handler(**_: Any) -> None:
+            with lock:
+                calls.append(name)
+
+        return handler
+
+    on_aws_event(monkeypatch, "before-send.s3.GetObject", log("get"))
+    on_aws_event(monkeypatch, "before-send.lambda.Invoke", log("invoke"))
+    code, out, _ = run(seeded.moto, capsys, "redrive", "--all", "--concurrency", "2")
+    assert code == 0 and "redrive: sent 203, skipped 0, failed 0" in out
+    assert calls.count("get") == 203 and calls.count("invoke") == 203
+    assert calls.index("invoke") <= 32, "the first send waits for one batch of reads, not for all of them"
+    most_ahead = max(calls[: i + 1].count("get") - calls[: i + 1].count("invoke") for i in range(len(calls)))
+    assert most_ahead <= 32 + 2 * 2 + 2 + 32, "reads run at most a batch and the send window ahead of the sends"
+
+
+def test_a_record_moved_between_listing_and_reading_is_skipped(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, invokes: list[dict[str, Any]]
+) -> None:
+    key = seeded.keys["a_new"]
+    real_keys = reading.selected_keys
+
+    def listed_then_moved(*args: Any) -> Any:
+        found = real_keys(*args)
+        seeded.s3.delete_object(Bucket=BUCKET, Key=key)
+        return found
+
+    monkeypatch.setattr(redrive, "selected_keys", listed_then_moved)
+    code, out, _ = run(seeded.moto, capsys, "redrive", "--all")
+    assert code == 0 and len(invokes) == 2
+    assert f"skipped {key}: it is gone (another redrive moved it, or it was deleted)" in out
+    assert "redrive: sent 2, skipped 1, failed 0" in out
+
+
+def test_redrive_limit_takes_the_newest_and_sends_them_oldest_first(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]]
+) -> None:
+    code, out, _ = run(seeded.moto, capsys, "redrive", "--all", "--limit", "2", "--concurrency", "1")
+    assert code == 0, out
+    assert _sent_payloads(invokes) == [seeded.payloads[k] for k in ("a_new", "b_big")]
+    newer = seeded.put("a_newer", "fn_a", "EventAgeExceeded", {}, age=timedelta(minutes=1), error=False)
+    invokes.clear()
+    code, out, _ = run(seeded.moto, capsys, "redrive", "--all", "--condition", "RetriesExhausted", "--limit", "1")
+    assert code == 0 and "redrive: sent 1, skipped 0, failed 0" in out
+    assert _sent_payloads(invokes) == [seeded.payloads["a_old"]], "the newest record of that condition"
+    assert seeded.s3.list_objects_v2(Bucket=BUCKET, Prefix=newer)["KeyCount"] == 1
 
 
 def test_redrive_warns_when_the_function_is_throttled(
@@ -712,7 +810,10 @@ def test_two_concurrent_redrives_send_each_event_once(
     assert results == [0, 0]
     assert len(sent) == 63 and len({json.dumps(p, sort_keys=True) for p in sent}) == 63, "each event exactly once"
     left = {o["Key"] for o in seeded.s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])}
-    assert all(k.startswith("redriven/") for k in left) and len(left) == 63, "all moved, no claims left behind"
+    moved = {k for k in left if k.startswith("redriven/")}
+    claims = {k for k in left if k.startswith("redrive-claims/")}
+    assert len(moved) == 63 and moved | claims == left, "all moved"
+    assert claims == {k.replace("redriven/", "redrive-claims/", 1) for k in moved}, "each sent record's claim stays"
 
 
 def test_a_fresh_claim_is_respected_and_an_expired_one_taken_over(
@@ -745,7 +846,7 @@ def test_losing_the_endpoint_mid_redrive_says_what_was_sent_and_where_the_rest_a
     on_aws_event(monkeypatch, "before-send.lambda.Invoke", cut)
     code, _, err = run(seeded.moto, capsys, "redrive", "--all")
     assert code == 2 and "Traceback" not in err
-    assert "after sending 1 of 3 record(s); the 2 not yet sent are still in s3://" in err
+    assert "after sending 1 record(s); every record not yet sent is still in s3://" in err
     assert len({o["Key"] for o in seeded.s3.list_objects_v2(Bucket=BUCKET, Prefix="aws/")["Contents"]}) == 2
 
 
@@ -754,7 +855,9 @@ def test_a_refused_delete_of_an_already_redriven_record_is_reported(
 ) -> None:
 
     key = seeded.keys["a_old"]
+    seeded.s3.put_object(Bucket=BUCKET, Key=f"redrive-claims/{key}", Body=b"{}")  # a dead run's, long ago
     seeded.s3.copy_object(Bucket=BUCKET, Key=f"redriven/{key}", CopySource={"Bucket": BUCKET, "Key": key})
+    monkeypatch.setattr(redrive, "CLAIM_SECONDS", 0)
     body = b"<Error><Code>AccessDenied</Code><Message>no delete for you</Message></Error>"
     on_aws_event(monkeypatch, "before-send.s3.DeleteObject", _answer_403(body))
     code, out, err = run(seeded.moto, capsys, "redrive", key)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING
 import botocore.exceptions
 
 from generator.ops.aws import Aws, aws_errors, describe_client_error, is_whole_command_error
-from generator.ops.records import RECORD_PREFIX, REDRIVEN_PREFIX, FailureRecord, Problem, RecordError, RecordKey
+from generator.ops.records import (
+    RECORD_PREFIX,
+    REDRIVEN_PREFIX,
+    FailureRecord,
+    Problem,
+    RecordError,
+    RecordGoneError,
+    RecordKey,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import ListObjectsV2RequestPaginateTypeDef
@@ -70,7 +78,7 @@ def fetch(aws: Aws, key: RecordKey) -> FailureRecord:
     except botocore.exceptions.ClientError as exc:
         code = exc.response.get("Error", {}).get("Code")
         if code in ("NoSuchKey", "404"):
-            raise RecordError("no such record (moved or deleted meanwhile?)") from None
+            raise RecordGoneError("no such record (moved or deleted meanwhile?)") from None
         if is_whole_command_error(exc):  # no record can be read either: the command cannot run (exit 2)
             raise
         raise RecordError(describe_client_error(exc)) from None
@@ -112,23 +120,37 @@ def iter_selected(aws: Aws, selection: Selection) -> Iterator[FailureRecord | Pr
     candidates, problems = selected_keys(aws, selection)
     yield from problems
     found = 0
+
+    def batch_size() -> int:
+        # Without a condition to filter on, every record read counts: read no more than the limit asks.
+        if selection.limit is not None and selection.condition is None:
+            return min(_FETCH_BATCH, selection.limit - found)
+        return _FETCH_BATCH
+
+    for key, result in read_records(aws, candidates, batch_size):
+        if isinstance(result, RecordError):
+            yield Problem(key.key, str(result))
+        elif selection.condition is None or result.condition == selection.condition:
+            found += 1
+            yield result
+            if selection.limit is not None and found >= selection.limit:
+                return
+
+
+def read_records(
+    aws: Aws, keys: Sequence[RecordKey], batch_size: Callable[[], int] = lambda: _FETCH_BATCH
+) -> Iterator[tuple[RecordKey, FailureRecord | RecordError]]:
+    """Each key with its record, or why it cannot be read, in the keys' order.
+
+    A batch is read on ``_FETCH_WORKERS`` threads only when the caller reaches it, so a caller that
+    stops early reads little, and one that streams holds a batch, not every record.
+    """
     with ThreadPoolExecutor(max_workers=_FETCH_WORKERS) as pool:
         start = 0
-        while start < len(candidates):
-            # Without a condition to filter on, every record read counts: read no more than the limit asks.
-            wanted = _FETCH_BATCH
-            if selection.limit is not None and selection.condition is None:
-                wanted = min(wanted, selection.limit - found)
-            batch = candidates[start : start + wanted]
+        while start < len(keys):
+            batch = keys[start : start + max(1, batch_size())]
             start += len(batch)
-            for candidate, result in zip(batch, pool.map(lambda k: _fetch_or_error(aws, k), batch), strict=True):
-                if isinstance(result, RecordError):
-                    yield Problem(candidate.key, str(result))
-                elif selection.condition is None or result.condition == selection.condition:
-                    found += 1
-                    yield result
-                    if selection.limit is not None and found >= selection.limit:
-                        return
+            yield from zip(batch, pool.map(lambda k: _fetch_or_error(aws, k), batch), strict=True)
 
 
 def _listed_keys(aws: Aws, selection: Selection) -> list[str]:

@@ -39,6 +39,10 @@ class RecordError(ValueError):
     """A stored object is not a usable failure record; the message says why."""
 
 
+class RecordGoneError(RecordError):
+    """The object was listed but is gone when read: another redrive moved it, or someone deleted it."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """An object under the prefix that is not a usable record, and why: reported, never fatal."""

@@ -15,8 +15,9 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, TextIO
@@ -26,8 +27,16 @@ import botocore.exceptions
 from generator.errors import EXIT_INCOMPLETE, EXIT_OK, AwsError
 from generator.ops.aws import MAX_CONNECTIONS, Aws, aws_errors, describe_client_error
 from generator.ops.present import Progress, report_problems, safe, suggest_athena
-from generator.ops.reading import Selection, select
-from generator.ops.records import RECORD_PREFIX, REDRIVEN_PREFIX, FailureRecord, RecordError
+from generator.ops.reading import Selection, read_records, selected_keys
+from generator.ops.records import (
+    RECORD_PREFIX,
+    REDRIVEN_PREFIX,
+    FailureRecord,
+    Problem,
+    RecordError,
+    RecordGoneError,
+    RecordKey,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import HeadObjectOutputTypeDef
@@ -111,85 +120,159 @@ def run_redrive(
 ) -> int:
     """Send each selected record's payload back to its function; move the record under redriven/ once accepted.
 
-    Each record is claimed first with a conditional write, so two operators redriving at once send
-    it once; a run that dies leaves its claims, which expire after ``CLAIM_SECONDS``. ``to_qualifier``
-    sends every event to that version or alias instead of the one its record names.
+    Records are read batch by batch as they are sent, oldest first, so memory holds the selected keys
+    and a few batches however many records there are. Each record is claimed first with a conditional
+    write, so two operators redriving at once send it once; ``to_qualifier`` sends every event to that
+    version or alias instead of the one its record names.
     """
-    pace = pace or Pace()
     out = out or sys.stdout
     with aws_errors(f"cannot redrive from s3://{aws.target.bucket}"):
-        outcome = select(aws, selection)
-        home = _home(aws) if outcome.records else None
-    report_problems(outcome.problems)
-    tally = Tally(failed=len(outcome.problems))
-    targets: list[tuple[FailureRecord, str]] = []
-    for record in sorted(outcome.records, key=lambda r: (r.key.time, r.key.key)):  # oldest first, as they happened
-        assert home is not None
-        if record.key.redriven:
-            print(f"skipped {safe(record.key.key)}: it was redriven already; redrive its original key to send it "
-                  "again", file=out)  # fmt: skip
-            tally.skipped += 1
-            continue
-        try:
-            targets.append((record, _target(record, home, to_qualifier)))
-        except RecordError as exc:
-            print(f"failed {safe(record.key.key)}: {exc}; the record stays", file=out)
-            tally.failed += 1
-    if not targets:
+        keys, problems = selected_keys(aws, selection)
+    report_problems(problems)
+    run = _Run(aws, out, pace or Pace(), to_qualifier)
+    run.tally.failed = len(problems)
+    pending: list[RecordKey] = []
+    for key in reversed(keys):  # oldest first, as they happened
+        if key.redriven:
+            run.report(f"skipped {safe(key.key)}: it was redriven already; redrive its original key to send it "
+                       "again", Tally(skipped=1))  # fmt: skip
+        else:
+            pending.append(key)
+    if pending:
+        with aws_errors(f"cannot redrive from s3://{aws.target.bucket}"):
+            run.home = _home(aws)
+        with aws_errors("cannot read the functions' concurrency"):
+            _warn_about_throttled_functions(aws, run.home, sorted({key.function for key in pending}))
+        with aws_errors(f"cannot redrive from s3://{aws.target.bucket}"):
+            reads = _stream(aws, pending, selection)
+            if dry_run:
+                run.dry_run(reads)
+            else:
+                run.send(reads, len(pending))
+    tally = run.tally
+    if not run.matched:
         print("no failure records match; nothing to redrive", file=sys.stderr)
-        return EXIT_INCOMPLETE if tally.failed else EXIT_OK
-    with aws_errors("cannot read the functions' concurrency"):
-        _warn_about_throttled_functions(aws, home, [target for _, target in targets])
-    if dry_run:
-        for record, target in targets:
-            size = len(record.payload_text.encode())
-            print(f"would send {safe(record.key.key)} to {target} ({size} bytes)", file=out)
-        print(f"dry run: {len(targets)} record(s) would be sent; nothing was sent or moved", file=out)
-        suggest_athena(len(targets))
-        return EXIT_INCOMPLETE if tally.failed else EXIT_OK
-    started = time.monotonic()
-    _send_all(aws, targets, tally, out, pace)
-    elapsed = time.monotonic() - started
-    print(f"redrive: sent {tally.sent}, skipped {tally.skipped}, failed {tally.failed} in {elapsed:.1f} s "
-          f"({tally.sent / max(elapsed, 1e-9):.1f} events/s)", file=out)  # fmt: skip
+    elif dry_run:
+        print(f"dry run: {run.matched} record(s) would be sent; nothing was sent or moved", file=out)
+        suggest_athena(run.matched)
+    else:
+        print(f"redrive: sent {tally.sent}, skipped {tally.skipped}, failed {tally.failed} in {run.elapsed:.1f} s "
+              f"({tally.sent / max(run.elapsed, 1e-9):.1f} events/s)", file=out)  # fmt: skip
     return EXIT_INCOMPLETE if tally.failed else EXIT_OK
 
 
-def _send_all(aws: Aws, targets: list[tuple[FailureRecord, str]], tally: Tally, out: TextIO, pace: Pace) -> None:
-    """Redrive the targets on ``pace.concurrency`` threads; each record's lines are written whole, in turn."""
-    for region in {target.split(":")[3] for _, target in targets}:
-        aws.lambda_for(region)  # clients are made here: a boto3 session must not make them on several threads
-    progress = Progress(len(targets), sys.stderr)
-    pacer, lock = _Pacer(pace.rate), threading.Lock()
+_Read = tuple[RecordKey, FailureRecord | RecordError]
 
-    def send(item: tuple[FailureRecord, str]) -> None:
-        record, target = item
-        pacer.wait()
-        lines, own = io.StringIO(), Tally()
-        _redrive_one(aws, record, target, own, lines)
-        with lock:
-            progress.clear()  # each record's line goes above the bar, never into it
-            out.write(lines.getvalue())
-            out.flush()
-            tally.add(own)
-            progress.step()
 
-    pool = ThreadPoolExecutor(max_workers=pace.concurrency)
-    try:
-        for _ in pool.map(send, targets):
-            pass
-    except botocore.exceptions.BotoCoreError as exc:
-        pool.shutdown(wait=True, cancel_futures=True)  # the invokes in flight end; the queued ones never start
-        progress.done()
-        left = len(targets) - tally.sent - tally.skipped
-        raise AwsError(
-            f"lost the connection to AWS ({exc}) after sending {tally.sent} of {len(targets)} record(s); "
-            f"the {left} not yet sent are still in s3://{aws.target.bucket}/{RECORD_PREFIX}, and the next "
-            "redrive sends them"
-        ) from None
-    finally:
-        pool.shutdown(wait=True)
-    progress.done()
+def _stream(aws: Aws, pending: list[RecordKey], selection: Selection) -> Iterator[_Read]:
+    """The pending keys with their records, oldest first, read as they are needed; only those --condition keeps.
+
+    With --limit the newest N are wanted, so they are read newest first, held (N of them) and sent oldest first.
+    """
+
+    def wanted(item: _Read) -> bool:
+        result = item[1]
+        return isinstance(result, RecordError) or selection.condition in (None, result.condition)
+
+    if selection.limit is None:
+        yield from filter(wanted, read_records(aws, pending))
+        return
+    chosen: list[_Read] = []
+    for item in filter(wanted, read_records(aws, pending[::-1])):
+        chosen.append(item)
+        if sum(isinstance(result, FailureRecord) for _, result in chosen) >= selection.limit:
+            break
+    yield from reversed(chosen)
+
+
+class _Run:
+    """One redrive: its tally, progress and output, shared by the reading loop and the sending threads."""
+
+    def __init__(self, aws: Aws, out: TextIO, pace: Pace, to_qualifier: str | None) -> None:
+        self.aws, self.out, self.pace, self.to_qualifier = aws, out, pace, to_qualifier
+        self.home: Home | None = None
+        self.tally = Tally()
+        self.matched = 0  # records read that the selection keeps, whether sent or not
+        self.elapsed = 0.0
+        self.lock = threading.Lock()
+        self.progress = Progress(0, sys.stderr)
+
+    def report(self, text: str, outcome: Tally) -> None:
+        """One record's line, written whole above the progress bar, and its count."""
+        with self.lock:
+            self.progress.clear()
+            print(text, file=self.out)
+            self.out.flush()
+            self.tally.add(outcome)
+
+    def targets(self, reads: Iterator[_Read]) -> Iterator[tuple[FailureRecord, str]]:
+        """The records that can be sent, with where to; the others are reported as they come."""
+        assert self.home is not None
+        for key, result in reads:
+            if isinstance(result, RecordGoneError):
+                self.report(f"skipped {safe(key.key)}: it is gone (another redrive moved it, or it was deleted)",
+                            Tally(skipped=1))  # fmt: skip
+            elif isinstance(result, RecordError):
+                with self.lock:
+                    self.progress.clear()
+                    report_problems([Problem(key.key, str(result))])
+                    self.tally.failed += 1
+            else:
+                self.matched += 1
+                try:
+                    target = _target(result, self.home, self.to_qualifier)
+                except RecordError as exc:
+                    self.report(f"failed {safe(key.key)}: {exc}; the record stays", Tally(failed=1))
+                else:
+                    yield result, target
+                    continue
+            self._step()
+
+    def dry_run(self, reads: Iterator[_Read]) -> None:
+        for record, target in self.targets(reads):
+            size = len(record.payload_text.encode())
+            print(f"would send {safe(record.key.key)} to {target} ({size} bytes)", file=self.out)
+
+    def send(self, reads: Iterator[_Read], total: int) -> None:
+        """Redrive on ``pace.concurrency`` threads, with at most twice that many records waiting for a thread."""
+        assert self.home is not None
+        self.aws.lambda_for(self.home.region)  # made here: a boto3 session must not make clients on several threads
+        self.progress = Progress(total, sys.stderr)
+        pacer = _Pacer(self.pace.rate)
+        started = time.monotonic()
+
+        def send_one(item: tuple[FailureRecord, str]) -> None:
+            record, target = item
+            pacer.wait()
+            lines, own = io.StringIO(), Tally()
+            _redrive_one(self.aws, record, target, own, lines)
+            self.report(lines.getvalue().rstrip("\n"), own)
+            self._step()
+
+        waiting: deque[Future[None]] = deque()
+        pool = ThreadPoolExecutor(max_workers=self.pace.concurrency)
+        try:
+            for item in self.targets(reads):
+                waiting.append(pool.submit(send_one, item))
+                while len(waiting) > 2 * self.pace.concurrency:
+                    waiting.popleft().result()
+            while waiting:
+                waiting.popleft().result()
+        except botocore.exceptions.BotoCoreError as exc:
+            pool.shutdown(wait=True, cancel_futures=True)  # the invokes in flight end; the queued ones never start
+            self.progress.done()
+            raise AwsError(
+                f"lost the connection to AWS ({exc}) after sending {self.tally.sent} record(s); every record not "
+                f"yet sent is still in s3://{self.aws.target.bucket}/{RECORD_PREFIX}, and the next redrive sends it"
+            ) from None
+        finally:
+            pool.shutdown(wait=True)
+            self.elapsed = time.monotonic() - started
+        self.progress.done()
+
+    def _step(self) -> None:
+        with self.lock:
+            self.progress.step()
 
 
 def _home(aws: Aws) -> Home:
@@ -221,30 +304,27 @@ def _target(record: FailureRecord, home: Home, to_qualifier: str | None = None) 
 
 
 def _redrive_one(aws: Aws, record: FailureRecord, target: str, tally: Tally, out: TextIO) -> None:
-    bucket, key, shown = aws.target.bucket, record.key.key, safe(record.key.key)
+    """Claim, invoke, mark, remove: four requests a record when no other run is in the way.
+
+    The claim stays after a send: it is what tells a run that read the record a moment before it was
+    moved that it has been sent. Only a claim taken over from a dead run needs the extra checks.
+    """
+    key, shown = record.key.key, safe(record.key.key)
     marked = REDRIVEN_PREFIX + key
-    if _exists(aws, marked):  # an earlier run sent and marked it but could not remove the original
-        try:
-            _delete(aws, key)
-        except botocore.exceptions.ClientError as exc:
-            print(f"failed {shown}: already redriven, but the original could not be removed: "
-                  f"{describe_client_error(exc)}", file=out)  # fmt: skip
-            tally.failed += 1
-            return
-        print(f"skipped {shown}: already redriven (found {safe(marked)})", file=out)
-        tally.skipped += 1
-        return
-    taken = _claim(aws, key)
-    if taken:
-        print(f"skipped {shown}: {taken}", file=out)
-        tally.skipped += 1
-        return
-    release = True
     try:
-        if not _exists(aws, key):  # another run sent and moved it after this one listed it
-            print(f"skipped {shown}: already redriven by another run", file=out)
-            tally.skipped += 1
-            return
+        claim = _claim(aws, key)
+    except RecordError as exc:
+        print(f"failed {shown}: {exc}; the record stays", file=out)
+        tally.failed += 1
+        return
+    if claim.refused:
+        print(f"skipped {shown}: {claim.refused}", file=out)
+        tally.skipped += 1
+        return
+    if claim.taken_over and _finished_by_a_dead_run(aws, key, marked, tally, out):
+        return
+    sent = False
+    try:
         try:
             response = aws.lambda_for(target.split(":")[3]).invoke(
                 FunctionName=target, InvocationType="Event", Payload=record.payload_text.encode()
@@ -257,48 +337,77 @@ def _redrive_one(aws: Aws, record: FailureRecord, target: str, tally: Tally, out
             print(f"failed {shown}: Lambda answered {response.get('StatusCode')}, not 202; the record stays", file=out)
             tally.failed += 1
             return
-        try:
-            aws.s3.copy_object(Bucket=bucket, Key=marked, CopySource={"Bucket": bucket, "Key": key})
-            _delete(aws, key)
-        except botocore.exceptions.ClientError as exc:
-            release = False  # sent but not marked: the claim keeps other runs from sending it again until it expires
-            print(f"failed {shown}: sent, but could not be moved to {safe(marked)}: {describe_client_error(exc)}",
-                  file=out)  # fmt: skip
-            tally.failed += 1
-            return
-        print(f"sent {shown} to {target}; moved to {safe(marked)}", file=out)
-        tally.sent += 1
+        sent = True
     finally:
-        if release:
+        if not sent:  # nothing went out: a later run may send it at once
             with contextlib.suppress(botocore.exceptions.ClientError):
                 _delete(aws, CLAIM_PREFIX + key)
+    try:
+        aws.s3.copy_object(Bucket=aws.target.bucket, Key=marked, CopySource={"Bucket": aws.target.bucket, "Key": key})
+        _delete(aws, key)
+    except botocore.exceptions.ClientError as exc:
+        print(f"failed {shown}: sent, but could not be moved to {safe(marked)}: {describe_client_error(exc)}",
+              file=out)  # fmt: skip
+        tally.failed += 1
+        return
+    print(f"sent {shown} to {target}; moved to {safe(marked)}", file=out)
+    tally.sent += 1
 
 
-def _claim(aws: Aws, key: str) -> str | None:
-    """Claim a record for this run with S3 conditional writes; returns why it cannot be claimed, or None."""
+def _finished_by_a_dead_run(aws: Aws, key: str, marked: str, tally: Tally, out: TextIO) -> bool:
+    """After taking over a dead run's claim: did that run send the record already? Then finish its move."""
+    shown = safe(key)
+    if not _exists(aws, key):
+        print(f"skipped {shown}: already redriven by another run", file=out)
+        tally.skipped += 1
+        return True
+    if not _exists(aws, marked):
+        return False
+    try:  # it sent and marked the record but could not remove the original
+        _delete(aws, key)
+    except botocore.exceptions.ClientError as exc:
+        print(f"failed {shown}: already redriven, but the original could not be removed: "
+              f"{describe_client_error(exc)}", file=out)  # fmt: skip
+        tally.failed += 1
+        return True
+    print(f"skipped {shown}: already redriven (found {safe(marked)})", file=out)
+    tally.skipped += 1
+    return True
+
+
+@dataclass(frozen=True)
+class _Claim:
+    refused: str | None = None  # why this run must not send the record
+    taken_over: bool = False  # from a run that died: it may have sent or moved the record already
+
+
+def _claim(aws: Aws, key: str) -> _Claim:
+    """Claim a record for this run with S3 conditional writes."""
     claim, bucket = CLAIM_PREFIX + key, aws.target.bucket
     body = json.dumps({"claimedBy": f"{socket.gethostname()}:{os.getpid()}", "record": key}).encode()
     try:
         aws.s3.put_object(Bucket=bucket, Key=claim, Body=body, IfNoneMatch="*")
-        return None
+        return _Claim()
     except botocore.exceptions.ClientError as exc:
         if not _lost_a_race(exc):
             raise RecordError(f"cannot claim it: {describe_client_error(exc)}") from None
     try:
         head = aws.s3.head_object(Bucket=bucket, Key=claim)
     except botocore.exceptions.ClientError:
-        return "another redrive is sending it"
+        return _Claim(refused="another redrive is sending it")
     server_now = _server_time(head) or datetime.now(timezone.utc)
     age = (server_now - head["LastModified"]).total_seconds()
     if age < CLAIM_SECONDS:
-        return f"another redrive claimed it {max(age, 0):.0f} s ago (a claim expires after {CLAIM_SECONDS} s)"
-    try:  # the claim of a run that died: take it over, unless someone else just did
+        return _Claim(
+            refused=f"another redrive claimed it {max(age, 0):.0f} s ago (a claim expires after {CLAIM_SECONDS} s)"
+        )
+    try:  # the claim of a run that died, or of one that finished: take it over, unless someone else just did
         aws.s3.put_object(Bucket=bucket, Key=claim, Body=body, IfMatch=head["ETag"])
     except botocore.exceptions.ClientError as exc:
         if _lost_a_race(exc):
-            return "another redrive took over its expired claim"
+            return _Claim(refused="another redrive took over its expired claim")
         raise RecordError(f"cannot claim it: {describe_client_error(exc)}") from None
-    return None
+    return _Claim(taken_over=True)
 
 
 def _lost_a_race(exc: botocore.exceptions.ClientError) -> bool:
@@ -328,9 +437,9 @@ def _delete(aws: Aws, key: str) -> None:
     aws.s3.delete_object(Bucket=aws.target.bucket, Key=key)
 
 
-def _warn_about_throttled_functions(aws: Aws, home: Home | None, targets: list[str]) -> None:
-    assert home is not None
-    for target in sorted({":".join(t.split(":")[:7]) for t in targets}):
+def _warn_about_throttled_functions(aws: Aws, home: Home, functions: list[str]) -> None:
+    for name in functions:
+        target = home.function_arn(name, None)
         try:
             concurrency = aws.lambda_for(home.region).get_function_concurrency(FunctionName=target)
         except botocore.exceptions.ClientError:
