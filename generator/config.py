@@ -228,7 +228,7 @@ TOP_FIELDS = (
     Field("region", str, "us-east-1", "AWS region to deploy into.", pattern=REGION_PATTERN),
     Field("tags", dict, {}, "Extra tags for every taggable resource.", check=_tag_problem),
     Field("ci", str, "none", "A CI workflow for the rendered project: none, or github-actions "
-          "(.github/workflows/terraform.yml: fmt, init, validate and checkov).", choices=CI_SYSTEMS),
+          "(.github/workflows/terraform.yml: fmt, init, validate, test and checkov).", choices=CI_SYSTEMS),
 )  # fmt: skip
 
 BUCKET_FIELDS = (

@@ -21,7 +21,7 @@ from generator.hcl import Hcl, interpolate, quote
 from generator.names import scoped_name
 
 KINDS = DESTINATION_KINDS
-_CREATED = {"sqs": "aws_sqs_queue", "sns": "aws_sns_topic", "eventbridge": "aws_cloudwatch_event_bus"}
+CREATED_RESOURCE_TYPES = {"sqs": "aws_sqs_queue", "sns": "aws_sns_topic", "eventbridge": "aws_cloudwatch_event_bus"}
 _SHARED_BUCKET = "aws_s3_bucket.failure_records.arn"
 _ACCOUNT_ID = "data.aws_caller_identity.current.account_id"
 # Name limits of what the project creates; a queue's dead-letter queue adds "-dlq" to its name (SQS: 80).
@@ -106,7 +106,7 @@ def _wire(project: str, fn: Function, kind: str, destination: Destination, bucke
         arn = ("arn:", partition, ":lambda:", Hcl("var.region"), ":", account, ":function:", destination.function or "")
     else:
         created_name = scoped_name(project, fn.name, kind.replace("_", "-"), limit=_NAME_LIMITS[destination.type])
-        arn = (Hcl(f"{_CREATED[destination.type]}.destination[{quote(created_name)}].arn"),)
+        arn = (Hcl(f"{CREATED_RESOURCE_TYPES[destination.type]}.destination[{quote(created_name)}].arn"),)
     target = interpolate(*arn)
     statements = _statements(destination, word, arn)
     if bucket_kms and destination.is_failure_bucket:

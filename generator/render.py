@@ -17,7 +17,7 @@ from typing import Any
 
 import jinja2
 
-from generator import ci, destinations, hcl, lambda_facts
+from generator import ci, destinations, hcl, lambda_facts, tftest
 from generator.config import Config, Function
 from generator.names import record_rule_name, role_name
 from generator.packaging import PackagingError, SourceFile, build_zip, collect_sources
@@ -56,6 +56,8 @@ def is_generated_path(path: str) -> bool:
         return parts[0] in (*_TERRAFORM_FILES, *_OPTIONAL_TERRAFORM_FILES, *_PROJECT_FILES, *_RETIRED_FILES)
     if parts[0] == "modules":
         return path in (*_MODULE_FILES, _MODULE_MONITORING_FILE)
+    if parts[0] == "tests":
+        return path == tftest.TEST_FILE
     if parts[0] == "src":
         return len(parts) >= 3
     return parts[0] == "build" and len(parts) == 2 and parts[1].endswith(".zip")
@@ -115,8 +117,8 @@ def _terraform_files(project: ProjectView) -> tuple[str, ...]:
     if project.analytics:
         files += ("athena.tf",)
     if project.alarms:
-        return (*files, "monitoring.tf", *_MODULE_FILES, _MODULE_MONITORING_FILE)
-    return files + _MODULE_FILES
+        return (*files, "monitoring.tf", *_MODULE_FILES, _MODULE_MONITORING_FILE, tftest.TEST_FILE)
+    return (*files, *_MODULE_FILES, tftest.TEST_FILE)
 
 
 def _function_view(config: Config, index: int, fn: Function, never_package: Sequence[Path]) -> FunctionView:

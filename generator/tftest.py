@@ -1,0 +1,61 @@
+"""The rendered project's own `terraform test` file: what it checks, and the mock values it checks with.
+
+A mock AWS provider gives every computed attribute a made-up value, and only at apply time unless a
+mock says ``override_during = plan``. The file mocks exactly the values its assertions compare, here,
+so that a plan answers them offline: no account, no credentials, nothing created.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from generator.config import FUNCTION_SETTINGS
+from generator.destinations import CREATED_RESOURCE_TYPES
+
+TEST_FILE = "tests/pattern.tftest.hcl"
+ACCOUNT_ID = "123456789012"
+PARTITION = "aws"
+BUCKET_NAME = "failure-records-under-test"
+ROLE_NAME = "role-under-test"
+# The ARN each mocked resource type gets. Every resource of a type gets the same one; the checks
+# compare references, so what matters is that the value is known when the plan is made.
+MOCK_ARNS = {
+    "aws_s3_bucket": f"arn:aws:s3:::{BUCKET_NAME}",
+    "aws_sqs_queue": f"arn:aws:sqs:us-east-1:{ACCOUNT_ID}:queue-under-test",
+    "aws_sns_topic": f"arn:aws:sns:us-east-1:{ACCOUNT_ID}:topic-under-test",
+    "aws_cloudwatch_event_bus": f"arn:aws:events:us-east-1:{ACCOUNT_ID}:event-bus/bus-under-test",
+    "aws_cloudwatch_log_group": f"arn:aws:logs:us-east-1:{ACCOUNT_ID}:log-group:/aws/lambda/under-test",
+    "aws_iam_role": f"arn:aws:iam::{ACCOUNT_ID}:role/{ROLE_NAME}",
+}
+_RETRY_LIMIT = next(f.maximum for f in FUNCTION_SETTINGS if f.name == "maximum_retry_attempts")
+REJECTED_RETRIES = (_RETRY_LIMIT or 0) + 1  # one more than Lambda allows: the negative test's value
+
+
+@dataclass(frozen=True)
+class Mock:
+    resource_type: str
+    values: Mapping[str, str]
+
+
+def mocked_resources(uses_bucket: bool, created: Mapping[str, Mapping[str, Any]]) -> tuple[Mock, ...]:
+    """The resources whose ARNs the checks compare: the bucket, the destinations created, log group and role."""
+    mocks = []
+    if uses_bucket:
+        mocks.append(Mock("aws_s3_bucket", {"arn": MOCK_ARNS["aws_s3_bucket"], "id": BUCKET_NAME}))
+    for kind, names in created.items():
+        if names:
+            resource_type = CREATED_RESOURCE_TYPES[kind]
+            mocks.append(Mock(resource_type, {"arn": MOCK_ARNS[resource_type]}))
+    mocks.append(Mock("aws_cloudwatch_log_group", {"arn": MOCK_ARNS["aws_cloudwatch_log_group"]}))
+    mocks.append(Mock("aws_iam_role", {"arn": MOCK_ARNS["aws_iam_role"], "id": ROLE_NAME}))
+    return tuple(mocks)
+
+
+def with_too_many_retries(settings: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The functions variable's value with the first function's retries one past the limit."""
+    result = {name: dict(values) for name, values in settings.items()}
+    first = next(iter(result))
+    result[first]["maximum_retry_attempts"] = REJECTED_RETRIES
+    return result

@@ -1,0 +1,102 @@
+"""The rendered projects' own `terraform test` file: it passes on every golden tree, and fails when it should.
+
+The file runs against a mock of the real AWS provider (from the mirror), so these tests need
+Terraform and the mirror but no AWS API, not even moto.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import hcl2
+import pytest
+
+from generator.config import load_config
+from generator.destinations import uses_failure_bucket
+from generator.render import render
+from generator.tftest import TEST_FILE
+from tests.harness import Terraform, stand_in_for_random_if_missing
+from tests.support import REPO, GoldenCase, golden_cases, write_tree
+
+pytestmark = pytest.mark.terraform
+
+
+def _prepared(files: dict[str, bytes], config_path: Path, tree: Path, tf_cli_config: Path) -> Terraform:
+    write_tree(files, tree)
+    stand_in_for_random_if_missing(load_config(config_path), tree)
+    terraform = Terraform(tree, tf_cli_config)
+    terraform.init()
+    return terraform
+
+
+def _run_blocks(tree: Path) -> list[str]:
+    parsed = hcl2.loads((tree / TEST_FILE).read_text())
+    return [name for block in parsed.get("run", []) for name in block]
+
+
+@pytest.mark.parametrize("case", golden_cases(), ids=repr)
+def test_the_rendered_checks_pass_unchanged(case: GoldenCase, tmp_path: Path, tf_cli_config: Path) -> None:
+    terraform = _prepared(case.render(), case.config_path, tmp_path, tf_cli_config)
+    result = terraform.run("test", "-no-color")
+    runs = _run_blocks(tmp_path)
+    config = case.config()
+    # One run per function, the module's, the refused value's, and the bucket's when there is one.
+    assert len(runs) == len(config.functions) + 2 + uses_failure_bucket(config), runs
+    assert f"Success! {len(runs)} passed, 0 failed." in result.stdout, result.stdout
+
+
+# Each edit breaks one promise; the rendered checks must catch it with the message that names it.
+BREAKS = [
+    pytest.param("modules/function/main.tf", "destination = var.on_failure", 'destination = "arn:aws:s3:::elsewhere"',
+                 "async_function must send the records of failed events to the failure bucket", id="destination"),
+    pytest.param("modules/function/main.tf", "maximum_retry_attempts       = var.maximum_retry_attempts",
+                 "maximum_retry_attempts       = 0", "async_function must retry maximum_retry_attempts times",
+                 id="retries"),
+    pytest.param("modules/function/main.tf", "maximum_event_age_in_seconds = var.maximum_event_age_seconds",
+                 "maximum_event_age_in_seconds = 21600",
+                 "async_function must keep events for maximum_event_age_seconds", id="event-age"),
+    pytest.param("modules/function/main.tf", "reserved_concurrent_executions = var.reserved_concurrency",
+                 "reserved_concurrent_executions = 5", "async_function must reserve the configured concurrency",
+                 id="concurrency"),
+    pytest.param("main.tf", 'actions      = ["s3:PutObject"]', 'actions      = ["s3:PutObject", "s3:DeleteObject"]',
+                 "async_function's role may do exactly what its destinations need", id="root-permissions"),
+    pytest.param("modules/function/iam.tf", "actions   = statement.value.actions",
+                 'actions   = concat(statement.value.actions, ["s3:GetObject"])',
+                 "The role policy must grant the function's own logs and exactly the permissions given",
+                 id="module-policy"),
+    pytest.param("modules/function/iam.tf", 'variable = "s3:ResourceAccount"', 'variable = "aws:SourceAccount"',
+                 "with s3:ResourceAccount on the bucket this project owns", id="account-condition"),
+    pytest.param("modules/function/main.tf", 'name              = "/aws/lambda/${var.name}"',
+                 'name              = "/app/${var.name}"', "log group must be the one Lambda writes to",
+                 id="log-group"),
+    pytest.param("s3.tf", "restrict_public_buckets = true", "restrict_public_buckets = false",
+                 "The failure bucket must block every kind of public access", id="public-access"),
+    pytest.param("s3.tf", 'values   = ["false"]', 'values   = ["true"]',
+                 "must deny every request made without TLS", id="tls"),
+    pytest.param("variables.tf", "contains([0, 1, 2], f.maximum_retry_attempts)", "f.maximum_retry_attempts >= 0",
+                 'run "rejects_more_retries_than_lambda_allows"', id="validation"),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def default_tree(tmp_path_factory: pytest.TempPathFactory, tf_cli_config: Path) -> Path:
+    tree = tmp_path_factory.mktemp("default")
+    _prepared(render(load_config(REPO / "config.yaml")), REPO / "config.yaml", tree, tf_cli_config)
+    return tree
+
+
+@pytest.mark.parametrize(("path", "old", "new", "message"), BREAKS)
+def test_the_rendered_checks_catch_a_broken_promise(
+    default_tree: Path, tf_cli_config: Path, path: str, old: str, new: str, message: str
+) -> None:
+    target = default_tree / path
+    original = target.read_text()
+    assert original.count(old) == 1, f"{old!r} is not once in {path}: the break would not be the one named"
+    target.write_text(original.replace(old, new))
+    try:
+        result = Terraform(default_tree, tf_cli_config).run("test", "-no-color", ok_codes=(1,))
+    finally:
+        target.write_text(original)
+    output = re.sub(r"\s+", " ", result.stdout + result.stderr)
+    assert "Failure!" in output and message in output, output
