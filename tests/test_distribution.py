@@ -20,13 +20,18 @@ def _run(*argv: str | Path, cwd: Path, check: bool = True) -> subprocess.Complet
     return subprocess.run([str(a) for a in argv], cwd=cwd, env=env, capture_output=True, text=True, check=check)
 
 
+def _outside_the_package(directory: str, names: list[str]) -> set[str]:
+    """What a copy of the checkout leaves out: the repository's own tests and outputs, not templates/.../tests."""
+    top = {".git", "out", "tests", "benchmarks", ".venv", "build", "dist"} if Path(directory) == REPO else set()
+    return {n for n in names if n in top or n == "__pycache__" or n.endswith(".egg-info")}
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh virtual environment outside the repository, with only the built wheel installed into it."""
     root = tmp_path_factory.mktemp("wheel")
     source = root / "source"  # a copy, so the build never writes into the checkout
-    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".git", "out", "tests", "benchmarks", "*.egg-info",
-                                                                "__pycache__", ".venv", "build", "dist"))  # fmt: skip
+    shutil.copytree(REPO, source, ignore=_outside_the_package)
     _run(sys.executable, "-m", "build", "--wheel", "--outdir", root / "dist", source, cwd=root)
     (wheel,) = (root / "dist").glob("*.whl")
     assert wheel.name.startswith(DISTRIBUTION.replace("-", "_") + f"-{__version__}-")
@@ -63,7 +68,7 @@ def test_the_pre_commit_hook_passes_when_up_to_date_and_fails_on_drift(
     if shutil.which("git") is None:
         pytest.fail("git is needed to try the pre-commit hook")
     hooks = tmp_path / "hooks"  # pre-commit clones the hook repository: a commit of the checkout as it is now
-    shutil.copytree(REPO, hooks, ignore=shutil.ignore_patterns(".git", "out", "tests", "benchmarks", "__pycache__"))
+    shutil.copytree(REPO, hooks, ignore=_outside_the_package)
     user = tmp_path / "user"
     user.mkdir()
     for repo in (hooks, user):
