@@ -190,6 +190,11 @@ def _add_failures_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
         "demo handler fails)",
     )
     wait.add_argument("--payload", type=_json_text, help="the event --invoke sends, as JSON")
+    wait.add_argument(
+        "--qualifier", type=_qualifier, metavar="Q",
+        help="the alias or version to invoke and read the asynchronous settings of (the rendered project's alias, "
+        "where a function has one)",
+    )  # fmt: skip
     wait.add_argument("--timeout", type=_seconds, default=600.0, help="give up after this many seconds (default: 600)")
     wait.add_argument("--interval", type=_seconds, default=5.0, help="seconds between polls (default: 5)")
     wait.set_defaults(run=_run_failures, parser=wait)
@@ -402,8 +407,9 @@ def _run_failures(args: argparse.Namespace) -> int:
             raise UsageError("--payload is the event --invoke sends; add --invoke")
         payload = args.payload if args.payload is not None else commands.FORCE_ERROR_PAYLOAD
         return commands.run_wait(
-            aws, args.function, timeout=args.timeout, invoke=args.invoke, interval=args.interval, payload=payload
-        )
+            aws, args.function, timeout=args.timeout, invoke=args.invoke, interval=args.interval, payload=payload,
+            qualifier=args.qualifier,
+        )  # fmt: skip
     selection = _selection(args)
     if args.action == "list":
         if selection.limit is None:

@@ -48,6 +48,8 @@ ENVIRONMENT_KEY_PATTERN = r"^[A-Za-z][A-Za-z0-9_]+$"
 BUCKET_PREFIX_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 KMS_KEY_ARN_PATTERN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$"
 HANDLER_PATTERN = r"^[^\s]{1,128}$"
+# Lambda's alias names (API reference, CreateAlias): not all digits, which would name a version.
+ALIAS_PATTERN = r"^(?![0-9]+$)[A-Za-z0-9_-]{1,128}$"
 SNS_TOPIC_ARN_PATTERN = r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$"
 EMAIL_PATTERN = r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"
 # What each pattern means, in the words an error message uses: no one should have to read a regex.
@@ -58,6 +60,7 @@ PATTERN_WORDS = {
     BUCKET_PREFIX_PATTERN: "lowercase letters, digits and -, starting with a letter or digit",
     KMS_KEY_ARN_PATTERN: "a KMS key ARN such as arn:aws:kms:us-east-1:123456789012:key/<key id>",
     HANDLER_PATTERN: "<file>.<function>, 1 to 128 characters with no spaces",
+    ALIAS_PATTERN: "1 to 128 letters, digits, - and _, not all digits (that would name a version)",
     SNS_TOPIC_ARN_PATTERN: "an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:alerts",
     EMAIL_PATTERN: "an email address such as oncall@example.com",
 }
@@ -256,6 +259,11 @@ FUNCTION_FIELDS = (
     Field("reserved_concurrency", int, 0,
           "Reserved concurrency; 0 keeps the function from running, null leaves it unreserved.", nullable=True,
           minimum=0, maximum=API_INTEGER_MAX, setting=True, null_words="unreserved"),
+    Field("publish", bool, False, "Publish a new version of the function each time its code or configuration "
+          "changes."),
+    Field("alias", str, None, "An alias that follows the newest published version (needs publish: true); the "
+          "asynchronous invocation settings and destinations are set on it, and the invoke commands use it. "
+          "null: no alias.", nullable=True, pattern=ALIAS_PATTERN),
     Field("source", str, None, "Directory with the function's code, relative to the config file.", nullable=True),
     Field("source_exclude", list, [], "Gitignore-style patterns of files in source to leave out of the package, "
           "on top of the defaults (secrets, state, caches); !pattern puts a default back.", check=_patterns_problem),
@@ -411,6 +419,8 @@ class Function:
     memory_mb: int
     timeout_seconds: int
     reserved_concurrency: int | None
+    publish: bool
+    alias: str | None
     source: Path | None
     source_exclude: tuple[str, ...]
     allow_source_outside_config: bool
@@ -652,6 +662,8 @@ def _read_functions(doc: LoadedYaml) -> tuple[Function, ...]:
         values["source_exclude"] = tuple(values["source_exclude"])
         if values["source"] is not None and values["handler"] is None:
             doc.report((*path, "handler"), "must be set when source is set, e.g. 'app.handler'")
+        if values["alias"] is not None and not values["publish"]:
+            doc.report((*path, "alias"), "points at a published version: set publish: true as well")
         values["environment"] = dict(values["environment"])
         failure = _destination_or_report(doc, (*path, "on_failure"), item.get("on_failure", {"type": "s3"}), name)
         success = _destination_or_report(doc, (*path, "on_success"), item.get("on_success"), name)

@@ -12,6 +12,10 @@ from dataclasses import dataclass
 ERROR_HANDLING_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html"
 # "Capturing records of Lambda asynchronous invocations"
 RECORDS_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html"
+# PutFunctionEventInvokeConfig: "Configures options for asynchronous invocation on a function, version, or
+# alias." and "By default, Lambda retries an asynchronous invocation twice if the function returns an error. It
+# retains events in a queue for up to six hours." A config on an alias leaves the bare function at these defaults.
+INVOKE_CONFIG_DOC = "https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionEventInvokeConfig.html"
 
 # ERROR_HANDLING_DOC: "If the function returns an error, by default Lambda attempts to run it two more times,
 # with a one-minute wait between the first two attempts, and two minutes between the second and third attempts."

@@ -130,6 +130,8 @@ def _function_view(config: Config, index: int, fn: Function, never_package: Sequ
         package=f"build/{fn.name}.zip",
         role_name=role_name(config.project, fn.name),
         record_rule_name=record_rule_name(config.project, fn.name),
+        publish=fn.publish,
+        alias=fn.alias,
         settings={field.name: getattr(fn, field.name) for field in active_settings(config)},
         sources=sources,
         skipped=skipped,

@@ -64,7 +64,8 @@ def json_schema() -> dict[str, Any]:
         additionalProperties={"type": "string"},
     )
     function["allOf"] = [
-        _when({"source": {"type": "string"}}, {"required": ["handler"], "properties": {"handler": {"type": "string"}}})
+        _when({"source": {"type": "string"}}, {"required": ["handler"], "properties": {"handler": {"type": "string"}}}),
+        _when({"alias": {"type": "string"}}, {"required": ["publish"], "properties": {"publish": {"const": True}}}),
     ]
     destination = _destination()
     function["properties"]["on_failure"] = destination

@@ -46,6 +46,8 @@ class FunctionView:
     package: str  # the zip's path in the rendered project
     role_name: str
     record_rule_name: str  # the EventBridge rule that announces its new failure records
+    publish: bool  # publishes a version on each change
+    alias: str | None  # follows the newest version; the invoke config is set on it
     settings: Mapping[str, Any]  # the tunables, as the functions variable holds them
     sources: tuple[SourceFile, ...]
     skipped: tuple[str, ...]  # what packaging left out
@@ -235,6 +237,11 @@ class ProjectView:
         return self.uses_bucket and self.bucket.naming == "random_uuid"
 
     @property
+    def publishes(self) -> bool:
+        """Whether any function publishes versions: only then do the module and its call carry publish and alias."""
+        return any(fn.publish for fn in self.functions)
+
+    @property
     def uses_partition(self) -> bool:
         """A lambda destination in this config is named by a constructed ARN, which needs the partition."""
         return self.creates_topic or any(w.destination.function for fn in self.functions for w in fn.destinations)
@@ -329,6 +336,7 @@ class ProjectView:
             )
         if False in throttled:
             outcomes.append("otherwise the demo handler raises on it, and Lambda records it after the retries")
+        which += " (its alias, where it has one)" if any(fn.alias for fn in demo) else ""
         return f'Ready-to-paste AWS CLI commands that invoke {which} asynchronously with {{"forceError": true}}: ' + (
             "; ".join(outcomes) + "."
         )
@@ -362,6 +370,10 @@ class ProjectView:
             )
             outputs["failure_bucket_arn"] = f"ARN of the failure bucket, the on-failure destination of {whose}."
         outputs |= _FUNCTION_OUTPUTS
+        if self.publishes:
+            outputs["alias_arns"] = (
+                "ARN of each function's alias, the target to invoke: its asynchronous invocation settings are there."
+            )
         if self.demo_functions:
             outputs["invoke_commands"] = self.invoke_commands_description
         if self.uses_bucket:
@@ -413,7 +425,7 @@ class ProjectView:
                  "custom_destinations", "created", "creates_destinations", "demo_functions", "inputs",
                  "outputs", "setting_types", "setting_validations", "module_settings", "alarms",
                  "creates_topic", "topic_name", "bucket_functions", "records_where", "record_notices", "dashboard",
-                 "publishers", "analytics", "projection_range")  # fmt: skip
+                 "publishers", "analytics", "projection_range", "publishes")  # fmt: skip
         return {
             **{name: getattr(self, name) for name in shown},
             "reserved_environment_keys": sorted(RESERVED_ENVIRONMENT_KEYS),

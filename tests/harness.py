@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
@@ -213,6 +214,56 @@ def _patch_moto_athena_named_query_deletion(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(AthenaResponse, "get_named_query", get_named_query)
 
 
+def _patch_moto_event_invoke_config_qualifiers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep one event invoke config per qualifier, as Lambda does; moto 5.2.5 ignores ``Qualifier``.
+
+    moto keeps a list per function, appends on every put and answers every get with the first
+    entry, so a config on an alias could not be told from one on the function, and an update was
+    never seen. Here each (function, qualifier) has its own config, a put replaces it, and its
+    ``FunctionArn`` carries the qualifier.
+    """
+    from moto.awslambda.exceptions import UnknownEventConfig
+    from moto.awslambda.models import EventInvokeConfig
+    from moto.awslambda.responses import LambdaResponse
+    from moto.core.responses import ActionResult
+
+    def where(self: Any, depth: int) -> tuple[Any, dict[str | None, EventInvokeConfig], str | None]:
+        """The function, its configs by qualifier (kept on the function: gone with it), and the qualifier asked."""
+        function = self.backend.get_function(unquote(self.path.rsplit("/", depth)[1]))
+        if not hasattr(function, "configs_by_qualifier"):
+            function.configs_by_qualifier = {}
+        return function, function.configs_by_qualifier, self.querystring.get("Qualifier", [None])[0]
+
+    def arn(function: Any, qualifier: str | None) -> str:
+        return f"{function.function_arn}:{qualifier}" if qualifier else function.function_arn
+
+    def put(self: Any) -> Any:
+        function, configs, qualifier = where(self, 2)
+        configs[qualifier] = EventInvokeConfig(arn(function, qualifier), function.last_modified, self.json_body)
+        return ActionResult(configs[qualifier].response())  # serialised as moto's own: dates as numbers
+
+    def get(self: Any) -> Any:
+        function, configs, qualifier = where(self, 2)
+        if qualifier not in configs:
+            raise UnknownEventConfig(arn(function, qualifier))
+        return ActionResult(configs[qualifier].response())
+
+    def delete(self: Any) -> Any:
+        function, configs, qualifier = where(self, 2)
+        if configs.pop(qualifier, None) is None:
+            raise UnknownEventConfig(arn(function, qualifier))
+        return 204, {"status": 204}, "{}"
+
+    def listing(self: Any) -> Any:
+        _, configs, _ = where(self, 3)
+        return ActionResult({"FunctionEventInvokeConfigs": [c.response() for c in configs.values()]})
+
+    for name, method in {"put_function_event_invoke_config": put, "update_function_event_invoke_config": put,
+                         "get_function_event_invoke_config": get, "delete_function_event_invoke_config": delete,
+                         "list_function_event_invoke_configs": listing}.items():  # fmt: skip
+        monkeypatch.setattr(LambdaResponse, name, method)
+
+
 @dataclass
 class Moto:
     """A moto server on a loopback port, and boto3 clients pointed at it."""
@@ -265,6 +316,7 @@ def moto_server() -> Iterator[Moto]:
         _patch_moto_compact_redrive_policy(monkeypatch)
         _patch_moto_bucket_eventbridge_notifications(monkeypatch)
         _patch_moto_athena_named_query_deletion(monkeypatch)
+        _patch_moto_event_invoke_config_qualifiers(monkeypatch)
         # No Docker engine here: moto's Docker-free Lambda backend accepts invokes without running code.
         monkeypatch.setitem(default_user_config["lambda"], "use_docker", False)
         port = _free_port()

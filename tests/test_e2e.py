@@ -105,7 +105,13 @@ def _assert_function(moto: Moto, deployment: Deployment, fn: Function) -> None:
     concurrency = lam.get_function_concurrency(FunctionName=fn.name).get("ReservedConcurrentExecutions")
     assert concurrency == fn.reserved_concurrency
 
-    invoke = lam.get_function_event_invoke_config(FunctionName=fn.name)
+    if fn.alias:  # the settings are on the alias; the bare function has none, so Lambda's defaults
+        invoke = lam.get_function_event_invoke_config(FunctionName=fn.name, Qualifier=fn.alias)
+        assert invoke["FunctionArn"] == f"{settings['FunctionArn']}:{fn.alias}"
+        with pytest.raises(lam.exceptions.ResourceNotFoundException):
+            lam.get_function_event_invoke_config(FunctionName=fn.name)
+    else:
+        invoke = lam.get_function_event_invoke_config(FunctionName=fn.name)
     assert invoke["MaximumEventAgeInSeconds"] == fn.maximum_event_age_seconds
     assert invoke["MaximumRetryAttempts"] == fn.maximum_retry_attempts
     assert invoke["DestinationConfig"]["OnFailure"]["Destination"] == bucket_arn
@@ -342,6 +348,26 @@ def test_athena_over_the_failure_records_applies_cleanly(moto: Moto, deploy: Any
     deployment.terraform.run("destroy", "-auto-approve")
     _assert_gone(moto, deployment)
     assert glue.get_databases()["DatabaseList"] == []
+
+
+def test_published_versions_and_an_alias_apply_cleanly(moto: Moto, deploy: Any) -> None:
+    """The alias follows the published version and carries the invoke config (redriving to it: test_failures)."""
+    case = GOLDEN / "published"
+    deployment = deploy((case / "config.yaml").read_text(), case)
+    lam = moto.client("lambda", deployment.config.region)
+    alias = lam.get_alias(FunctionName="async_function", Name="live")
+    published = [v["Version"] for v in lam.list_versions_by_function(FunctionName="async_function")["Versions"]]
+    assert alias["FunctionVersion"] != "$LATEST" and alias["FunctionVersion"] in published
+    assert [v for v in lam.list_versions_by_function(FunctionName="versioned")["Versions"] if v["Version"] != "$LATEST"]
+    assert [v["Version"] for v in lam.list_versions_by_function(FunctionName="latest_only")["Versions"]] == ["$LATEST"]
+    assert deployment.outputs["alias_arns"] == {"async_function": alias["AliasArn"]}
+    assert f"--function-name {alias['AliasArn']} " in deployment.outputs["invoke_commands"]["async_function"]
+    assert "--function-name versioned " in deployment.outputs["invoke_commands"]["versioned"]
+    _assert_wired(moto, deployment)
+    _assert_no_changes(deployment.terraform)
+
+    deployment.terraform.run("destroy", "-auto-approve")
+    _assert_gone(moto, deployment)
 
 
 def test_three_functions_apply_cleanly(moto: Moto, deploy: Any) -> None:

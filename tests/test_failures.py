@@ -17,6 +17,7 @@ from urllib.parse import unquote
 import pytest
 
 from generator.cli import main
+from generator.lambda_facts import expected_record
 from generator.ops import aws as ops_aws
 from generator.ops import commands, present, project, reading, redrive
 from tests.harness import Moto
@@ -767,6 +768,28 @@ def test_redrive_keeps_the_qualifier_of_the_same_function(
     code, out, _ = run(seeded.moto, capsys, "redrive", key)
     assert code == 0, out
     assert unquote(invokes[0]["function"]).split("/")[3] == f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{invoked}"
+
+
+def test_an_alias_gets_its_redriven_events_and_wait_reads_and_invokes_it(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]]
+) -> None:
+    """A published function whose invoke config is on its alias: the alias is what redrive and wait must use."""
+    lam = seeded.moto.client("lambda")
+    version = lam.publish_version(FunctionName="fn_a")["Version"]
+    alias_arn = lam.create_alias(FunctionName="fn_a", Name="live", FunctionVersion=version)["AliasArn"]
+    lam.put_function_event_invoke_config(
+        FunctionName="fn_a", Qualifier="live", MaximumRetryAttempts=0, MaximumEventAgeInSeconds=120,
+        DestinationConfig={"OnFailure": {"Destination": f"arn:aws:s3:::{BUCKET}"}},
+    )  # fmt: skip
+    key = _with_arn(seeded, "fn_a", alias_arn)
+    code, out, _ = run(seeded.moto, capsys, "redrive", key)
+    assert code == 0 and f"sent {key} to {alias_arn};" in out
+    invokes.clear()
+    code, _, err = run(seeded.moto, capsys, "wait", "--function", "fn_a", "--qualifier", "live", "--invoke",
+                       "--timeout", "1", "--interval", "1")  # fmt: skip
+    assert code == 1 and unquote(invokes[0]["function"]).split("/")[3] == "fn_a:live"
+    assert "Invoked fn_a:live asynchronously" in err
+    assert f"expected {expected_record(None, 0, 120)}" in err, "the alias's settings, not the bare function's"
 
 
 def test_redrive_sends_the_payload_byte_for_byte(

@@ -64,18 +64,32 @@ def run_wait(
     invoke: bool,
     interval: float = 5.0,
     payload: bytes = FORCE_ERROR_PAYLOAD,
+    qualifier: str | None = None,
     out: TextIO | None = None,
 ) -> int:
-    """Optionally invoke ``function`` asynchronously, then poll until its next record arrives."""
+    """Optionally invoke ``function`` asynchronously, then poll until its next record arrives.
+
+    ``qualifier`` names the version or alias whose asynchronous settings count, and the one invoked:
+    a function whose invoke config is on an alias sends nothing to its destination when invoked bare.
+    """
     out = out or sys.stdout
     with aws_errors(f"cannot wait for a record of {function} in s3://{aws.target.bucket}"):
-        return _wait(aws, function, timeout=timeout, invoke=invoke, interval=interval, payload=payload, out=out)
+        return _wait(aws, function, timeout=timeout, invoke=invoke, interval=interval, payload=payload,
+                     qualifier=qualifier, out=out)  # fmt: skip
 
 
 def _wait(
-    aws: Aws, function: str, *, timeout: float, invoke: bool, interval: float, payload: bytes, out: TextIO
+    aws: Aws,
+    function: str,
+    *,
+    timeout: float,
+    invoke: bool,
+    interval: float,
+    payload: bytes,
+    qualifier: str | None,
+    out: TextIO,
 ) -> int:
-    settings = _async_settings(aws, function)
+    settings = _async_settings(aws, function, qualifier)
     if settings.destination is not None and settings.destination != f"arn:aws:s3:::{aws.target.bucket}":
         raise UsageError(
             f"{function} sends the records of its failed events to {settings.destination}, not to "
@@ -89,12 +103,12 @@ def _wait(
     known = set(list_keys(aws, prefix, start_after))
     request_id = None
     if invoke:
-        response = aws.lambda_for(aws.target.region).invoke(
-            FunctionName=function, InvocationType="Event", Payload=payload
-        )
+        target = f"{function}:{qualifier}" if qualifier else function
+        client = aws.lambda_for(aws.target.region)
+        response = client.invoke(FunctionName=target, InvocationType="Event", Payload=payload)
         request_id = response["ResponseMetadata"]["RequestId"]
         demo = " (the bundled demo handler fails on it)" if payload == FORCE_ERROR_PAYLOAD else ""
-        print(f"Invoked {function} asynchronously with {safe(payload.decode(errors='replace'))}{demo} "
+        print(f"Invoked {target} asynchronously with {safe(payload.decode(errors='replace'))}{demo} "
               f"(request {request_id})", file=sys.stderr)  # fmt: skip
     print(f"Waiting up to {timeout:.0f} s for a failure record of {function} in s3://{aws.target.bucket}; "
           f"expect it {settings.expectation()}", file=sys.stderr)  # fmt: skip
@@ -136,7 +150,7 @@ class AsyncSettings:
         return expected_record(self.reserved_concurrency, self.retry_attempts, self.maximum_event_age)
 
 
-def _async_settings(aws: Aws, function: str) -> AsyncSettings:
+def _async_settings(aws: Aws, function: str, qualifier: str | None = None) -> AsyncSettings:
     """The function's concurrency and asynchronous settings; what cannot be read keeps Lambda's defaults."""
     client = aws.lambda_for(aws.target.region)
     try:
@@ -144,7 +158,9 @@ def _async_settings(aws: Aws, function: str) -> AsyncSettings:
     except botocore.exceptions.ClientError:
         concurrency = None
     try:
-        config = client.get_function_event_invoke_config(FunctionName=function)
+        config = client.get_function_event_invoke_config(
+            FunctionName=function, **({"Qualifier": qualifier} if qualifier else {})
+        )
     except botocore.exceptions.ClientError:  # no invoke config, or not allowed to read it
         return AsyncSettings(reserved_concurrency=concurrency)
     return AsyncSettings(

@@ -1,0 +1,78 @@
+# Projects rendered before generator 0.2 kept each function's resources at the root. These blocks
+# tell Terraform they now live in module.function, so re-planning such a deployment moves them
+# instead of destroying and re-creating them. A project first applied with this layout ignores them.
+
+moved {
+  from = aws_cloudwatch_log_group.lambda["async_function"]
+  to   = module.function["async_function"].aws_cloudwatch_log_group.this
+}
+
+moved {
+  from = aws_iam_role.lambda["async_function"]
+  to   = module.function["async_function"].aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.lambda["async_function"]
+  to   = module.function["async_function"].aws_iam_role_policy.this
+}
+
+moved {
+  from = aws_lambda_function.this["async_function"]
+  to   = module.function["async_function"].aws_lambda_function.this
+}
+
+moved {
+  from = aws_lambda_function_event_invoke_config.this["async_function"]
+  to   = module.function["async_function"].aws_lambda_function_event_invoke_config.this
+}
+
+moved {
+  from = aws_cloudwatch_log_group.lambda["versioned"]
+  to   = module.function["versioned"].aws_cloudwatch_log_group.this
+}
+
+moved {
+  from = aws_iam_role.lambda["versioned"]
+  to   = module.function["versioned"].aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.lambda["versioned"]
+  to   = module.function["versioned"].aws_iam_role_policy.this
+}
+
+moved {
+  from = aws_lambda_function.this["versioned"]
+  to   = module.function["versioned"].aws_lambda_function.this
+}
+
+moved {
+  from = aws_lambda_function_event_invoke_config.this["versioned"]
+  to   = module.function["versioned"].aws_lambda_function_event_invoke_config.this
+}
+
+moved {
+  from = aws_cloudwatch_log_group.lambda["latest_only"]
+  to   = module.function["latest_only"].aws_cloudwatch_log_group.this
+}
+
+moved {
+  from = aws_iam_role.lambda["latest_only"]
+  to   = module.function["latest_only"].aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.lambda["latest_only"]
+  to   = module.function["latest_only"].aws_iam_role_policy.this
+}
+
+moved {
+  from = aws_lambda_function.this["latest_only"]
+  to   = module.function["latest_only"].aws_lambda_function.this
+}
+
+moved {
+  from = aws_lambda_function_event_invoke_config.this["latest_only"]
+  to   = module.function["latest_only"].aws_lambda_function_event_invoke_config.this
+}
