@@ -84,6 +84,30 @@ def test_function_settings_flow_from_the_module_variables(module: dict[str, Any]
     )
 
 
+def test_publishing_and_aliases_are_rendered_only_where_asked(
+    rendered: tuple[Config, dict[str, Any]], module: dict[str, Any]
+) -> None:
+    config, tree = rendered
+    function = module["resource"]["aws_lambda_function.this"]
+    invoke = module["resource"]["aws_lambda_function_event_invoke_config.this"]
+    if not any(fn.publish for fn in config.functions):
+        assert "publish" not in function and "qualifier" not in invoke, "an unpublished project stays on $LATEST"
+        assert "aws_lambda_alias.this" not in module["resource"] and "alias_arns" not in tree["output"]
+        return
+    packages = tree["locals"]["packages"]
+    assert {name: (p["publish"], p["alias"]) for name, p in packages.items()} == {
+        fn.name: (fn.publish, fn.alias) for fn in config.functions
+    }
+    call = tree["module"]["function"]
+    assert (call["publish"], call["alias"]) == ("${each.value.publish}", "${each.value.alias}")
+    assert function["publish"] == "${var.publish}"
+    alias = module["resource"]["aws_lambda_alias.this"]
+    assert alias["count"] == "${var.alias == null ? 0 : 1}"
+    assert alias["function_version"] == "${aws_lambda_function.this.version}", "the alias follows each new version"
+    assert invoke["qualifier"] == "${var.alias == null ? null : aws_lambda_alias.this[0].name}"
+    assert "coalesce(function.alias_arn, function.name)" in tree["output"]["invoke_commands"]["value"]
+
+
 def test_moved_blocks_carry_every_flat_resource_into_the_module(rendered: tuple[Config, dict[str, Any]]) -> None:
     config, tree = rendered
     moves = {(m["from"], m["to"]) for m in tree["moved"]}
