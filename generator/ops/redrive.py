@@ -178,9 +178,11 @@ def _stream(aws: Aws, pending: list[RecordKey], selection: Selection) -> Iterato
         yield from filter(wanted, read_records(aws, pending))
         return
     chosen: list[_Read] = []
+    records = 0
     for item in filter(wanted, read_records(aws, pending[::-1])):
         chosen.append(item)
-        if sum(isinstance(result, FailureRecord) for _, result in chosen) >= selection.limit:
+        records += isinstance(item[1], FailureRecord)
+        if records >= selection.limit:
             break
     yield from reversed(chosen)
 
