@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 
 from generator.analytics import NAMED_QUERIES
-from generator.config import Config
+from generator.config import Config, parse_config
 from generator.destinations import uses_failure_bucket
 from generator.monitoring import ALARMS
 from generator.names import MAX_ROLE_NAME, record_rule_name, role_name
 from generator.ops.records import READS, FailureRecord, RecordError, RecordKey
 from generator.render import render
-from tests.support import GoldenCase, golden_cases, parse_module, parse_tree, unescape_template
+from tests.support import GOLDEN, GoldenCase, golden_cases, parse_module, parse_tree, unescape_template
 
 CASES = golden_cases()
 
@@ -106,6 +106,17 @@ def test_publishing_and_aliases_are_rendered_only_where_asked(
     assert alias["function_version"] == "${aws_lambda_function.this.version}", "the alias follows each new version"
     assert invoke["qualifier"] == "${var.alias == null ? null : aws_lambda_alias.this[0].name}"
     assert "coalesce(function.alias_arn, function.name)" in tree["output"]["invoke_commands"]["value"]
+
+
+def test_an_alias_of_a_function_with_its_own_code_is_an_output_too() -> None:
+    """alias_arns does not depend on the demo handler, as invoke_commands does; the README lists what exists."""
+    case = GOLDEN / "custom_source"
+    published = "    reserved_concurrency: 2\n    publish: true\n    alias: live\n"
+    text = (case / "config.yaml").read_text().replace("    reserved_concurrency: 2\n", published)
+    files = render(parse_config(text, case / "config.yaml"))
+    outputs = parse_tree(files)["output"]
+    assert "invoke_commands" not in outputs and "alias_arns" in outputs
+    assert "| `alias_arns` |" in files["README.md"].decode()
 
 
 def test_moved_blocks_carry_every_flat_resource_into_the_module(rendered: tuple[Config, dict[str, Any]]) -> None:

@@ -41,12 +41,6 @@ class Selection:
     redriven: bool = False  # read the copies under redriven/ instead of the records still to handle
 
 
-@dataclass
-class Outcome:
-    records: list[FailureRecord] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-
-
 def list_keys(
     aws: Aws,
     prefix: str = RECORD_PREFIX,
@@ -83,17 +77,6 @@ def fetch(aws: Aws, key: RecordKey) -> FailureRecord:
             raise
         raise RecordError(describe_client_error(exc)) from None
     return FailureRecord.parse(key, body)
-
-
-def select(aws: Aws, selection: Selection) -> Outcome:
-    """The selected records, newest first; unreadable objects are reported, not fatal."""
-    outcome = Outcome()
-    for item in iter_selected(aws, selection):
-        if isinstance(item, Problem):
-            outcome.problems.append(item)
-        else:
-            outcome.records.append(item)
-    return outcome
 
 
 def selected_keys(aws: Aws, selection: Selection) -> tuple[list[RecordKey], list[Problem]]:
