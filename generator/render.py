@@ -17,7 +17,7 @@ from typing import Any
 
 import jinja2
 
-from generator import ci, destinations, hcl, lambda_facts, tftest
+from generator import ci, destinations, hcl, lambda_facts, layout, tftest
 from generator.config import Config, Function
 from generator.names import record_rule_name, role_name
 from generator.packaging import PackagingError, SourceFile, build_zip, collect_sources
@@ -25,7 +25,7 @@ from generator.view import FunctionView, ProjectView, active_settings
 
 _TERRAFORM_FILES = ("versions.tf", "providers.tf", "main.tf", "moved.tf", "s3.tf", "variables.tf", "outputs.tf")
 _OPTIONAL_TERRAFORM_FILES = ("backend.tf", "destinations.tf", "monitoring.tf", "athena.tf")
-# The child module each function is an instance of (see main.tf's module "function").
+# The child module each function is an instance of (see layout.py for which call holds it).
 _MODULE_FILES = tuple(f"modules/function/{name}" for name in ("main.tf", "iam.tf", "variables.tf", "outputs.tf",
                                                                 "versions.tf"))  # fmt: skip
 _MODULE_MONITORING_FILE = "modules/function/monitoring.tf"
@@ -142,6 +142,9 @@ def _function_view(config: Config, index: int, fn: Function, never_package: Sequ
         expected_record=lambda_facts.expected_record(
             fn.reserved_concurrency, fn.maximum_retry_attempts, fn.maximum_event_age_seconds
         ),
+        group=layout.group_of(fn.name),
+        module_call=layout.module_call(fn.name, len(config.functions)),
+        other_call=layout.other_call(fn.name, len(config.functions)),
     )
 
 

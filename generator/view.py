@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from generator import __version__, ci, destinations, lambda_facts, monitoring, names, tftest
+from generator import __version__, ci, destinations, lambda_facts, layout, monitoring, names, tftest
 from generator import config as config_limits
 from generator.analytics import NAMED_QUERIES
 from generator.config import (
@@ -54,6 +54,9 @@ class FunctionView:
     destinations: tuple[Wiring, ...]
     demo: bool  # runs the bundled demo handler
     expected_record: str  # when a failed event's record arrives (lambda_facts)
+    group: str  # its group digit, which names its module call once the project is grouped (layout)
+    module_call: str  # the call of modules/function that holds it (layout)
+    other_call: str  # the call that held it on the other side of the layout's threshold, moved from
 
     @property
     def on_failure(self) -> Wiring:
@@ -218,6 +221,15 @@ def _cell(wired: Wiring | None) -> str:
 
 
 @dataclass(frozen=True)
+class ModuleCall:
+    """One call of modules/function and the functions it holds."""
+
+    name: str
+    group: str  # the digit its functions' names hash to, when the project is grouped
+    functions: tuple[FunctionView, ...]
+
+
+@dataclass(frozen=True)
 class ProjectView:
     """The project one config describes, as the templates show it."""
 
@@ -240,6 +252,30 @@ class ProjectView:
     def publishes(self) -> bool:
         """Whether any function publishes versions: only then do the module and its call carry publish and alias."""
         return any(fn.publish for fn in self.functions)
+
+    @property
+    def grouped(self) -> bool:
+        """Whether the functions are spread over one module call per group (layout) rather than one call."""
+        return layout.grouped(len(self.functions))
+
+    @cached_property
+    def module_calls(self) -> tuple[ModuleCall, ...]:
+        """Each call of modules/function, in group order, with the functions it holds; only calls that hold some."""
+        calls: dict[str, list[FunctionView]] = {}
+        for fn in sorted(self.functions, key=lambda fn: fn.module_call):
+            calls.setdefault(fn.module_call, []).append(fn)
+        return tuple(ModuleCall(name, held[0].group, tuple(held)) for name, held in calls.items())
+
+    @property
+    def group_sizes(self) -> tuple[int, int]:
+        """The fewest and most functions one module call holds."""
+        sizes = [len(call.functions) for call in self.module_calls]
+        return min(sizes), max(sizes)
+
+    @property
+    def function_modules(self) -> Hcl:
+        """The expression outputs iterate over: every function's module instance, whichever call holds it."""
+        return Hcl("local.function_modules" if self.grouped else f"module.{layout.SINGLE_CALL}")
 
     @property
     def uses_partition(self) -> bool:
@@ -425,7 +461,8 @@ class ProjectView:
                  "custom_destinations", "created", "creates_destinations", "demo_functions", "inputs",
                  "outputs", "setting_types", "setting_validations", "module_settings", "alarms",
                  "creates_topic", "topic_name", "bucket_functions", "records_where", "record_notices", "dashboard",
-                 "publishers", "analytics", "projection_range", "publishes")  # fmt: skip
+                 "publishers", "analytics", "projection_range", "publishes", "grouped",
+                 "module_calls", "group_sizes", "function_modules")  # fmt: skip
         return {
             **{name: getattr(self, name) for name in shown},
             "reserved_environment_keys": sorted(RESERVED_ENVIRONMENT_KEYS),
@@ -441,5 +478,6 @@ class ProjectView:
             "tftest": tftest,
             "functions_settings": {fn.name: fn.settings for fn in self.functions},
             "glue_database": names.glue_database(self.config.project),
+            "layout": layout,
             "workgroup": names.athena_workgroup(self.config.project),
         }

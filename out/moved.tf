@@ -1,6 +1,15 @@
+# A project of more than 100 functions calls modules/function once per group (main.tf), a smaller one
+# once. When the number of functions crosses 100, either way, these blocks move each function's instance
+# to its new call instead of destroying and re-creating its resources.
+
+moved {
+  from = module.functions_a["async_function"]
+  to   = module.function["async_function"]
+}
+
 # Projects rendered before generator 0.2 kept each function's resources at the root. These blocks
 # tell Terraform they now live in module.function, so re-planning such a deployment moves them
-# instead of destroying and re-creating them. A project first applied with this layout ignores them.
+# instead of destroying and re-creating them. A project first applied with a later layout ignores them.
 
 moved {
   from = aws_cloudwatch_log_group.lambda["async_function"]

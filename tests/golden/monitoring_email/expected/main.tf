@@ -71,6 +71,8 @@ data "aws_partition" "current" {}
 
 # Each function's log group, role, policy, function, invoke config and alarms, in an instance of its own:
 # references stay inside one function, which keeps terraform plan of many functions within minutes.
+# Past 100 functions the module is called once per group of functions instead; moved.tf then
+# carries each instance over.
 module "function" {
   source   = "./modules/function"
   for_each = local.functions

@@ -75,7 +75,8 @@ run "failure_bucket_is_private_and_tls_only" {
   }
 }
 
-run "post_entry" {
+# Every function in one plan: where its records go, its settings, its log group and its permissions.
+run "functions" {
   command = plan
 
   assert {
@@ -131,10 +132,6 @@ run "post_entry" {
     ]
     error_message = "post_entry's role may do exactly what its destinations need, on exactly their ARNs."
   }
-}
-
-run "close_period" {
-  command = plan
 
   assert {
     condition     = module.function["close_period"].async_invocation.on_failure == aws_s3_bucket.failure_records.arn

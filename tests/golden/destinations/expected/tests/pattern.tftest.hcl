@@ -93,7 +93,8 @@ run "failure_bucket_is_private_and_tls_only" {
   }
 }
 
-run "to_queue_and_topic" {
+# Every function in one plan: where its records go, its settings, its log group and its permissions.
+run "functions" {
   command = plan
 
   assert {
@@ -143,10 +144,6 @@ run "to_queue_and_topic" {
     ]
     error_message = "to_queue_and_topic's role may do exactly what its destinations need, on exactly their ARNs."
   }
-}
-
-run "to_bus_and_function" {
-  command = plan
 
   assert {
     condition     = module.function["to_bus_and_function"].async_invocation.on_failure == aws_cloudwatch_event_bus.destination["destinations-to_bus_and_function-on-failure"].arn
@@ -195,10 +192,6 @@ run "to_bus_and_function" {
     ]
     error_message = "to_bus_and_function's role may do exactly what its destinations need, on exactly their ARNs."
   }
-}
-
-run "to_existing" {
-  command = plan
 
   assert {
     condition     = module.function["to_existing"].async_invocation.on_failure == "arn:aws:sqs:us-east-1:123456789012:existing-failures"
@@ -247,10 +240,6 @@ run "to_existing" {
     ]
     error_message = "to_existing's role may do exactly what its destinations need, on exactly their ARNs."
   }
-}
-
-run "default_failure_bucket" {
-  command = plan
 
   assert {
     condition     = module.function["default_failure_bucket"].async_invocation.on_failure == aws_s3_bucket.failure_records.arn

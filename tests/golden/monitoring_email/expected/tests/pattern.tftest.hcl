@@ -81,7 +81,8 @@ run "failure_bucket_is_private_and_tls_only" {
   }
 }
 
-run "charge" {
+# Every function in one plan: where its records go, its settings, its log group and its permissions.
+run "functions" {
   command = plan
 
   assert {
@@ -131,10 +132,6 @@ run "charge" {
     ]
     error_message = "charge's role may do exactly what its destinations need, on exactly their ARNs."
   }
-}
-
-run "refund" {
-  command = plan
 
   assert {
     condition     = module.function["refund"].async_invocation.on_failure == aws_sqs_queue.destination["billing-async-refund-on-failure"].arn

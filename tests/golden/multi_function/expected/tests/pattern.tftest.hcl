@@ -75,7 +75,8 @@ run "failure_bucket_is_private_and_tls_only" {
   }
 }
 
-run "ingest_orders" {
+# Every function in one plan: where its records go, its settings, its log group and its permissions.
+run "functions" {
   command = plan
 
   assert {
@@ -125,10 +126,6 @@ run "ingest_orders" {
     ]
     error_message = "ingest_orders's role may do exactly what its destinations need, on exactly their ARNs."
   }
-}
-
-run "notify-customers" {
-  command = plan
 
   assert {
     condition     = module.function["notify-customers"].async_invocation.on_failure == aws_s3_bucket.failure_records.arn
@@ -177,10 +174,6 @@ run "notify-customers" {
     ]
     error_message = "notify-customers's role may do exactly what its destinations need, on exactly their ARNs."
   }
-}
-
-run "reconcile" {
-  command = plan
 
   assert {
     condition     = module.function["reconcile"].async_invocation.on_failure == aws_s3_bucket.failure_records.arn

@@ -75,7 +75,8 @@ run "failure_bucket_is_private_and_tls_only" {
   }
 }
 
-run "async_function" {
+# Every function in one plan: where its records go, its settings, its log group and its permissions.
+run "functions" {
   command = plan
 
   assert {

@@ -75,7 +75,8 @@ run "failure_bucket_is_private_and_tls_only" {
   }
 }
 
-run "async_function" {
+# Every function in one plan: where its records go, its settings, its log group and its permissions.
+run "functions" {
   command = plan
 
   assert {
@@ -130,10 +131,6 @@ run "async_function" {
     ]
     error_message = "async_function's role may do exactly what its destinations need, on exactly their ARNs."
   }
-}
-
-run "versioned" {
-  command = plan
 
   assert {
     condition     = module.function["versioned"].async_invocation.on_failure == aws_s3_bucket.failure_records.arn
@@ -187,10 +184,6 @@ run "versioned" {
     ]
     error_message = "versioned's role may do exactly what its destinations need, on exactly their ARNs."
   }
-}
-
-run "latest_only" {
-  command = plan
 
   assert {
     condition     = module.function["latest_only"].async_invocation.on_failure == aws_s3_bucket.failure_records.arn

@@ -44,7 +44,8 @@ mock_provider "aws" {
   }
 }
 
-run "orders" {
+# Every function in one plan: where its records go, its settings, its log group and its permissions.
+run "functions" {
   command = plan
 
   assert {
@@ -88,10 +89,6 @@ run "orders" {
     ]
     error_message = "orders's role may do exactly what its destinations need, on exactly their ARNs."
   }
-}
-
-run "payments" {
-  command = plan
 
   assert {
     condition     = module.function["payments"].async_invocation.on_failure == "arn:aws:sqs:us-east-1:123456789012:payments-failures"
