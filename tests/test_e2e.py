@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from generator import layout
 from generator.analytics import NAMED_QUERIES
 from generator.config import Config, Function, load_config, parse_config
 from generator.lambda_facts import RECORD_COLUMNS
@@ -571,10 +572,17 @@ def test_the_clean_up_recipe_only_flips_force_destroy(moto: Moto, tf_cli_config:
         assert moto.client("lambda").list_functions()["Functions"] == []
 
 
+@pytest.mark.parametrize("grouped", [False, True], ids=["one-call", "grouped"])
 def test_an_applied_flat_project_moves_into_the_module_layout_without_changes(
-    moto: Moto, tf_cli_config: Path, tmp_path: Path
+    moto: Moto, tf_cli_config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, grouped: bool
 ) -> None:
-    """A deployment rendered before modules/function re-plans as moves only: nothing destroyed, replaced or changed."""
+    """A deployment rendered before modules/function re-plans as moves only: nothing destroyed, replaced or changed.
+
+    Grouped, the stored project's two functions are past a lowered threshold, so each resource moves from the root
+    through module.function to its group's call: the chain a project of more than 100 functions takes.
+    """
+    if grouped:
+        monkeypatch.setattr(layout, "FUNCTIONS_PER_CALL", 1)
     fixture = REPO / "tests" / "upgrade" / "flat_layout"
     workdir = tmp_path / "project"
     shutil.copytree(fixture / "rendered", workdir)
@@ -602,8 +610,65 @@ def test_an_applied_flat_project_moves_into_the_module_layout_without_changes(
         assert added_types <= monitoring, added_types - monitoring
         moved = {c["previous_address"]: c["address"] for c in changes if c.get("previous_address")}
         assert len(moved) == 5 * len(config.functions)
-        assert moved['aws_lambda_function.this["queued"]'] == 'module.function["queued"].aws_lambda_function.this'
+        call = f"functions_{layout.group_of('queued')}" if grouped else "function"
+        assert moved['aws_lambda_function.this["queued"]'] == f'module.{call}["queued"].aws_lambda_function.this'
         terraform.run("apply", "upgrade.tfplan")
         _assert_no_changes(terraform)
     finally:
         terraform.run("destroy", "-auto-approve")
+
+
+def _planned(terraform: Terraform) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """A saved plan's actions by address (no-ops left out) and its moves, previous address to new."""
+    terraform.run("plan", "-out", "next.tfplan")
+    changes = json.loads(terraform.run("show", "-json", "next.tfplan").stdout)["resource_changes"]
+    acted = {
+        c["address"]: c["change"]["actions"] for c in changes if c["change"]["actions"] not in (["no-op"], ["read"])
+    }
+    return acted, {c["previous_address"]: c["address"] for c in changes if c.get("previous_address")}
+
+
+def test_crossing_the_grouping_threshold_moves_functions_both_ways_without_replacing_them(
+    moto: Moto, tf_cli_config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A third function past a threshold of two groups the module calls; removing it ungroups them; nothing else acts.
+
+    The threshold is lowered so three functions cross it: the moved blocks are the ones a 101st function brings.
+    """
+    monkeypatch.setattr(layout, "FUNCTIONS_PER_CALL", 2)
+    # The dashboard would change with the functions it shows; everything else of alpha and beta must not.
+    two = (
+        "failure_bucket:\n  naming: bucket_prefix\nmonitoring:\n  dashboard: false\n"
+        "functions:\n  - name: alpha\n  - name: beta\n"
+    )
+    three = two + "  - name: gamma\n"
+    workdir = tmp_path / "project"
+
+    def group(name: str) -> str:
+        return f'module.functions_{layout.group_of(name)}["{name}"]'
+
+    with applied(moto, tf_cli_config, workdir, render(parse_config(two, REPO / "e2e.yaml"))) as terraform:
+        state = terraform.run("state", "list").stdout.split()
+        kept = [a for a in state if a.startswith("module.") and ".data." not in a]  # resources; data is read anew
+        assert kept and all(a.startswith(('module.function["alpha"]', 'module.function["beta"]')) for a in kept)
+
+        write_tree(render(parse_config(three, REPO / "e2e.yaml")), workdir)
+        terraform.init()  # the module under its new calls
+        acted, moved = _planned(terraform)
+        assert acted and all(a.startswith(group("gamma")) and actions == ["create"] for a, actions in acted.items())
+        for name in ("alpha", "beta"):
+            assert (
+                moved[f'module.function["{name}"].aws_lambda_function.this']
+                == f"{group(name)}.aws_lambda_function.this"
+            )
+        assert set(moved) == set(kept), "every resource of alpha and beta moves, none is left behind"
+        terraform.run("apply", "next.tfplan")
+        _assert_no_changes(terraform)
+
+        write_tree(render(parse_config(two, REPO / "e2e.yaml")), workdir)
+        terraform.init()
+        acted, moved = _planned(terraform)
+        assert acted and all(a.startswith(group("gamma")) and actions == ["delete"] for a, actions in acted.items())
+        assert set(moved.values()) == set(kept), "alpha and beta are back where they began"
+        terraform.run("apply", "next.tfplan")
+        _assert_no_changes(terraform)

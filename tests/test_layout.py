@@ -108,9 +108,11 @@ def test_the_rendered_test_reads_each_function_from_its_call(grouped: dict[str, 
 
 
 def test_the_readme_and_comments_state_this_config_s_groups(grouped: dict[str, bytes]) -> None:
-    sizes = [len(functions) for functions in _by_call(parse_tree(grouped)).values()]
+    by_call = _by_call(parse_tree(grouped))
+    sizes, calls = [len(functions) for functions in by_call.values()], sorted(by_call)
     readme = grouped["README.md"].decode()
-    assert f"each holding {min(sizes)} to {max(sizes)} of the {sum(sizes)} functions" in readme
+    held = f"{len(calls)} calls, `module.{calls[0]}` to `module.{calls[-1]}`, each holding {min(sizes)} to {max(sizes)}"
+    assert f"{held} of the\n{sum(sizes)} functions here." in readme
     assert f"({min(sizes)} to {max(sizes)} functions\n# each here)" in grouped["main.tf"].decode()
     first = "fn_0000"
     assert f'module.functions_{_group(first)}["{first}"].aws_lambda_function.this' in readme

@@ -12,7 +12,8 @@ from pathlib import Path
 import hcl2
 import pytest
 
-from generator.config import load_config
+from generator import layout
+from generator.config import load_config, parse_config
 from generator.destinations import uses_failure_bucket
 from generator.render import render
 from generator.tftest import TEST_FILE
@@ -41,8 +42,8 @@ def test_the_rendered_checks_pass_unchanged(case: GoldenCase, tmp_path: Path, tf
     result = terraform.run("test", "-no-color")
     runs = _run_blocks(tmp_path)
     config = case.config()
-    # One run per function, the module's, the refused value's, and the bucket's when there is one.
-    assert len(runs) == len(config.functions) + 2 + uses_failure_bucket(config), runs
+    # One run for every function, the module's, the refused value's, and the bucket's when there is one.
+    assert len(runs) == 3 + uses_failure_bucket(config), runs
     assert f"Success! {len(runs)} passed, 0 failed." in result.stdout, result.stdout
 
 
@@ -100,3 +101,36 @@ def test_the_rendered_checks_catch_a_broken_promise(
         target.write_text(original)
     output = re.sub(r"\s+", " ", result.stdout + result.stderr)
     assert "Failure!" in output and message in output, output
+
+
+@pytest.fixture(scope="module")
+def grouped_tree(tmp_path_factory: pytest.TempPathFactory, tf_cli_config: Path) -> Path:
+    """A project one function past the threshold, so its functions are spread over the groups' module calls."""
+    names = "".join(f"  - name: fn_{index:04d}\n" for index in range(layout.FUNCTIONS_PER_CALL + 1))
+    config_path = REPO / "grouped.yaml"
+    files = render(parse_config(f"failure_bucket:\n  naming: bucket_prefix\nfunctions:\n{names}", config_path))
+    tree = tmp_path_factory.mktemp("grouped")
+    write_tree(files, tree)
+    Terraform(tree, tf_cli_config).init()
+    return tree
+
+
+def test_a_grouped_project_s_checks_pass(grouped_tree: Path, tf_cli_config: Path) -> None:
+    result = Terraform(grouped_tree, tf_cli_config).run("test", "-no-color")
+    assert "Success! 4 passed, 0 failed." in result.stdout, result.stdout
+
+
+def test_a_function_missing_from_its_group_s_call_fails_the_checks(grouped_tree: Path, tf_cli_config: Path) -> None:
+    """A function whose group no call holds is not deployed: the rendered checks must notice, naming it."""
+    target = grouped_tree / "main.tf"
+    original = target.read_text()
+    group = layout.group_of("fn_0000")
+    held = f'if function.group == "{group}" }}'
+    assert original.count(held) == 1
+    target.write_text(original.replace(held, f'if function.group == "{group}" && name != "fn_0000" }}'))
+    try:
+        result = Terraform(grouped_tree, tf_cli_config).run("test", "-no-color", ok_codes=(1,))
+    finally:
+        target.write_text(original)
+    output = re.sub(r"\s+", " ", result.stdout + result.stderr)
+    assert "Failure!" in output and f'module.functions_{group}["fn_0000"]' in output, output
