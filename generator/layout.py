@@ -1,8 +1,8 @@
-"""Which call of the function module holds each function: one call up to a hundred functions, sixteen beyond.
+"""Which call of the function module holds each function: one call up to a hundred functions, up to sixteen beyond.
 
-Terraform 1.11's plan time grows faster than the instances of one module call: 1000 functions of this project
-planned in 380 s as one call and in 160 s as four calls of 250 (benchmarks/bench_plan.py, issue 14's notes).
-Splitting the functions over calls of at most about a hundred keeps the plan linear in the function count.
+Terraform 1.11's plan time grows about with the square of the instances of one module call, whatever they hold
+(benchmarks/bench_module_calls.py; the figures are in the README's Performance section). Calls of at most about a
+hundred functions keep the plan of a project linear in its functions.
 
 A function's group is the first hex digit of the SHA-256 of its name, so it depends on nothing but the name:
 adding or removing other functions never moves it, and the same config renders the same layout anywhere. Only

@@ -45,7 +45,9 @@ mock_provider "aws" {
   }
 }
 
-run "failure_bucket_is_private_and_tls_only" {
+# One plan checks the whole project: the failure bucket, then each function's destinations, settings,
+# log group and permissions.
+run "project" {
   command = plan
 
   assert {
@@ -73,11 +75,6 @@ run "failure_bucket_is_private_and_tls_only" {
     condition     = aws_s3_bucket_policy.failure_records.bucket == aws_s3_bucket.failure_records.id
     error_message = "The TLS-only policy must be the failure bucket's policy."
   }
-}
-
-# Every function in one plan: where its records go, its settings, its log group and its permissions.
-run "functions" {
-  command = plan
 
   assert {
     condition     = module.function["async_function"].async_invocation.on_failure == aws_s3_bucket.failure_records.arn

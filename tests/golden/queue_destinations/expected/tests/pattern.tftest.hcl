@@ -44,8 +44,9 @@ mock_provider "aws" {
   }
 }
 
-# Every function in one plan: where its records go, its settings, its log group and its permissions.
-run "functions" {
+# One plan checks the whole project: each function's destinations, settings,
+# log group and permissions.
+run "project" {
   command = plan
 
   assert {
