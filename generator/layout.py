@@ -4,11 +4,12 @@ Terraform 1.11's plan time grows about with the square of the instances of one m
 (benchmarks/bench_module_calls.py; the figures are in the README's Performance section). Calls of at most about a
 hundred functions keep the plan of a project linear in its functions.
 
-A function's group is the first hex digit of the SHA-256 of its name, so it depends on nothing but the name:
-adding or removing other functions never moves it, and the same config renders the same layout anywhere. Only
-crossing the threshold changes a function's call, between ``function`` and ``functions_<digit>``; moved.tf
-holds one block a function for that move, the way back included, so neither direction re-creates anything.
-Sixteen groups hold about a hundred functions each at 1,600 functions; past that the groups grow.
+A function's group is the first hex digit of the SHA-256 of its name, one of sixteen. It depends on nothing but
+the name: adding or removing other functions never moves it, and the same config renders the same layout
+anywhere. Only crossing the threshold changes a function's call, between ``function`` and
+``functions_<digit>``; moved.tf holds one block a function for that move, the way back included, so neither
+direction re-creates anything. Sixteen groups hold about a hundred functions each at 1,600 functions; past that
+the groups grow.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from __future__ import annotations
 import hashlib
 
 FUNCTIONS_PER_CALL = 100  # up to this many functions, one module call holds them all
-GROUPS = "0123456789abcdef"  # the group digits, and so the number of calls of a grouped project
 SINGLE_CALL = "function"
 
 
