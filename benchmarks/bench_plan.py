@@ -30,13 +30,7 @@ sys.path.insert(0, str(REPO))
 from generator.config import parse_config  # noqa: E402
 from generator.render import render  # noqa: E402
 from tests.harness import moto_server, write_cli_config  # noqa: E402
-from tests.support import write_tree  # noqa: E402
-
-
-def config_text(count: int) -> str:
-    """The default project with ``count`` functions; a dashboard holds at most 499, so it is left out throughout."""
-    functions = "".join(f"  - name: fn_{index:04d}\n" for index in range(count))
-    return f"failure_bucket:\n  naming: bucket_prefix\nmonitoring:\n  dashboard: false\nfunctions:\n{functions}"
+from tests.support import many_functions_config, write_tree  # noqa: E402
 
 
 def tree_rss_bytes(root: int) -> int:
@@ -94,7 +88,7 @@ def main() -> None:
                "CHECKPOINT_DISABLE": "1"}  # fmt: skip
         for count in counts:
             workdir = Path(scratch) / f"functions-{count}"
-            write_tree(render(parse_config(config_text(count), REPO / "bench.yaml")), workdir)
+            write_tree(render(parse_config(many_functions_config(count), REPO / "bench.yaml")), workdir)
             (workdir / "override.tf").write_text(moto.provider_override())
             subprocess.run(["terraform", "init", "-input=false", "-no-color"], cwd=workdir, env=env, check=True,
                            capture_output=True)  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -115,3 +116,18 @@ def parse_tree(files: dict[str, bytes], module: str = "") -> dict[str, Any]:
         for kind in ("terraform", "provider"):
             merged.setdefault(kind, []).extend(parsed.get(kind, []))
     return merged
+
+
+def many_functions_config(count: int, first: int = 0) -> str:
+    """A config of ``count`` demo functions ``fn_<first>`` on: the shape the plan benchmark and layout tests use.
+
+    The bucket is named by AWS (no hashicorp/random needed), and the dashboard, which holds at most 499
+    functions, is off.
+    """
+    names = "".join(f"  - name: fn_{index:04d}\n" for index in range(first, first + count))
+    return f"failure_bucket:\n  naming: bucket_prefix\nmonitoring:\n  dashboard: false\nfunctions:\n{names}"
+
+
+def expected_group(name: str) -> str:
+    """A function's group as the layout promises it, computed here, not by generator/layout.py."""
+    return hashlib.sha256(name.encode()).hexdigest()[0]

@@ -572,6 +572,15 @@ def test_the_clean_up_recipe_only_flips_force_destroy(moto: Moto, tf_cli_config:
         assert moto.client("lambda").list_functions()["Functions"] == []
 
 
+PLAN_FILE = "next.tfplan"
+
+
+def _saved_plan(terraform: Terraform) -> list[dict[str, Any]]:
+    """Plan into PLAN_FILE, for an apply of exactly what was checked, and return its resource changes."""
+    terraform.run("plan", "-out", PLAN_FILE)
+    return list(json.loads(terraform.run("show", "-json", PLAN_FILE).stdout)["resource_changes"])
+
+
 @pytest.mark.parametrize("grouped", [False, True], ids=["one-call", "grouped"])
 def test_an_applied_flat_project_moves_into_the_module_layout_without_changes(
     moto: Moto, tf_cli_config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, grouped: bool
@@ -596,9 +605,7 @@ def test_an_applied_flat_project_moves_into_the_module_layout_without_changes(
         write_tree(render(config), workdir)  # what a user's `render` does to the same directory
         assert not (workdir / "iam.tf").exists() and (workdir / "modules" / "function" / "main.tf").is_file()
         terraform.init()  # the new local module must be installed
-        terraform.run("plan", "-out", "upgrade.tfplan")
-        plan = json.loads(terraform.run("show", "-json", "upgrade.tfplan").stdout)
-        changes = plan["resource_changes"]
+        changes = _saved_plan(terraform)
         # Nothing that exists is destroyed, replaced or changed; what generator 0.2 adds (monitoring) is created.
         acted = {c["address"]: c["change"]["actions"] for c in changes if c["change"]["actions"] != ["no-op"]}
         assert {tuple(actions) for actions in acted.values()} <= {("create",), ("read",)}, acted
@@ -612,16 +619,15 @@ def test_an_applied_flat_project_moves_into_the_module_layout_without_changes(
         assert len(moved) == 5 * len(config.functions)
         call = f"functions_{layout.group_of('queued')}" if grouped else "function"
         assert moved['aws_lambda_function.this["queued"]'] == f'module.{call}["queued"].aws_lambda_function.this'
-        terraform.run("apply", "upgrade.tfplan")
+        terraform.run("apply", PLAN_FILE)
         _assert_no_changes(terraform)
     finally:
         terraform.run("destroy", "-auto-approve")
 
 
 def _planned(terraform: Terraform) -> tuple[dict[str, list[str]], dict[str, str]]:
-    """A saved plan's actions by address (no-ops left out) and its moves, previous address to new."""
-    terraform.run("plan", "-out", "next.tfplan")
-    changes = json.loads(terraform.run("show", "-json", "next.tfplan").stdout)["resource_changes"]
+    """A saved plan's actions by address (no-ops and reads left out) and its moves, previous address to new."""
+    changes = _saved_plan(terraform)
     acted = {
         c["address"]: c["change"]["actions"] for c in changes if c["change"]["actions"] not in (["no-op"], ["read"])
     }
@@ -662,7 +668,7 @@ def test_crossing_the_grouping_threshold_moves_functions_both_ways_without_repla
                 == f"{group(name)}.aws_lambda_function.this"
             )
         assert set(moved) == set(kept), "every resource of alpha and beta moves, none is left behind"
-        terraform.run("apply", "next.tfplan")
+        terraform.run("apply", PLAN_FILE)
         _assert_no_changes(terraform)
 
         write_tree(render(parse_config(two, REPO / "e2e.yaml")), workdir)
@@ -670,5 +676,5 @@ def test_crossing_the_grouping_threshold_moves_functions_both_ways_without_repla
         acted, moved = _planned(terraform)
         assert acted and all(a.startswith(group("gamma")) and actions == ["delete"] for a, actions in acted.items())
         assert set(moved.values()) == set(kept), "alpha and beta are back where they began"
-        terraform.run("apply", "next.tfplan")
+        terraform.run("apply", PLAN_FILE)
         _assert_no_changes(terraform)

@@ -1,12 +1,12 @@
 """The grouped layout: past FUNCTIONS_PER_CALL functions, modules/function is called once per group of names.
 
-Each test reads the rendered Terraform back with python-hcl2 and checks it against a group computed here,
-from SHA-256 directly, so a change to generator/layout.py that moves functions between calls shows up.
+Each test reads the rendered Terraform back with python-hcl2 and checks it against a group the tests compute
+from SHA-256 themselves (tests/support.py), so a change to generator/layout.py that moves functions between
+calls shows up.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ import pytest
 from generator import layout
 from generator.config import parse_config
 from generator.render import render
-from tests.support import parse_tree
+from tests.support import expected_group, many_functions_config, parse_tree
 
 GROUP_FILTER = re.compile(
     r'^\$\{\{for name, function in local\.functions : name => function if function\.group == "([0-9a-f])"\}\}$'
@@ -24,13 +24,7 @@ GROUP_FILTER = re.compile(
 
 
 def _files(count: int, first: int = 0) -> dict[str, bytes]:
-    names = "".join(f"  - name: fn_{index:04d}\n" for index in range(first, first + count))
-    text = f"monitoring:\n  dashboard: false\nfunctions:\n{names}"
-    return render(parse_config(text, Path("layout.yaml")))
-
-
-def _group(name: str) -> str:
-    return hashlib.sha256(name.encode()).hexdigest()[0]
+    return render(parse_config(many_functions_config(count, first), Path("layout.yaml")))
 
 
 def _holders(tree: dict[str, Any]) -> dict[str, str]:
@@ -64,9 +58,13 @@ def test_past_the_threshold_each_function_is_held_by_its_groups_call(grouped: di
     tree = parse_tree(grouped)
     packages = tree["locals"]["packages"]
     assert len(packages) == layout.FUNCTIONS_PER_CALL + 1
-    assert {name: package["group"] for name, package in packages.items()} == {name: _group(name) for name in packages}
+    assert {name: package["group"] for name, package in packages.items()} == {
+        name: expected_group(name) for name in packages
+    }
     holders = _holders(tree)
-    assert holders == {name: f"functions_{_group(name)}" for name in packages}, "every function in exactly its call"
+    assert holders == {name: f"functions_{expected_group(name)}" for name in packages}, (
+        "every function in exactly its call"
+    )
     assert sorted(tree["module"]) == sorted(set(holders.values())), "no call without functions"
     reference = tree["module"]["function" if "function" in tree["module"] else next(iter(tree["module"]))]
     for call, body in tree["module"].items():
@@ -87,10 +85,14 @@ def test_outputs_cover_every_call(grouped: dict[str, bytes]) -> None:
 def test_each_function_moves_between_the_layouts_both_ways(grouped: dict[str, bytes]) -> None:
     names = [f"fn_{index:04d}" for index in range(layout.FUNCTIONS_PER_CALL + 1)]
     module_moves = {m["from"]: m["to"] for m in parse_tree(grouped)["moved"] if m["from"].startswith("${module.")}
-    assert module_moves == {f'${{module.function["{n}"]}}': f'${{module.functions_{_group(n)}["{n}"]}}' for n in names}
+    assert module_moves == {
+        f'${{module.function["{n}"]}}': f'${{module.functions_{expected_group(n)}["{n}"]}}' for n in names
+    }
     single = parse_tree(_files(layout.FUNCTIONS_PER_CALL))["moved"]
     back = {m["from"]: m["to"] for m in single if m["from"].startswith("${module.")}
-    assert back == {f'${{module.functions_{_group(n)}["{n}"]}}': f'${{module.function["{n}"]}}' for n in names[:-1]}
+    assert back == {
+        f'${{module.functions_{expected_group(n)}["{n}"]}}': f'${{module.function["{n}"]}}' for n in names[:-1]
+    }
 
 
 def test_other_functions_coming_or_going_never_move_a_function() -> None:
@@ -103,7 +105,9 @@ def test_other_functions_coming_or_going_never_move_a_function() -> None:
 def test_the_rendered_test_reads_each_function_from_its_call(grouped: dict[str, bytes]) -> None:
     text = grouped["tests/pattern.tftest.hcl"].decode()
     referenced = set(re.findall(r'module\.(\w+)\["(fn_\d+)"\]\.async_invocation\.on_failure', text))
-    assert referenced == {(f"functions_{_group(f'fn_{i:04d}')}", f"fn_{i:04d}") for i in range(101)}
+    assert referenced == {
+        (f"functions_{expected_group(f'fn_{i:04d}')}", f"fn_{i:04d}") for i in range(layout.FUNCTIONS_PER_CALL + 1)
+    }
     assert text.count('\nrun "') == 3, "one run checks the bucket and every function, not one each"
 
 
@@ -115,7 +119,7 @@ def test_the_readme_and_comments_state_this_config_s_groups(grouped: dict[str, b
     assert f"{held} of the\n{sum(sizes)} functions here." in readme
     assert f"({min(sizes)} to {max(sizes)} functions\n# each here)" in grouped["main.tf"].decode()
     first = "fn_0000"
-    assert f'module.functions_{_group(first)}["{first}"].aws_lambda_function.this' in readme
+    assert f'module.functions_{expected_group(first)}["{first}"].aws_lambda_function.this' in readme
 
 
 def _by_call(tree: dict[str, Any]) -> dict[str, list[str]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from typing import Any
@@ -16,7 +15,15 @@ from generator.monitoring import ALARMS
 from generator.names import MAX_ROLE_NAME, record_rule_name, role_name
 from generator.ops.records import READS, FailureRecord, RecordError, RecordKey
 from generator.render import render
-from tests.support import GOLDEN, GoldenCase, golden_cases, parse_module, parse_tree, unescape_template
+from tests.support import (
+    GOLDEN,
+    GoldenCase,
+    expected_group,
+    golden_cases,
+    parse_module,
+    parse_tree,
+    unescape_template,
+)
 
 CASES = golden_cases()
 
@@ -125,7 +132,7 @@ def test_moved_blocks_carry_every_flat_resource_into_the_module(rendered: tuple[
     config, tree = rendered
     moves = {(m["from"], m["to"]) for m in tree["moved"]}
     from_groups = {
-        (f'${{module.functions_{hashlib.sha256(fn.name.encode()).hexdigest()[0]}["{fn.name}"]}}',
+        (f'${{module.functions_{expected_group(fn.name)}["{fn.name}"]}}',
          f'${{module.function["{fn.name}"]}}')
         for fn in config.functions
     }  # fmt: skip

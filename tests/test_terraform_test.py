@@ -18,7 +18,7 @@ from generator.destinations import uses_failure_bucket
 from generator.render import render
 from generator.tftest import TEST_FILE
 from tests.harness import Terraform, stand_in_for_random_if_missing
-from tests.support import REPO, GoldenCase, golden_cases, write_tree
+from tests.support import REPO, GoldenCase, golden_cases, many_functions_config, write_tree
 
 pytestmark = pytest.mark.terraform
 
@@ -108,9 +108,7 @@ def test_the_rendered_checks_catch_a_broken_promise(
 @pytest.fixture(scope="module")
 def grouped_tree(tmp_path_factory: pytest.TempPathFactory, tf_cli_config: Path) -> Path:
     """A project one function past the threshold, so its functions are spread over the groups' module calls."""
-    names = "".join(f"  - name: fn_{index:04d}\n" for index in range(layout.FUNCTIONS_PER_CALL + 1))
-    config_path = REPO / "grouped.yaml"
-    files = render(parse_config(f"failure_bucket:\n  naming: bucket_prefix\nfunctions:\n{names}", config_path))
+    files = render(parse_config(many_functions_config(layout.FUNCTIONS_PER_CALL + 1), REPO / "grouped.yaml"))
     tree = tmp_path_factory.mktemp("grouped")
     write_tree(files, tree)
     Terraform(tree, tf_cli_config).init()
