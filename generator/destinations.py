@@ -2,6 +2,12 @@
 
 Lambda checks the execution role's permission on a destination when the invoke config is
 created, so every destination brings exactly the statement it needs, on exactly its ARN.
+
+An S3 destination is written to with the function's own role, at the key layout AWS documents
+(``lambda_facts.RECORD_PREFIX``), so the role may put objects under its own function's prefix and
+nowhere else in the bucket: not under another function's records, where a redrive would send its
+payload to that function, and not under the markers the failure tools keep (``redrive-claims/``,
+``redriven/``). The choice and its sources are in the README's "Who may write what in the bucket".
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from generator.config import (
     Function,
 )
 from generator.hcl import Hcl, interpolate, quote
+from generator.lambda_facts import record_prefix
 from generator.names import scoped_name
 
 KINDS = DESTINATION_KINDS
@@ -108,18 +115,19 @@ def _wire(project: str, fn: Function, kind: str, destination: Destination, bucke
         created_name = scoped_name(project, fn.name, kind.replace("_", "-"), limit=_NAME_LIMITS[destination.type])
         arn = (Hcl(f"{CREATED_RESOURCE_TYPES[destination.type]}.destination[{quote(created_name)}].arn"),)
     target = interpolate(*arn)
-    statements = _statements(destination, word, arn)
+    statements = _statements(destination, word, arn, fn.name)
     if bucket_kms and destination.is_failure_bucket:
         key = (Hcl("var.failure_bucket_kms_key_arn"),)
         statements += (Statement("EncryptFailureRecords", ("kms:GenerateDataKey",), key, False),)
     return Wiring(kind, destination, target, statements, created_name)
 
 
-def _statements(destination: Destination, word: str, arn: tuple[str, ...]) -> tuple[Statement, ...]:
+def _statements(destination: Destination, word: str, arn: tuple[str, ...], function: str) -> tuple[Statement, ...]:
     if destination.type == "s3":
         owned = destination.is_failure_bucket
+        own_records = interpolate(*arn, "/", record_prefix(function), "*")
         return (
-            Statement(f"Write{word}Records", ("s3:PutObject",), (interpolate(*arn, "/*"),), owned),
+            Statement(f"Write{word}Records", ("s3:PutObject",), (own_records,), owned),
             Statement(f"List{word}Bucket", ("s3:ListBucket",), (interpolate(*arn),), owned),
         )
     action, sid = {

@@ -29,6 +29,15 @@ RETRY_DELAYS_SECONDS = (60, 120)
 # The record then has condition ZeroReservedConcurrency, approximateInvokeCount 0, and no response.
 ZERO_CONCURRENCY_CONDITION = "ZeroReservedConcurrency"
 
+# RECORDS_DOC, "Amazon S3 destinations": Lambda writes each record of a failed event as a JSON object at
+# aws/lambda/async/<function name>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<UUID>, with the function's execution role.
+RECORD_PREFIX = "aws/lambda/async/"
+
+
+def record_prefix(function: str) -> str:
+    """Where Lambda writes the records of ``function``: the only part of a bucket its role may write."""
+    return f"{RECORD_PREFIX}{function}/"
+
 
 @dataclass(frozen=True)
 class Condition:

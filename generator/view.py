@@ -72,6 +72,11 @@ class FunctionView:
         return destinations.described(self.on_failure)
 
     @property
+    def record_prefix(self) -> str:
+        """Where Lambda writes its records in an S3 bucket, and all of the bucket its role may write."""
+        return lambda_facts.record_prefix(self.name)
+
+    @property
     def description(self) -> str:
         """The function's description, where its failures go (the bucket's takes its name at apply time)."""
         text = f"Invoked asynchronously; records of failed events go to {self.records_to}"

@@ -190,6 +190,33 @@ def _patch_moto_bucket_eventbridge_notifications(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(S3Response, "get_bucket_notification", get_bucket_notification)
 
 
+def _is_insecure_transport_denial(statement: dict[str, Any]) -> bool:
+    insecure = {"Bool": {"aws:SecureTransport": "false"}}
+    return statement.get("Effect") == "Deny" and statement.get("Condition") == insecure
+
+
+def _patch_moto_bucket_policy_conditions_over_tls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make moto judge object requests by the bucket policy as requests made over TLS, as the tests' stand for.
+
+    moto evaluates a bucket policy on every object request without a request context, so every condition
+    holds (moto 5.2.1: ``TrustCondition.verify_condition`` of no values is true): the rendered policy's
+    ``Deny`` for ``aws:SecureTransport = false`` then refuses every read and write, with a bare 403. AWS
+    applies that statement only to plain-HTTP requests; the provider and boto3 always use HTTPS on AWS.
+    """
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.s3.models import FakeBucket
+
+    def get_permission(self: Any, action: str, resource: str) -> Any:
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        document = json.loads(self.policy)
+        statements = document["Statement"] if isinstance(document["Statement"], list) else [document["Statement"]]
+        document["Statement"] = [s for s in statements if not _is_insecure_transport_denial(s)]
+        return IAMPolicy(json.dumps(document)).is_action_permitted(action, resource)
+
+    monkeypatch.setattr(FakeBucket, "get_permission", get_permission)
+
+
 def _patch_moto_athena_named_query_deletion(monkeypatch: pytest.MonkeyPatch) -> None:
     """Give moto's Athena the DeleteNamedQuery action it lacks (moto 5.2.5), and a 400 for a deleted query.
 
@@ -287,6 +314,43 @@ class Moto:
         with urllib.request.urlopen(request, timeout=10):
             pass
 
+    @contextlib.contextmanager
+    def enforcing_iam_as(self, role_arn: str, service: str, region: str | None = None) -> Iterator[Any]:
+        """A client that acts as ``role_arn`` while moto enforces IAM, as AWS always does.
+
+        moto checks nothing by default. The role is assumed first, while moto still checks nothing, since a
+        function's role trusts only lambda.amazonaws.com; then every request is authorized against the role's
+        policies until the block ends. moto evaluates identity policies only, never a bucket policy.
+        """
+        import boto3
+
+        credentials = self.client("sts", region).assume_role(RoleArn=role_arn, RoleSessionName="e2e")["Credentials"]
+        client = boto3.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=self.endpoint,
+            region_name=region or self.region,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+        )
+        previous = self._set_auth("0")
+        try:
+            yield client
+        finally:
+            self._set_auth(previous)
+
+    def _set_auth(self, count: str) -> str:
+        """moto's count of requests let through before it enforces IAM; returns the count it had."""
+        request = urllib.request.Request(
+            f"{self.endpoint}/moto-api/reset-auth",
+            data=count.encode(),
+            method="POST",
+            headers={"Content-Type": "text/plain"},
+        )  # a form body would be parsed away
+        with urllib.request.urlopen(request, timeout=10) as response:
+            previous: str = json.loads(response.read())["PREVIOUS_INITIAL_NO_AUTH_ACTION_COUNT"]
+        return previous
+
     def provider_override(self) -> str:
         """A test-only override.tf that points the real AWS provider at this emulator."""
         services = ("athena", "cloudwatch", "events", "glue", "iam", "kms", "lambda", "logs", "s3", "sns", "sqs", "sts")
@@ -316,6 +380,7 @@ def moto_server() -> Iterator[Moto]:
         _patch_moto_compact_redrive_policy(monkeypatch)
         _patch_moto_bucket_eventbridge_notifications(monkeypatch)
         _patch_moto_athena_named_query_deletion(monkeypatch)
+        _patch_moto_bucket_policy_conditions_over_tls(monkeypatch)
         _patch_moto_event_invoke_config_qualifiers(monkeypatch)
         # No Docker engine here: moto's Docker-free Lambda backend accepts invokes without running code.
         monkeypatch.setitem(default_user_config["lambda"], "use_docker", False)

@@ -140,13 +140,37 @@ def _assert_function(moto: Moto, deployment: Deployment, fn: Function) -> None:
         {"Sid": "ListFailureBucket", "Effect": "Allow", "Action": "s3:ListBucket",
          "Resource": bucket_arn, "Condition": account_condition},
         {"Sid": "WriteFailureRecords", "Effect": "Allow", "Action": "s3:PutObject",
-         "Resource": f"{bucket_arn}/*", "Condition": account_condition},
+         "Resource": f"{bucket_arn}/aws/lambda/async/{fn.name}/*", "Condition": account_condition},
         {"Sid": "WriteOwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
          "Resource": f"{log_group_arn}:*"},
     ]  # fmt: skip
 
     (group,) = logs.describe_log_groups(logGroupNamePrefix=log_group)["logGroups"]
     assert group.get("retentionInDays") == (fn.log_retention_days or None)
+    _assert_role_writes_only_its_records(moto, deployment, fn, role["Arn"])
+
+
+def _assert_role_writes_only_its_records(moto: Moto, deployment: Deployment, fn: Function, role_arn: str) -> None:
+    """Acting as the function's role, with IAM enforced: its own record prefix takes a write, nothing else does.
+
+    Anything else a role could write, a redrive would trust: a forged record under another function's
+    prefix, a claim that blocks a record, a decoy under redriven/.
+    """
+    bucket = deployment.outputs["failure_bucket_name"]
+    others = [other.name for other in deployment.config.functions if other.name != fn.name] or ["another_function"]
+    stamp = "2026/11/29/2026-11-29T10.00.00-00000000-0000-4000-8000-000000000000"
+    own = f"aws/lambda/async/{fn.name}/{stamp}"
+    refused = [
+        f"aws/lambda/async/{others[0]}/{stamp}", f"redrive-claims/{own}", f"redriven/{own}",
+        "aws/lambda/async/record-at-the-top", "athena-results/x.csv", f"aws/lambda/async/{fn.name}x/{stamp}",
+    ]  # fmt: skip
+    with moto.enforcing_iam_as(role_arn, "s3", deployment.config.region) as s3:
+        written = s3.put_object(Bucket=bucket, Key=own, Body=b"{}")
+        for key in refused:
+            with pytest.raises(s3.exceptions.ClientError, match="AccessDenied"):
+                s3.put_object(Bucket=bucket, Key=key, Body=b"{}")
+    version = {"VersionId": written["VersionId"]} if "VersionId" in written else {}
+    moto.client("s3", deployment.config.region).delete_object(Bucket=bucket, Key=own, **version)  # leaves no trace
 
 
 def _assert_monitoring(moto: Moto, deployment: Deployment) -> None:

@@ -12,11 +12,11 @@ from typing import TextIO
 import botocore.exceptions
 
 from generator.errors import EXIT_INCOMPLETE, EXIT_OK, RecordReadError, UsageError
-from generator.lambda_facts import expected_record
+from generator.lambda_facts import RECORD_PREFIX, expected_record
 from generator.ops.aws import Aws, aws_errors
 from generator.ops.present import Status, print_record, print_table, report_problems, safe, suggest_athena
 from generator.ops.reading import Selection, fetch, iter_selected, list_keys
-from generator.ops.records import RECORD_PREFIX, FailureRecord, Problem, RecordError, RecordKey
+from generator.ops.records import FailureRecord, Problem, RecordError, RecordKey
 
 FORCE_ERROR_PAYLOAD = b'{"forceError": true}'
 

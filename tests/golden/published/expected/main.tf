@@ -62,7 +62,7 @@ locals {
       {
         sid          = "WriteFailureRecords"
         actions      = ["s3:PutObject"]
-        resources    = ["${aws_s3_bucket.failure_records.arn}/*"]
+        resources    = ["${aws_s3_bucket.failure_records.arn}/aws/lambda/async/async_function/*"]
         same_account = true
       },
       {
@@ -76,7 +76,7 @@ locals {
       {
         sid          = "WriteFailureRecords"
         actions      = ["s3:PutObject"]
-        resources    = ["${aws_s3_bucket.failure_records.arn}/*"]
+        resources    = ["${aws_s3_bucket.failure_records.arn}/aws/lambda/async/versioned/*"]
         same_account = true
       },
       {
@@ -90,7 +90,7 @@ locals {
       {
         sid          = "WriteFailureRecords"
         actions      = ["s3:PutObject"]
-        resources    = ["${aws_s3_bucket.failure_records.arn}/*"]
+        resources    = ["${aws_s3_bucket.failure_records.arn}/aws/lambda/async/latest_only/*"]
         same_account = true
       },
       {

@@ -32,7 +32,7 @@ locals {
       {
         sid          = "WriteFailureRecords"
         actions      = ["s3:PutObject"]
-        resources    = ["${aws_s3_bucket.failure_records.arn}/*"]
+        resources    = ["${aws_s3_bucket.failure_records.arn}/aws/lambda/async/async_function/*"]
         same_account = true
       },
       {

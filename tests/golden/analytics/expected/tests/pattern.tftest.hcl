@@ -111,7 +111,7 @@ run "project" {
       {
         sid          = "WriteFailureRecords"
         actions      = ["s3:PutObject"]
-        resources    = ["${aws_s3_bucket.failure_records.arn}/*"]
+        resources    = ["${aws_s3_bucket.failure_records.arn}/aws/lambda/async/post_entry/*"]
         same_account = true
       },
       {
@@ -128,6 +128,16 @@ run "project" {
       },
     ]
     error_message = "post_entry's role may do exactly what its destinations need, on exactly their ARNs."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for statement in local.destination_permissions["post_entry"] : [
+        for resource in statement.resources :
+        startswith(resource, "${aws_s3_bucket.failure_records.arn}/aws/lambda/async/post_entry/") || !startswith(resource, "${aws_s3_bucket.failure_records.arn}/")
+      ] if contains(statement.actions, "s3:PutObject")
+    ]))
+    error_message = "post_entry's role may write in the failure bucket only under aws/lambda/async/post_entry/, where Lambda writes its records."
   }
 
   assert {
@@ -165,7 +175,7 @@ run "project" {
       {
         sid          = "WriteFailureRecords"
         actions      = ["s3:PutObject"]
-        resources    = ["${aws_s3_bucket.failure_records.arn}/*"]
+        resources    = ["${aws_s3_bucket.failure_records.arn}/aws/lambda/async/close_period/*"]
         same_account = true
       },
       {
@@ -182,6 +192,16 @@ run "project" {
       },
     ]
     error_message = "close_period's role may do exactly what its destinations need, on exactly their ARNs."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for statement in local.destination_permissions["close_period"] : [
+        for resource in statement.resources :
+        startswith(resource, "${aws_s3_bucket.failure_records.arn}/aws/lambda/async/close_period/") || !startswith(resource, "${aws_s3_bucket.failure_records.arn}/")
+      ] if contains(statement.actions, "s3:PutObject")
+    ]))
+    error_message = "close_period's role may write in the failure bucket only under aws/lambda/async/close_period/, where Lambda writes its records."
   }
 }
 
@@ -219,7 +239,7 @@ run "function_module_grants_exactly_the_permissions_it_is_given" {
       {
         sid          = "WriteFailureRecords"
         actions      = ["s3:PutObject"]
-        resources    = ["arn:aws:s3:::failure-records-under-test/*"]
+        resources    = ["arn:aws:s3:::failure-records-under-test/aws/lambda/async/post_entry/*"]
         same_account = true
       },
       {
@@ -253,7 +273,7 @@ run "function_module_grants_exactly_the_permissions_it_is_given" {
       {
         sid       = "WriteFailureRecords"
         actions   = ["s3:PutObject"]
-        resources = ["arn:aws:s3:::failure-records-under-test/*"]
+        resources = ["arn:aws:s3:::failure-records-under-test/aws/lambda/async/post_entry/*"]
         accounts  = ["StringEquals s3:ResourceAccount 123456789012"]
       },
       {

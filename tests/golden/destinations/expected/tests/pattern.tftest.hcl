@@ -143,6 +143,16 @@ run "project" {
   }
 
   assert {
+    condition = alltrue(flatten([
+      for statement in local.destination_permissions["to_queue_and_topic"] : [
+        for resource in statement.resources :
+        startswith(resource, "${aws_s3_bucket.failure_records.arn}/aws/lambda/async/to_queue_and_topic/") || !startswith(resource, "${aws_s3_bucket.failure_records.arn}/")
+      ] if contains(statement.actions, "s3:PutObject")
+    ]))
+    error_message = "to_queue_and_topic's role may write in the failure bucket only under aws/lambda/async/to_queue_and_topic/, where Lambda writes its records."
+  }
+
+  assert {
     condition     = module.function["to_bus_and_function"].async_invocation.on_failure == aws_cloudwatch_event_bus.destination["destinations-to_bus_and_function-on-failure"].arn
     error_message = "to_bus_and_function must send the records of failed events to the EventBridge bus destinations-to_bus_and_function-on-failure."
   }
@@ -188,6 +198,16 @@ run "project" {
       },
     ]
     error_message = "to_bus_and_function's role may do exactly what its destinations need, on exactly their ARNs."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for statement in local.destination_permissions["to_bus_and_function"] : [
+        for resource in statement.resources :
+        startswith(resource, "${aws_s3_bucket.failure_records.arn}/aws/lambda/async/to_bus_and_function/") || !startswith(resource, "${aws_s3_bucket.failure_records.arn}/")
+      ] if contains(statement.actions, "s3:PutObject")
+    ]))
+    error_message = "to_bus_and_function's role may write in the failure bucket only under aws/lambda/async/to_bus_and_function/, where Lambda writes its records."
   }
 
   assert {
@@ -239,6 +259,16 @@ run "project" {
   }
 
   assert {
+    condition = alltrue(flatten([
+      for statement in local.destination_permissions["to_existing"] : [
+        for resource in statement.resources :
+        startswith(resource, "${aws_s3_bucket.failure_records.arn}/aws/lambda/async/to_existing/") || !startswith(resource, "${aws_s3_bucket.failure_records.arn}/")
+      ] if contains(statement.actions, "s3:PutObject")
+    ]))
+    error_message = "to_existing's role may write in the failure bucket only under aws/lambda/async/to_existing/, where Lambda writes its records."
+  }
+
+  assert {
     condition     = module.function["default_failure_bucket"].async_invocation.on_failure == aws_s3_bucket.failure_records.arn
     error_message = "default_failure_bucket must send the records of failed events to the failure bucket."
   }
@@ -273,7 +303,7 @@ run "project" {
       {
         sid          = "WriteFailureRecords"
         actions      = ["s3:PutObject"]
-        resources    = ["${aws_s3_bucket.failure_records.arn}/*"]
+        resources    = ["${aws_s3_bucket.failure_records.arn}/aws/lambda/async/default_failure_bucket/*"]
         same_account = true
       },
       {
@@ -290,6 +320,16 @@ run "project" {
       },
     ]
     error_message = "default_failure_bucket's role may do exactly what its destinations need, on exactly their ARNs."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for statement in local.destination_permissions["default_failure_bucket"] : [
+        for resource in statement.resources :
+        startswith(resource, "${aws_s3_bucket.failure_records.arn}/aws/lambda/async/default_failure_bucket/") || !startswith(resource, "${aws_s3_bucket.failure_records.arn}/")
+      ] if contains(statement.actions, "s3:PutObject")
+    ]))
+    error_message = "default_failure_bucket's role may write in the failure bucket only under aws/lambda/async/default_failure_bucket/, where Lambda writes its records."
   }
 }
 
@@ -327,7 +367,7 @@ run "function_module_grants_exactly_the_permissions_it_is_given" {
       {
         sid          = "WriteFailureRecords"
         actions      = ["s3:PutObject"]
-        resources    = ["arn:aws:s3:::failure-records-under-test/*"]
+        resources    = ["arn:aws:s3:::failure-records-under-test/aws/lambda/async/to_queue_and_topic/*"]
         same_account = true
       },
       {
@@ -361,7 +401,7 @@ run "function_module_grants_exactly_the_permissions_it_is_given" {
       {
         sid       = "WriteFailureRecords"
         actions   = ["s3:PutObject"]
-        resources = ["arn:aws:s3:::failure-records-under-test/*"]
+        resources = ["arn:aws:s3:::failure-records-under-test/aws/lambda/async/to_queue_and_topic/*"]
         accounts  = ["StringEquals s3:ResourceAccount 123456789012"]
       },
       {

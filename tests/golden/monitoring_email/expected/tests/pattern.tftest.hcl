@@ -117,7 +117,7 @@ run "project" {
       {
         sid          = "WriteFailureRecords"
         actions      = ["s3:PutObject"]
-        resources    = ["${aws_s3_bucket.failure_records.arn}/*"]
+        resources    = ["${aws_s3_bucket.failure_records.arn}/aws/lambda/async/charge/*"]
         same_account = true
       },
       {
@@ -128,6 +128,16 @@ run "project" {
       },
     ]
     error_message = "charge's role may do exactly what its destinations need, on exactly their ARNs."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for statement in local.destination_permissions["charge"] : [
+        for resource in statement.resources :
+        startswith(resource, "${aws_s3_bucket.failure_records.arn}/aws/lambda/async/charge/") || !startswith(resource, "${aws_s3_bucket.failure_records.arn}/")
+      ] if contains(statement.actions, "s3:PutObject")
+    ]))
+    error_message = "charge's role may write in the failure bucket only under aws/lambda/async/charge/, where Lambda writes its records."
   }
 
   assert {
@@ -171,6 +181,16 @@ run "project" {
     ]
     error_message = "refund's role may do exactly what its destinations need, on exactly their ARNs."
   }
+
+  assert {
+    condition = alltrue(flatten([
+      for statement in local.destination_permissions["refund"] : [
+        for resource in statement.resources :
+        startswith(resource, "${aws_s3_bucket.failure_records.arn}/aws/lambda/async/refund/") || !startswith(resource, "${aws_s3_bucket.failure_records.arn}/")
+      ] if contains(statement.actions, "s3:PutObject")
+    ]))
+    error_message = "refund's role may write in the failure bucket only under aws/lambda/async/refund/, where Lambda writes its records."
+  }
 }
 
 # The function module on its own, given one permission on a bucket this project owns and one on a
@@ -207,7 +227,7 @@ run "function_module_grants_exactly_the_permissions_it_is_given" {
       {
         sid          = "WriteFailureRecords"
         actions      = ["s3:PutObject"]
-        resources    = ["arn:aws:s3:::failure-records-under-test/*"]
+        resources    = ["arn:aws:s3:::failure-records-under-test/aws/lambda/async/charge/*"]
         same_account = true
       },
       {
@@ -241,7 +261,7 @@ run "function_module_grants_exactly_the_permissions_it_is_given" {
       {
         sid       = "WriteFailureRecords"
         actions   = ["s3:PutObject"]
-        resources = ["arn:aws:s3:::failure-records-under-test/*"]
+        resources = ["arn:aws:s3:::failure-records-under-test/aws/lambda/async/charge/*"]
         accounts  = ["StringEquals s3:ResourceAccount 123456789012"]
       },
       {

@@ -105,7 +105,7 @@ run "project" {
       {
         sid          = "WriteFailureRecords"
         actions      = ["s3:PutObject"]
-        resources    = ["${aws_s3_bucket.failure_records.arn}/*"]
+        resources    = ["${aws_s3_bucket.failure_records.arn}/aws/lambda/async/async_function/*"]
         same_account = true
       },
       {
@@ -116,6 +116,16 @@ run "project" {
       },
     ]
     error_message = "async_function's role may do exactly what its destinations need, on exactly their ARNs."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for statement in local.destination_permissions["async_function"] : [
+        for resource in statement.resources :
+        startswith(resource, "${aws_s3_bucket.failure_records.arn}/aws/lambda/async/async_function/") || !startswith(resource, "${aws_s3_bucket.failure_records.arn}/")
+      ] if contains(statement.actions, "s3:PutObject")
+    ]))
+    error_message = "async_function's role may write in the failure bucket only under aws/lambda/async/async_function/, where Lambda writes its records."
   }
 }
 
@@ -149,7 +159,7 @@ run "function_module_grants_exactly_the_permissions_it_is_given" {
       {
         sid          = "WriteFailureRecords"
         actions      = ["s3:PutObject"]
-        resources    = ["arn:aws:s3:::failure-records-under-test/*"]
+        resources    = ["arn:aws:s3:::failure-records-under-test/aws/lambda/async/async_function/*"]
         same_account = true
       },
       {
@@ -179,7 +189,7 @@ run "function_module_grants_exactly_the_permissions_it_is_given" {
       {
         sid       = "WriteFailureRecords"
         actions   = ["s3:PutObject"]
-        resources = ["arn:aws:s3:::failure-records-under-test/*"]
+        resources = ["arn:aws:s3:::failure-records-under-test/aws/lambda/async/async_function/*"]
         accounts  = ["StringEquals s3:ResourceAccount 123456789012"]
       },
       {

@@ -116,7 +116,7 @@ run "project" {
       {
         sid          = "WriteFailureRecords"
         actions      = ["s3:PutObject"]
-        resources    = ["${aws_s3_bucket.failure_records.arn}/*"]
+        resources    = ["${aws_s3_bucket.failure_records.arn}/aws/lambda/async/async_function/*"]
         same_account = true
       },
       {
@@ -127,6 +127,16 @@ run "project" {
       },
     ]
     error_message = "async_function's role may do exactly what its destinations need, on exactly their ARNs."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for statement in local.destination_permissions["async_function"] : [
+        for resource in statement.resources :
+        startswith(resource, "${aws_s3_bucket.failure_records.arn}/aws/lambda/async/async_function/") || !startswith(resource, "${aws_s3_bucket.failure_records.arn}/")
+      ] if contains(statement.actions, "s3:PutObject")
+    ]))
+    error_message = "async_function's role may write in the failure bucket only under aws/lambda/async/async_function/, where Lambda writes its records."
   }
 
   assert {
@@ -169,7 +179,7 @@ run "project" {
       {
         sid          = "WriteFailureRecords"
         actions      = ["s3:PutObject"]
-        resources    = ["${aws_s3_bucket.failure_records.arn}/*"]
+        resources    = ["${aws_s3_bucket.failure_records.arn}/aws/lambda/async/versioned/*"]
         same_account = true
       },
       {
@@ -180,6 +190,16 @@ run "project" {
       },
     ]
     error_message = "versioned's role may do exactly what its destinations need, on exactly their ARNs."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for statement in local.destination_permissions["versioned"] : [
+        for resource in statement.resources :
+        startswith(resource, "${aws_s3_bucket.failure_records.arn}/aws/lambda/async/versioned/") || !startswith(resource, "${aws_s3_bucket.failure_records.arn}/")
+      ] if contains(statement.actions, "s3:PutObject")
+    ]))
+    error_message = "versioned's role may write in the failure bucket only under aws/lambda/async/versioned/, where Lambda writes its records."
   }
 
   assert {
@@ -222,7 +242,7 @@ run "project" {
       {
         sid          = "WriteFailureRecords"
         actions      = ["s3:PutObject"]
-        resources    = ["${aws_s3_bucket.failure_records.arn}/*"]
+        resources    = ["${aws_s3_bucket.failure_records.arn}/aws/lambda/async/latest_only/*"]
         same_account = true
       },
       {
@@ -233,6 +253,16 @@ run "project" {
       },
     ]
     error_message = "latest_only's role may do exactly what its destinations need, on exactly their ARNs."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for statement in local.destination_permissions["latest_only"] : [
+        for resource in statement.resources :
+        startswith(resource, "${aws_s3_bucket.failure_records.arn}/aws/lambda/async/latest_only/") || !startswith(resource, "${aws_s3_bucket.failure_records.arn}/")
+      ] if contains(statement.actions, "s3:PutObject")
+    ]))
+    error_message = "latest_only's role may write in the failure bucket only under aws/lambda/async/latest_only/, where Lambda writes its records."
   }
 }
 
@@ -270,7 +300,7 @@ run "function_module_grants_exactly_the_permissions_it_is_given" {
       {
         sid          = "WriteFailureRecords"
         actions      = ["s3:PutObject"]
-        resources    = ["arn:aws:s3:::failure-records-under-test/*"]
+        resources    = ["arn:aws:s3:::failure-records-under-test/aws/lambda/async/async_function/*"]
         same_account = true
       },
       {
@@ -304,7 +334,7 @@ run "function_module_grants_exactly_the_permissions_it_is_given" {
       {
         sid       = "WriteFailureRecords"
         actions   = ["s3:PutObject"]
-        resources = ["arn:aws:s3:::failure-records-under-test/*"]
+        resources = ["arn:aws:s3:::failure-records-under-test/aws/lambda/async/async_function/*"]
         accounts  = ["StringEquals s3:ResourceAccount 123456789012"]
       },
       {
