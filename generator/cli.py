@@ -43,11 +43,13 @@ examples:
   python -m generator failures show aws/lambda/async/async_function/2026/11/29/2026-11-29T10.00.00-<uuid>
   python -m generator failures wait --function async_function --invoke
   python -m generator failures redrive --function async_function --dry-run
+  python -m generator failures redrive --again redriven/aws/lambda/async/async_function/2026/11/29/<key>
 
 The bucket comes from --bucket, or from `terraform output` of --from-terraform DIR
 (default: out/ when it holds Terraform state). Credentials and region follow boto3's
 usual chain; --endpoint-url or AWS_ENDPOINT_URL point at another endpoint.
-exit codes: 0 done; 1 a record could not be read, sent or marked, or wait timed out;
+exit codes: 0 done; 1 a record could not be read, sent or marked, a selected record was left unsent
+(held by a claim, or the output was closed), or wait timed out;
 2 the command cannot run (usage, credentials, missing bucket).
 """
 
@@ -137,8 +139,13 @@ def _add_failures_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     filters = _Parser(add_help=False)
     group = filters.add_argument_group("which records")
     group.add_argument("--function", help="only records of this function")
-    group.add_argument("--since", help="only records at or after this ISO time or this long ago (30m, 2h, 7d)")
-    group.add_argument("--until", help="only records at or before this ISO time or this long ago")
+    group.add_argument(
+        "--since", help="only records at or after this ISO time (UTC unless it has an offset: 2026-11-30T02:00+05:00) "
+        "or this long ago (30m, 2h, 7d)",
+    )  # fmt: skip
+    group.add_argument(
+        "--until", help="only records at or before this ISO time (UTC unless it has an offset) or this long ago"
+    )
     group.add_argument(
         "--condition", help="only this condition: RetriesExhausted, EventAgeExceeded or ZeroReservedConcurrency"
     )
@@ -206,6 +213,11 @@ def _add_failures_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     )
     redrive.add_argument("keys", nargs="*", metavar="KEY", help="redrive exactly these records")
     redrive.add_argument("--all", action="store_true", help="redrive every record (no filter needed)")
+    redrive.add_argument(
+        "--again", action="store_true",
+        help="send the named records once more, though they were redriven already (redriven/KEY, or KEY): "
+        "claimed like any redrive, so two operators send each once; the records stay under redriven/",
+    )  # fmt: skip
     redrive.add_argument("--dry-run", action="store_true", help="list what would be sent; send and move nothing")
     redrive.add_argument(
         "--to-qualifier", type=_qualifier, metavar="Q",
@@ -419,11 +431,18 @@ def _run_failures(args: argparse.Namespace) -> int:
         from generator.ops.stats import run_stats
 
         return run_stats(aws, selection, args.by, args.json)
+    if args.again:
+        filters = args.all or selection.function or selection.since or selection.until or selection.condition
+        if not selection.keys or filters:
+            raise UsageError("--again sends exactly the records you name: give their keys, and no filter or --all")
+        selection.keys = [k if k.startswith(REDRIVEN_PREFIX) else REDRIVEN_PREFIX + k for k in selection.keys]
     chosen = selection.keys or selection.function or selection.since or selection.until or selection.condition
     if not (chosen or args.all):
         raise UsageError("say which records to redrive: KEY..., --function, --since, --until, --condition, or --all")
     pace = redrive.Pace(concurrency=args.concurrency, rate=args.rate)
-    return redrive.run_redrive(aws, selection, args.dry_run, pace=pace, to_qualifier=args.to_qualifier)
+    return redrive.run_redrive(
+        aws, selection, args.dry_run, pace=pace, to_qualifier=args.to_qualifier, again=args.again
+    )
 
 
 def _bucket_and_key(text: str, bucket: str | None, from_terraform: Path | None) -> tuple[str | None, str]:

@@ -20,6 +20,7 @@ from generator.cli import main
 from generator.lambda_facts import expected_record
 from generator.ops import aws as ops_aws
 from generator.ops import commands, present, project, reading, redrive
+from generator.ops.records import RecordKey
 from tests.harness import Moto
 
 BUCKET = "failure-records-test"
@@ -146,6 +147,12 @@ def _answer_403(body: bytes) -> Callable[..., Any]:
     from botocore.compat import HTTPHeaders
 
     return lambda **_: AWSResponse("http://test", 403, HTTPHeaders(), _Raw(body))
+
+
+@pytest.fixture(autouse=True)
+def brief_wait_for_held_records(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A redrive waits for records another claim holds; here no other run is alive unless a test starts one."""
+    monkeypatch.setattr(redrive, "HELD_WAIT_SECONDS", 0.2)
 
 
 @pytest.fixture
@@ -465,20 +472,112 @@ def test_throttled_invokes_are_retried_with_backoff(
     assert "redrive: sent 1, skipped 0, failed 0" in out
 
 
-def test_redrive_of_a_record_already_marked_sends_nothing(
+def _exists(seeded: Seeded, key: str) -> bool:
+    return "Contents" in seeded.s3.list_objects_v2(Bucket=BUCKET, Prefix=key)
+
+
+def test_a_run_that_sent_but_could_not_remove_is_finished_by_the_next(
     seeded: Seeded, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An earlier run claimed, sent and copied the record but could not delete the original."""
+    """Run 1 sends and copies the record, then cannot delete it; its claim holds run 2 off; run 3 finishes the move."""
+    key = seeded.keys["a_old"]
+    refused = _answer_403(b"<Error><Code>AccessDenied</Code><Message>not now</Message></Error>")
+    deletes: list[int] = []
+
+    def refuse_the_first_delete(**kwargs: Any) -> Any:
+        deletes.append(1)
+        return refused(**kwargs) if len(deletes) == 1 else None
+
+    on_aws_event(monkeypatch, "before-send.s3.DeleteObject", refuse_the_first_delete)
+    code, out, _ = run(seeded.moto, capsys, "redrive", key)
+    assert code == 1 and len(invokes) == 1 and f"failed {key}: sent, but could not be moved" in out
+    marker = seeded.s3.head_object(Bucket=BUCKET, Key=f"redriven/{key}")["Metadata"]
+    assert marker["redrive-source-etag"] == seeded.s3.head_object(Bucket=BUCKET, Key=key)["ETag"]
+
+    code, out, err = run(seeded.moto, capsys, "redrive", key)
+    assert code == 1 and len(invokes) == 1, "a fresh claim holds: the record is neither sent nor dropped"
+    assert f"skipped {key}: another redrive claimed it" in out and "can be taken over after 20" in out
+    assert "1 record(s) were not sent and are still in place" in err
+
+    monkeypatch.setattr(redrive, "CLAIM_SECONDS", 0)  # long after: the claim is taken over, the move finished
+    code, out, _ = run(seeded.moto, capsys, "redrive", key)
+    assert code == 0 and len(invokes) == 1
+    assert f"skipped {key}: already redriven (found redriven/{key}, a copy of it)" in out
+    assert not _exists(seeded, key)
+
+
+# --- objects a function role could forge, if a policy attached by hand let it ------------------
+
+
+def test_a_decoy_under_redriven_never_costs_the_record(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A planted claim, old enough to take over, and a decoy under redriven/: the record stays, unsent, exit 1."""
+    key = seeded.keys["a_old"]
+    seeded.s3.put_object(Bucket=BUCKET, Key=f"redrive-claims/{key}", Body=b'{"claimedBy": "x", "record": "' +
+                         key.encode() + b'"}')  # fmt: skip
+    seeded.s3.put_object(Bucket=BUCKET, Key=f"redriven/{key}", Body=b'{"decoy": true}')
+    monkeypatch.setattr(redrive, "CLAIM_SECONDS", 0)
+    code, out, _ = run(seeded.moto, capsys, "redrive", key)
+    assert code == 1 and invokes == []
+    assert f"failed {key}: redriven/{key} exists but is no copy of this record" in out
+    assert _exists(seeded, key), "the record is never deleted on a marker it did not write"
+
+
+def test_a_byte_identical_copy_is_believed(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A copy under redriven/ that holds the record's very bytes is a copy, whoever made it (an older release)."""
     key = seeded.keys["a_old"]
     seeded.s3.put_object(Bucket=BUCKET, Key=f"redrive-claims/{key}", Body=b"{}")
     seeded.s3.copy_object(Bucket=BUCKET, Key=f"redriven/{key}", CopySource={"Bucket": BUCKET, "Key": key})
+    monkeypatch.setattr(redrive, "CLAIM_SECONDS", 0)
     code, out, _ = run(seeded.moto, capsys, "redrive", key)
-    assert code == 0 and invokes == [] and f"skipped {key}: another redrive claimed it" in out, "its claim holds"
-    monkeypatch.setattr(redrive, "CLAIM_SECONDS", 0)  # long after: the claim is taken over, the move finished
-    code, out, _ = run(seeded.moto, capsys, "redrive", key)
-    assert code == 0 and invokes == []
-    assert f"skipped {key}: already redriven" in out
-    assert "Contents" not in seeded.s3.list_objects_v2(Bucket=BUCKET, Prefix=key)
+    assert code == 0 and invokes == [] and f"skipped {key}: already redriven" in out
+    assert not _exists(seeded, key)
+
+
+def test_a_claim_no_redrive_wrote_is_reported_and_never_passes_for_done(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]]
+) -> None:
+    """A claim rewritten every half second, as a role could: the record is reported, held, and the exit is 1."""
+    key = seeded.keys["a_old"]
+    stop = threading.Event()
+
+    def keep_claiming() -> None:
+        while not stop.is_set():
+            seeded.s3.put_object(Bucket=BUCKET, Key=f"redrive-claims/{key}", Body=b"mine")
+            stop.wait(0.5)
+
+    writer = threading.Thread(target=keep_claiming)
+    writer.start()
+    try:
+        time.sleep(0.2)
+        code, out, err = run(seeded.moto, capsys, "redrive", "--all")
+    finally:
+        stop.set()
+        writer.join()
+    assert code == 1 and len(invokes) == 2, "the two other records are sent"
+    assert f"skipped {key}: redrive-claims/{key} holds it, but no redrive wrote that claim" in out
+    assert "s ago, it can be taken over after 20" in out
+    assert "redrive: sent 2, skipped 1, failed 0" in out
+    assert "1 record(s) were not sent and are still in place" in err
+    assert _exists(seeded, key)
+
+
+def test_a_rerun_right_after_a_killed_run_says_what_it_left_and_until_when(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]]
+) -> None:
+    """The killed run had claimed two records: the rerun sends the third, and exits 1 naming when to run again."""
+    aws = ops_aws.Aws(ops_aws.Target(BUCKET, REGION, seeded.moto.endpoint))
+    for name in ("a_old", "a_new"):
+        record = reading.fetch(aws, RecordKey.parse(seeded.keys[name]))
+        assert redrive._claim(aws, record.key.key, record.etag, "run-that-was-killed").refused is None
+    code, out, err = run(seeded.moto, capsys, "redrive", "--all")
+    assert code == 1 and len(invokes) == 1
+    assert out.count("another redrive claimed it") == 2 and "(run run-that-was-killed)" in out
+    assert "redrive: 2 record(s) were not sent and are still in place" in err and "taken over after 20" in err
+    assert _exists(seeded, seeded.keys["a_old"]) and _exists(seeded, seeded.keys["a_new"])
 
 
 def test_a_sent_records_claim_stays_so_a_late_reader_skips_it(
@@ -715,6 +814,38 @@ def test_one_bad_record_never_stops_show_or_redrive(
     assert len(invokes) == 7
 
 
+def test_a_number_too_long_for_python_stops_no_command(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]]
+) -> None:
+    """Valid JSON with a 5,000-digit integer, which any caller of the function can cause: every command reads it."""
+    giant = "9" * 5000
+    body = _poisoned("giant", requestPayload={"placeholder": 0}, responsePayload={"errorType": "E", "n": 0})
+    body = body.replace(b'{"placeholder": 0}', b'{"n": ' + giant.encode() + b"}").replace(b'"n": 0', giant.encode()
+                        .join([b'"n": ', b""]))  # fmt: skip
+    key = _put_raw(seeded, "fn_a", body)
+    code, out, err = run(seeded.moto, capsys, "list", "--json")
+    assert code == 0 and "Traceback" not in err and len(out.splitlines()) == 4, err
+    code, out, err = run(seeded.moto, capsys, "show", key)
+    assert code == 0 and giant in out, err
+    code, out, err = run(seeded.moto, capsys, "stats", "--by", "error_type")
+    assert code == 0 and "Traceback" not in err
+    code, out, err = run(seeded.moto, capsys, "redrive", "--all")
+    assert code == 0 and "redrive: sent 4, skipped 0, failed 0" in out, err
+    sent = [call["body"] for call in invokes]
+    assert ('{"n": ' + giant + "}").encode() in [b if isinstance(b, bytes) else b.encode() for b in sent]
+
+
+def test_stats_keeps_a_literal_dash_apart_from_no_error_type(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = json.loads(_poisoned("dash"))
+    body["responsePayload"]["errorType"] = "-"
+    _put_raw(seeded, "fn_a", json.dumps(body).encode())
+    code, out, _ = run(seeded.moto, capsys, "stats", "--by", "error_type", "--json")
+    counts = {row["error_type"]: row["records"] for row in map(json.loads, out.splitlines())}
+    assert code == 0 and counts == {"ForcedError": 2, "-": 1, None: 1}
+
+
 def test_show_escapes_what_a_record_would_do_to_a_terminal(seeded: Seeded, capsys: pytest.CaptureFixture[str]) -> None:
     document = json.loads(record_body("fn_a", "RetriesExhausted", {}, now(), request_id="r\x1b[2J", error=True))
     document["responsePayload"]["errorMessage"] = "boom\x1b]0;owned\x07\x1b[31m red \u202e"
@@ -814,7 +945,7 @@ def test_show_prints_numbers_as_written(seeded: Seeded, capsys: pytest.CaptureFi
 
 
 def test_two_concurrent_redrives_send_each_event_once(
-    seeded: Seeded, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]]
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for index in range(60):
         seeded.put(f"c{index}", "fn_a", "RetriesExhausted", {"n": index}, age=timedelta(minutes=1), error=True)
@@ -824,6 +955,7 @@ def test_two_concurrent_redrives_send_each_event_once(
         aws = ops_aws.Aws(ops_aws.Target(BUCKET, REGION, seeded.moto.endpoint))
         results.append(redrive.run_redrive(aws, reading.Selection(), dry_run=False, out=io.StringIO()))
 
+    monkeypatch.setattr(redrive, "HELD_WAIT_SECONDS", 30.0)  # each waits for what the other claimed
     threads = [threading.Thread(target=operator) for _ in range(2)]
     for thread in threads:
         thread.start()
@@ -845,7 +977,7 @@ def test_a_fresh_claim_is_respected_and_an_expired_one_taken_over(
     key = seeded.keys["a_old"]
     seeded.s3.put_object(Bucket=BUCKET, Key=f"redrive-claims/{key}", Body=b"{}")
     code, out, _ = run(seeded.moto, capsys, "redrive", key)
-    assert code == 0 and invokes == [] and f"skipped {key}: another redrive claimed it" in out
+    assert code == 1 and invokes == [] and f"skipped {key}: redrive-claims/{key} holds it" in out
     monkeypatch.setattr(redrive, "CLAIM_SECONDS", 0)  # the claim's run died long ago
     code, out, _ = run(seeded.moto, capsys, "redrive", key)
     assert code == 0 and len(invokes) == 1 and f"sent {key}" in out
@@ -869,7 +1001,8 @@ def test_losing_the_endpoint_mid_redrive_says_what_was_sent_and_where_the_rest_a
     on_aws_event(monkeypatch, "before-send.lambda.Invoke", cut)
     code, _, err = run(seeded.moto, capsys, "redrive", "--all")
     assert code == 2 and "Traceback" not in err
-    assert "after sending 1 record(s); every record not yet sent is still in s3://" in err
+    assert "after sending 1 record(s); the records not sent are still in s3://" in err
+    assert "held by its claim until 20" in err and "run the same redrive again after that" in err
     assert len({o["Key"] for o in seeded.s3.list_objects_v2(Bucket=BUCKET, Prefix="aws/")["Contents"]}) == 2
 
 
@@ -968,7 +1101,73 @@ def test_redriven_records_can_be_listed_and_shown_but_not_redriven_again(
         assert code == 0 and f"Key:         redriven/{key}" in out and '"forceError": true' in out
     invokes.clear()
     code, out, _ = run(seeded.moto, capsys, "redrive", f"redriven/{key}")
-    assert code == 0 and invokes == [] and "it was redriven already" in out
+    assert code == 1 and invokes == [] and "it was redriven already, so it is not sent" in out
+    assert f"python -m generator failures redrive --again redriven/{key}" in out, "it names the way to send it"
+
+
+def test_again_sends_a_redriven_record_once_however_many_operators_ask(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = seeded.keys["a_old"]
+    assert run(seeded.moto, capsys, "redrive", key)[0] == 0
+    invokes.clear()
+    monkeypatch.setattr(redrive, "HELD_WAIT_SECONDS", 30.0)  # the second operator waits for the first one's send
+    results: list[int] = []
+
+    def operator() -> None:
+        aws = ops_aws.Aws(ops_aws.Target(BUCKET, REGION, seeded.moto.endpoint))
+        selection = reading.Selection(keys=[f"redriven/{key}"])
+        results.append(redrive.run_redrive(aws, selection, dry_run=False, out=io.StringIO(), again=True))
+
+    threads = [threading.Thread(target=operator) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [0, 0, 0] and len(invokes) == 1, "sent once; the others saw it sent"
+    assert json.loads(invokes[0]["body"]) == seeded.payloads["a_old"]
+    assert _exists(seeded, f"redriven/{key}") and not _exists(seeded, key), "it stays under redriven/"
+
+    monkeypatch.setattr(redrive, "CLAIM_SECONDS", 0)  # later, asked once more: sent once more, by key alone
+    code, out, _ = run(seeded.moto, capsys, "redrive", "--again", key)
+    assert code == 0 and len(invokes) == 2 and f"sent redriven/{key} again" in out
+
+
+@pytest.mark.parametrize("argv", [["--again"], ["--again", "--all"], ["--again", "--function", "fn_a", "KEY"]])
+def test_again_takes_keys_and_nothing_else(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]], argv: list[str]
+) -> None:
+    code, _, err = run(seeded.moto, capsys, "redrive", *argv)
+    assert code == 2 and "--again sends exactly the records you name" in err and invokes == []
+
+
+def test_again_refuses_a_record_not_yet_redriven(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]]
+) -> None:
+    aws = ops_aws.Aws(ops_aws.Target(BUCKET, REGION, seeded.moto.endpoint))
+    code = redrive.run_redrive(aws, reading.Selection(keys=[seeded.keys["a_old"]]), False, io.StringIO(), again=True)
+    assert code == 1 and invokes == []
+
+
+def test_redrive_into_a_closed_pipe_stops_and_exits_1(seeded: Seeded) -> None:
+    """`redrive --all | head -n 2`: the lines stop, so the sending stops, and the exit says records are left."""
+    import subprocess
+    import sys
+
+    for index in range(40):
+        seeded.put(f"p{index}", "fn_a", "RetriesExhausted", {"n": index}, age=timedelta(minutes=1), error=True)
+    command = (
+        f"{sys.executable} -m generator failures redrive --all --bucket {BUCKET} --endpoint-url "
+        f"{seeded.moto.endpoint} --region {REGION} --concurrency 1 | head -n 2; exit ${{PIPESTATUS[0]}}"
+    )
+    credentials = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, check=False,
+                            env={**os.environ, **credentials})  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr and "stopped early, since standard output was closed" in result.stderr
+    left = [o["Key"] for o in seeded.s3.list_objects_v2(Bucket=BUCKET, Prefix="aws/").get("Contents", [])]
+    moved = [o["Key"] for o in seeded.s3.list_objects_v2(Bucket=BUCKET, Prefix="redriven/").get("Contents", [])]
+    assert left and len(left) + len(moved) == 43, "what was not sent is still in place"
 
 
 def test_show_takes_an_s3_url(seeded: Seeded, capsys: pytest.CaptureFixture[str]) -> None:
@@ -1116,6 +1315,70 @@ def test_until_ends_each_listing_after_the_window_and_keeps_only_its_records(
     assert seeded.keys["old_7"] not in listed, "StartAfter skips the days before the window"
 
 
+@pytest.fixture
+def around_midnight(aws_env: Moto) -> Seeded:
+    """Two records on either side of a UTC midnight: 2026-11-29T23:00Z and 2026-11-30T01:00Z."""
+    s3 = aws_env.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    seeded = Seeded(aws_env, s3)
+    for name, when in (("late", datetime(2026, 11, 29, 23, tzinfo=timezone.utc)),
+                       ("early", datetime(2026, 11, 30, 1, tzinfo=timezone.utc))):  # fmt: skip
+        key = _put_raw(seeded, "fn_a", record_body("fn_a", "RetriesExhausted", {}, when, request_id=name,
+                                                    error=True), when)  # fmt: skip
+        seeded.keys[name] = key
+    return seeded
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        ("--since", "2026-11-30T02:00+05:00", {"late", "early"}),  # 21:00Z on the 29th
+        ("--since", "2026-11-30T04:30+05:30", {"late", "early"}),  # 23:00Z exactly: at or after
+        ("--since", "2026-11-30T04:31+05:30", {"early"}),  # a minute past it
+        ("--until", "2026-11-29T22:00-05:00", {"late", "early"}),  # 03:00Z on the 30th
+        ("--until", "2026-11-29T19:30-05:00", {"late"}),  # 00:30Z on the 30th
+        ("--since", "2026-11-29T23:00Z", {"late", "early"}),
+        ("--until", "2026-11-30T00:59:59Z", {"late"}),
+        ("--since", "2026-11-29T22:00", {"late", "early"}),  # no offset: UTC
+        ("--until", "2026-11-30T01:30+00:30", {"late", "early"}),
+    ],
+)
+def test_a_window_with_an_offset_selects_by_the_instant(
+    around_midnight: Seeded, capsys: pytest.CaptureFixture[str], option: str, value: str, expected: set[str]
+) -> None:
+    code, out, _ = run(around_midnight.moto, capsys, "list", "--json", option, value)
+    assert code == 0 and {json.loads(line)["requestId"] for line in out.splitlines()} == expected
+    code, out, _ = run(around_midnight.moto, capsys, "stats", "--by", "day", "--json", option, value)
+    assert sum(json.loads(line)["records"] for line in out.splitlines()) == len(expected)
+    code, out, _ = run(around_midnight.moto, capsys, "redrive", "--dry-run", option, value)
+    assert f"dry run: {len(expected)} record(s) would be sent" in out
+
+
+@pytest.mark.parametrize(
+    ("text", "utc"),
+    [
+        ("2026-03-29T03:30+02:00", datetime(2026, 3, 29, 1, 30, tzinfo=timezone.utc)),  # the EU's spring DST day
+        ("2026-11-01T01:30-04:00", datetime(2026, 11, 1, 5, 30, tzinfo=timezone.utc)),  # the US's autumn one
+        ("2028-02-29T23:30-01:00", datetime(2028, 3, 1, 0, 30, tzinfo=timezone.utc)),  # a leap day, crossed
+        ("2028-03-01T00:30+01:00", datetime(2028, 2, 29, 23, 30, tzinfo=timezone.utc)),
+        ("9999-12-31T18:00-05:00", datetime(9999, 12, 31, 23, 0, tzinfo=timezone.utc)),
+        ("2026-11-30T10:00Z", datetime(2026, 11, 30, 10, tzinfo=timezone.utc)),
+    ],
+)
+def test_times_become_utc_instants(text: str, utc: datetime) -> None:
+    from generator.ops.records import parse_since
+
+    moment = parse_since(text, now())
+    assert moment == utc and moment.utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize("text", ["9999-12-31T23:00-05:00", "0001-01-01T00:30+01:00"])
+def test_a_time_outside_the_utc_years_is_one_line(text: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["failures", "list", "--bucket", BUCKET, "--since", text])
+    err = capsys.readouterr().err
+    assert code == 2 and "is outside the years 1 to 9999 in UTC" in err and "Traceback" not in err
+
+
 def test_until_before_since_is_refused(seeded: Seeded, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(seeded.moto, capsys, "list", "--since", "1h", "--until", "2h")
     assert code == 2 and "--until 2h is before --since 1h" in err
@@ -1142,7 +1405,7 @@ def test_stats_by_condition_and_error_counts_every_record_once(
     lines = out.splitlines()
     assert lines[0].split() == ["CONDITION", "ERROR", "TYPE", "RECORDS"]
     assert lines[1].split() == ["RetriesExhausted", "ForcedError", "2"]
-    assert lines[2].split() == ["EventAgeExceeded", "-", "1"]
+    assert lines[2].split() == ["EventAgeExceeded", "(none)", "1"]
     assert lines[3].split() == ["total", "3"]
     assert err.count("warning: aws/lambda/async/fn_broken/") == 3
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -10,9 +11,9 @@ from typing import TYPE_CHECKING
 
 import botocore.exceptions
 
+from generator.lambda_facts import RECORD_PREFIX
 from generator.ops.aws import Aws, aws_errors, describe_client_error, is_whole_command_error
 from generator.ops.records import (
-    RECORD_PREFIX,
     REDRIVEN_PREFIX,
     FailureRecord,
     Problem,
@@ -68,7 +69,8 @@ def list_keys(
 def fetch(aws: Aws, key: RecordKey) -> FailureRecord:
     """One record; a problem with this object is a ``RecordError``, a problem reaching AWS is not."""
     try:
-        body = aws.s3.get_object(Bucket=aws.target.bucket, Key=key.key)["Body"].read()
+        response = aws.s3.get_object(Bucket=aws.target.bucket, Key=key.key)
+        body = response["Body"].read()
     except botocore.exceptions.ClientError as exc:
         code = exc.response.get("Error", {}).get("Code")
         if code in ("NoSuchKey", "404"):
@@ -76,7 +78,7 @@ def fetch(aws: Aws, key: RecordKey) -> FailureRecord:
         if is_whole_command_error(exc):  # no record can be read either: the command cannot run (exit 2)
             raise
         raise RecordError(describe_client_error(exc)) from None
-    return FailureRecord.parse(key, body)
+    return dataclasses.replace(FailureRecord.parse(key, body), etag=response.get("ETag", ""))
 
 
 def selected_keys(aws: Aws, selection: Selection) -> tuple[list[RecordKey], list[Problem]]:

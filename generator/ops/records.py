@@ -14,10 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-RECORD_PREFIX = "aws/lambda/async/"
+from generator.lambda_facts import RECORD_PREFIX
+
 REDRIVEN_PREFIX = "redriven/"
 _KEY = re.compile(
-    r"^(?P<redriven>redriven/)?aws/lambda/async/(?P<function>[A-Za-z0-9_-]{1,64})/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/"
+    "^(?P<redriven>"
+    + re.escape(REDRIVEN_PREFIX)
+    + ")?"
+    + re.escape(RECORD_PREFIX)
+    + r"(?P<function>[A-Za-z0-9_-]{1,64})/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/"
     r"(?P<stamp>\d{4}-\d{2}-\d{2}T\d{2}\.\d{2}\.\d{2})-(?P<id>[0-9A-Fa-f-]{36})$"
 )
 _DURATION = re.compile(r"^(?P<amount>\d+)(?P<unit>[smhdw])$")
@@ -90,6 +95,7 @@ class FailureRecord:
     status_code: int | None
     function_error: str | None
     response: Any
+    etag: str = ""  # the object's ETag when it was read: redrive's claim and marker name exactly this version
 
     @classmethod
     def parse(cls, key: RecordKey, body: bytes) -> FailureRecord:
@@ -178,9 +184,23 @@ def pretty_json(value: Any, indent: int = 0) -> str:
 _SPACE = re.compile(r"[ \t\n\r]*")
 
 
+# Python refuses to turn more than 4,300 digits into an int (sys.int_info.default_max_str_digits), and any caller
+# of a function can put such a number in an event. Past this many digits a number is kept as written instead.
+_INT_DIGITS = 4000
+
+
+def _number(text: str) -> int | Verbatim:
+    return int(text) if len(text) <= _INT_DIGITS else Verbatim(text)
+
+
+def _decoder() -> json.JSONDecoder:
+    """The standard decoder, made unable to fail on valid JSON: an integer too long for int() stays as written."""
+    return json.JSONDecoder(parse_int=_number)
+
+
 def _members(text: str) -> dict[str, tuple[Any, str]]:
     """A JSON object's members as (value, the value's exact text), read with the standard decoder."""
-    decoder = json.JSONDecoder()
+    decoder = _decoder()
     members: dict[str, tuple[Any, str]] = {}
     try:
         index = _skip(text, 0)
@@ -223,7 +243,11 @@ def _text_or_none(value: Any) -> str | None:
 
 
 def parse_since(text: str, now: datetime, option: str = "--since") -> datetime:
-    """``--since``/``--until``: an ISO 8601 time (UTC unless it says otherwise) or a duration ago: ``90m``, ``7d``."""
+    """``--since``/``--until``: an ISO 8601 time or a duration ago (``90m``, ``7d``), as an instant in UTC.
+
+    A time without an offset is UTC, the zone of the records' keys; one with an offset is converted, so a
+    window's day-by-day listing covers every UTC day it touches.
+    """
     match = _DURATION.fullmatch(text.strip())
     if match:
         try:
@@ -236,4 +260,9 @@ def parse_since(text: str, now: datetime, option: str = "--since") -> datetime:
         raise ValueError(
             f"{option} takes an ISO time (2026-11-29T10:00Z) or a duration (30m, 2h, 7d), not {text!r}"
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    try:  # records are keyed by UTC day: a window with an offset selects by the instant, in UTC
+        return moment.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError(f"{option} {text} is outside the years 1 to 9999 in UTC") from None

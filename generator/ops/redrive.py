@@ -1,8 +1,12 @@
 """Redrive: send each failed event back to its function, at most once per claim, then move its record aside.
 
-Every function's role can write to the bucket, so nothing a record says about where to send it is
-trusted: the key names the function, and the bucket's own account and region are where it runs.
-Two operators at once are kept apart by S3 conditional writes on a claim object per record.
+Nothing in the bucket is trusted that this tool did not write itself. A function's role may write its
+own records only (the rendered role policy), but a policy attached by hand can widen that, so: the key
+names the function, and the bucket's own account and region are where it runs; a claim counts as a
+redrive's only when it names its run and the record's ETag; a record is taken for sent only when
+``redriven/<key>`` carries its ETag or holds its very bytes. Two operators at once are kept apart by S3
+conditional writes on a claim object per record. A run that leaves a selected record unsent exits 1 and
+says why, and when a claim holding it expires.
 """
 
 from __future__ import annotations
@@ -15,21 +19,22 @@ import socket
 import sys
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, TextIO
 
 import botocore.exceptions
 
 from generator.errors import EXIT_INCOMPLETE, EXIT_OK, AwsError
+from generator.lambda_facts import RECORD_PREFIX
 from generator.ops.aws import MAX_CONNECTIONS, Aws, aws_errors, describe_client_error
 from generator.ops.present import Progress, report_problems, safe, suggest_athena
-from generator.ops.reading import Selection, read_records, selected_keys
+from generator.ops.reading import Selection, fetch, read_records, selected_keys
 from generator.ops.records import (
-    RECORD_PREFIX,
     REDRIVEN_PREFIX,
     FailureRecord,
     Problem,
@@ -39,14 +44,35 @@ from generator.ops.records import (
 )
 
 if TYPE_CHECKING:
-    from mypy_boto3_s3.type_defs import HeadObjectOutputTypeDef
+    from mypy_boto3_s3.type_defs import GetObjectOutputTypeDef, HeadObjectOutputTypeDef
 
 CLAIM_PREFIX = "redrive-claims/"
 CLAIM_SECONDS = 900  # a claim older than this belongs to a run that died; another run may take it over
+HELD_WAIT_SECONDS = 30.0  # at the end, how long to wait for records another live run claimed to be moved
+# The user metadata of a redriven/ copy: the ETag of the record it copies, and the run that sent it.
+SOURCE_ETAG_METADATA = "redrive-source-etag"
+RUN_METADATA = "redrive-run"
+_CLAIM_READ_BYTES = 4096  # a claim is a small JSON object; more is not one of ours
 
 
 MAX_CONCURRENCY = MAX_CONNECTIONS  # invokes in flight at once: no more than a client's connection pool holds
 QUALIFIER_PATTERN = r"[A-Za-z0-9$_-]{1,128}"  # Lambda's pattern for a version or alias name
+
+
+@dataclass(frozen=True)
+class Held:
+    """A record another claim kept this run from sending: unsent, unless its holder finishes with it."""
+
+    key: str
+    expires: datetime  # when the claim can be taken over
+    run: str | None  # the holding redrive's run, when the claim names one
+    again: bool  # a --again send: the record stays under redriven/, and its copy names the run that sent it
+
+    def done(self, aws: Aws) -> bool:
+        if not self.again:
+            return not _exists(aws, self.key)  # moved to redriven/ by its holder
+        marker = _head(aws, self.key)
+        return bool(self.run) and marker is not None and marker.get("Metadata", {}).get(RUN_METADATA) == self.run
 
 
 @dataclass
@@ -54,10 +80,12 @@ class Tally:
     sent: int = 0
     skipped: int = 0
     failed: int = 0
+    held: list[Held] = field(default_factory=list)  # records another claim kept this run from sending
 
     def add(self, other: Tally) -> None:
         self.sent, self.skipped, self.failed = (self.sent + other.sent, self.skipped + other.skipped,
                                                 self.failed + other.failed)  # fmt: skip
+        self.held.extend(other.held)
 
 
 @dataclass(frozen=True)
@@ -117,25 +145,31 @@ def run_redrive(
     *,
     pace: Pace | None = None,
     to_qualifier: str | None = None,
+    again: bool = False,
 ) -> int:
     """Send each selected record's payload back to its function; move the record under redriven/ once accepted.
 
     Records are read batch by batch as they are sent, oldest first, so memory holds the selected keys
     and a few batches however many records there are. Each record is claimed first with a conditional
     write, so two operators redriving at once send it once; ``to_qualifier`` sends every event to that
-    version or alias instead of the one its record names.
+    version or alias instead of the one its record names. ``again`` sends records already under
+    redriven/ once more, with the same claims, and leaves them there.
     """
     out = out or sys.stdout
     with aws_errors(f"cannot redrive from s3://{aws.target.bucket}"):
         keys, problems = selected_keys(aws, selection)
     report_problems(problems)
-    run = _Run(aws, out, pace or Pace(), to_qualifier)
+    run = _Run(aws, out, pace or Pace(), to_qualifier, again)
     run.tally.failed = len(problems)
     pending: list[RecordKey] = []
     for key in reversed(keys):  # oldest first, as they happened
-        if key.redriven:
-            run.report(f"skipped {safe(key.key)}: it was redriven already; redrive its original key to send it "
-                       "again", Tally(skipped=1))  # fmt: skip
+        if key.redriven and not again:
+            again_command = f"python -m generator failures redrive --again {safe(key.key)}"
+            run.report(f"failed {safe(key.key)}: it was redriven already, so it is not sent; to send it once "
+                       f"more: {again_command}", Tally(failed=1))  # fmt: skip
+        elif again and not key.redriven:
+            run.report(f"failed {safe(key.key)}: --again sends records already redriven (redriven/...); "
+                       "redrive this one without --again", Tally(failed=1))  # fmt: skip
         else:
             pending.append(key)
     if pending:
@@ -149,16 +183,8 @@ def run_redrive(
                 run.dry_run(reads)
             else:
                 run.send(reads, len(pending))
-    tally = run.tally
-    if not run.matched:
-        print("no failure records match; nothing to redrive", file=sys.stderr)
-    elif dry_run:
-        print(f"dry run: {run.matched} record(s) would be sent; nothing was sent or moved", file=out)
-        suggest_athena(run.matched)
-    else:
-        print(f"redrive: sent {tally.sent}, skipped {tally.skipped}, failed {tally.failed} in {run.elapsed:.1f} s "
-              f"({tally.sent / max(run.elapsed, 1e-9):.1f} events/s)", file=out)  # fmt: skip
-    return EXIT_INCOMPLETE if tally.failed else EXIT_OK
+                run.wait_for_held()
+    return run.finish(dry_run)
 
 
 _Read = tuple[RecordKey, FailureRecord | RecordError]
@@ -190,27 +216,39 @@ def _stream(aws: Aws, pending: list[RecordKey], selection: Selection) -> Iterato
 class _Run:
     """One redrive: its tally, progress and output, shared by the reading loop and the sending threads."""
 
-    def __init__(self, aws: Aws, out: TextIO, pace: Pace, to_qualifier: str | None) -> None:
-        self.aws, self.out, self.pace, self.to_qualifier = aws, out, pace, to_qualifier
+    def __init__(self, aws: Aws, out: TextIO, pace: Pace, to_qualifier: str | None, again: bool = False) -> None:
+        self.aws, self.out, self.pace, self.to_qualifier, self.again = aws, out, pace, to_qualifier, again
+        self.run_id = str(uuid.uuid4())  # what its claims and markers name, so that no other writer passes for it
         self.home: Home | None = None
         self.tally = Tally()
         self.matched = 0  # records read that the selection keeps, whether sent or not
         self.elapsed = 0.0
         self.lock = threading.Lock()
         self.progress = Progress(0, sys.stderr)
+        self.closed = False  # standard output was closed (`| head`): stop sending, say so on stderr
+        self.remaining: list[Held] = []  # held records still unsent at the end
 
     def report(self, text: str, outcome: Tally) -> None:
         """One record's line, written whole above the progress bar, and its count."""
         with self.lock:
             self.progress.clear()
-            print(text, file=self.out)
-            self.out.flush()
             self.tally.add(outcome)
+            if self.closed:
+                return
+            try:
+                print(text, file=self.out)
+                self.out.flush()
+            except BrokenPipeError:  # the reader is gone: no more lines, and no more records sent unseen
+                self.closed = True
+                with contextlib.suppress(OSError, ValueError):
+                    os.dup2(os.open(os.devnull, os.O_WRONLY), self.out.fileno())
 
     def targets(self, reads: Iterator[_Read]) -> Iterator[tuple[FailureRecord, str]]:
         """The records that can be sent, with where to; the others are reported as they come."""
         assert self.home is not None
         for key, result in reads:
+            if self.closed:
+                return
             if isinstance(result, RecordGoneError):
                 self.report(f"skipped {safe(key.key)}: it is gone (another redrive moved it, or it was deleted)",
                             Tally(skipped=1))  # fmt: skip
@@ -233,7 +271,7 @@ class _Run:
     def dry_run(self, reads: Iterator[_Read]) -> None:
         for record, target in self.targets(reads):
             size = len(record.payload_text.encode())
-            print(f"would send {safe(record.key.key)} to {target} ({size} bytes)", file=self.out)
+            self.report(f"would send {safe(record.key.key)} to {target} ({size} bytes)", Tally())
 
     def send(self, reads: Iterator[_Read], total: int) -> None:
         """Redrive on ``pace.concurrency`` threads, with at most twice that many records waiting for a thread."""
@@ -244,10 +282,12 @@ class _Run:
         started = time.monotonic()
 
         def send_one(item: tuple[FailureRecord, str]) -> None:
+            if self.closed:
+                return
             record, target = item
             pacer.wait()
             lines, own = io.StringIO(), Tally()
-            _redrive_one(self.aws, record, target, own, lines)
+            _Send(self.aws, record, target, tally=own, out=lines, run_id=self.run_id).run(again=self.again)
             self.report(lines.getvalue().rstrip("\n"), own)
             self._step()
 
@@ -263,18 +303,62 @@ class _Run:
         except botocore.exceptions.BotoCoreError as exc:
             pool.shutdown(wait=True, cancel_futures=True)  # the invokes in flight end; the queued ones never start
             self.progress.done()
+            expiry = datetime.now(timezone.utc) + timedelta(seconds=CLAIM_SECONDS)
             raise AwsError(
-                f"lost the connection to AWS ({exc}) after sending {self.tally.sent} record(s); every record not "
-                f"yet sent is still in s3://{self.aws.target.bucket}/{RECORD_PREFIX}, and the next redrive sends it"
+                f"lost the connection to AWS ({exc}) after sending {self.tally.sent} record(s); the records not "
+                f"sent are still in s3://{self.aws.target.bucket}/{RECORD_PREFIX}, and any this run had claimed "
+                f"is held by its claim until {_stamp(expiry)} at the latest: run the same redrive again after that"
             ) from None
         finally:
             pool.shutdown(wait=True)
             self.elapsed = time.monotonic() - started
         self.progress.done()
 
+    def wait_for_held(self) -> None:
+        """Records another run claimed are sent by it, or left behind: wait briefly for them to be moved."""
+        held = list(self.tally.held)
+        deadline = time.monotonic() + HELD_WAIT_SECONDS
+        if held and not self.closed:
+            print(f"waiting up to {HELD_WAIT_SECONDS:g} s for {len(held)} record(s) another claim holds",
+                  file=sys.stderr)  # fmt: skip
+        while held and not self.closed:
+            held = [record for record in held if not record.done(self.aws)]
+            if not held or time.monotonic() >= deadline:
+                break
+            time.sleep(min(1.0, HELD_WAIT_SECONDS))
+        self.remaining = sorted(held, key=lambda record: record.expires)
+
+    def finish(self, dry_run: bool) -> int:
+        """The closing lines, and an exit code that is 0 only if every selected record was dealt with."""
+        tally = self.tally
+        if not self.matched and not tally.failed and not tally.skipped:
+            print("no failure records match; nothing to redrive", file=sys.stderr)
+            return EXIT_OK
+        summary = sys.stderr if self.closed else self.out
+        if dry_run:
+            print(f"dry run: {self.matched} record(s) would be sent; nothing was sent or moved", file=summary)
+            suggest_athena(self.matched)
+            return EXIT_INCOMPLETE if tally.failed or self.closed else EXIT_OK
+        print(f"redrive: sent {tally.sent}, skipped {tally.skipped}, failed {tally.failed} in {self.elapsed:.1f} s "
+              f"({tally.sent / max(self.elapsed, 1e-9):.1f} events/s)", file=summary)  # fmt: skip
+        if self.closed:
+            print("redrive: stopped early, since standard output was closed: the selected records not sent are "
+                  f"still in s3://{self.aws.target.bucket}; run the same redrive again to send them",
+                  file=sys.stderr)  # fmt: skip
+        if self.remaining:
+            last = self.remaining[-1].expires
+            print(f"redrive: {len(self.remaining)} record(s) were not sent and are still in place, held by a claim "
+                  f"that another run, or something else, wrote; it can be taken over after {_stamp(last)}: run "
+                  "the same redrive again then", file=sys.stderr)  # fmt: skip
+        return EXIT_INCOMPLETE if tally.failed or self.remaining or self.closed else EXIT_OK
+
     def _step(self) -> None:
         with self.lock:
             self.progress.step()
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _home(aws: Aws) -> Home:
@@ -305,88 +389,148 @@ def _target(record: FailureRecord, home: Home, to_qualifier: str | None = None) 
     return home.function_arn(name, to_qualifier or qualifier)
 
 
-def _redrive_one(aws: Aws, record: FailureRecord, target: str, tally: Tally, out: TextIO) -> None:
-    """Claim, invoke, mark, remove: four requests a record when no other run is in the way.
+class _Send:
+    """One record's redrive: claim, invoke, mark, remove; four requests when no other run is in the way.
 
     The claim stays after a send: it is what tells a run that read the record a moment before it was
     moved that it has been sent. Only a claim taken over from a dead run needs the extra checks.
     """
-    key, shown = record.key.key, safe(record.key.key)
-    marked = REDRIVEN_PREFIX + key
-    try:
-        claim = _claim(aws, key)
-    except RecordError as exc:
-        print(f"failed {shown}: {exc}; the record stays", file=out)
-        tally.failed += 1
-        return
-    if claim.refused:
-        print(f"skipped {shown}: {claim.refused}", file=out)
-        tally.skipped += 1
-        return
-    if claim.taken_over and _finished_by_a_dead_run(aws, key, marked, tally, out):
-        return
-    sent = False
-    try:
+
+    def __init__(self, aws: Aws, record: FailureRecord, target: str, *, tally: Tally, out: TextIO, run_id: str) -> None:
+        self.aws, self.record, self.target, self.tally, self.out, self.run_id = aws, record, target, tally, out, run_id
+        self.key = record.key.key
+        self.shown = safe(self.key)
+        # --again sends a redriven/ copy, which stays where it is: its claim has a key of its own.
+        self.marked = self.key if record.key.redriven else REDRIVEN_PREFIX + self.key
+
+    def say(self, text: str) -> None:
+        print(text, file=self.out)
+
+    def fail(self, why: str) -> None:
+        self.say(f"failed {self.shown}: {why}")
+        self.tally.failed += 1
+
+    def run(self, *, again: bool = False) -> None:
         try:
-            response = aws.lambda_for(target.split(":")[3]).invoke(
-                FunctionName=target, InvocationType="Event", Payload=record.payload_text.encode()
-            )
+            claim = _claim(self.aws, self.key, self.record.etag, self.run_id)
+        except RecordError as exc:
+            self.fail(f"{exc}; the record stays")
+            return
+        if claim.refused:
+            self.say(f"skipped {self.shown}: {claim.refused}")
+            self.tally.skipped += 1
+            self.tally.held.append(Held(self.key, claim.expires, claim.holder_run, again))
+            return
+        if claim.taken_over and not again and self._finished_by_a_dead_run():
+            return
+        if not self._invoke():
+            return
+        if again:
+            self._note_sent_again()
+        else:
+            self._move()
+
+    def _invoke(self) -> bool:
+        """Send the payload byte for byte; on any refusal release the claim, since nothing went out."""
+        sent = False
+        try:
+            try:
+                response = self.aws.lambda_for(self.target.split(":")[3]).invoke(
+                    FunctionName=self.target, InvocationType="Event", Payload=self.record.payload_text.encode()
+                )
+            except botocore.exceptions.ClientError as exc:
+                self.fail(f"the invoke was refused: {describe_client_error(exc)}; the record stays")
+                return False
+            if response.get("StatusCode") != 202:
+                self.fail(f"Lambda answered {response.get('StatusCode')}, not 202; the record stays")
+                return False
+            sent = True
+        finally:
+            if not sent:  # nothing went out: a later run may send it at once
+                with contextlib.suppress(botocore.exceptions.ClientError):
+                    _delete(self.aws, CLAIM_PREFIX + self.key)
+        return True
+
+    def _move(self) -> None:
+        """Copy exactly the version that was sent to redriven/, naming its ETag and this run, then remove it."""
+        try:
+            self.aws.s3.copy_object(
+                Bucket=self.aws.target.bucket, Key=self.marked, CopySourceIfMatch=self.record.etag,
+                CopySource={"Bucket": self.aws.target.bucket, "Key": self.key}, MetadataDirective="REPLACE",
+                Metadata={SOURCE_ETAG_METADATA: self.record.etag, RUN_METADATA: self.run_id},
+            )  # fmt: skip
+            _delete(self.aws, self.key)
         except botocore.exceptions.ClientError as exc:
-            print(f"failed {shown}: the invoke was refused: {describe_client_error(exc)}; the record stays", file=out)
-            tally.failed += 1
+            self.fail(f"sent, but could not be moved to {safe(self.marked)}: {describe_client_error(exc)}")
             return
-        if response.get("StatusCode") != 202:
-            print(f"failed {shown}: Lambda answered {response.get('StatusCode')}, not 202; the record stays", file=out)
-            tally.failed += 1
-            return
-        sent = True
-    finally:
-        if not sent:  # nothing went out: a later run may send it at once
-            with contextlib.suppress(botocore.exceptions.ClientError):
-                _delete(aws, CLAIM_PREFIX + key)
-    try:
-        aws.s3.copy_object(Bucket=aws.target.bucket, Key=marked, CopySource={"Bucket": aws.target.bucket, "Key": key})
-        _delete(aws, key)
-    except botocore.exceptions.ClientError as exc:
-        print(f"failed {shown}: sent, but could not be moved to {safe(marked)}: {describe_client_error(exc)}",
-              file=out)  # fmt: skip
-        tally.failed += 1
-        return
-    print(f"sent {shown} to {target}; moved to {safe(marked)}", file=out)
-    tally.sent += 1
+        self.say(f"sent {self.shown} to {self.target}; moved to {safe(self.marked)}")
+        self.tally.sent += 1
 
+    def _note_sent_again(self) -> None:
+        try:
+            self.aws.s3.copy_object(
+                Bucket=self.aws.target.bucket, Key=self.key, CopySource={"Bucket": self.aws.target.bucket,
+                "Key": self.key}, CopySourceIfMatch=self.record.etag, MetadataDirective="REPLACE",
+                Metadata={SOURCE_ETAG_METADATA: self.record.etag, RUN_METADATA: self.run_id},
+            )  # fmt: skip
+        except botocore.exceptions.ClientError as exc:
+            self.say(f"note: {self.shown} was sent again, but its run could not be noted on it: "
+                     f"{describe_client_error(exc)}")  # fmt: skip
+        self.say(f"sent {self.shown} again to {self.target}; it stays under {REDRIVEN_PREFIX}")
+        self.tally.sent += 1
 
-def _finished_by_a_dead_run(aws: Aws, key: str, marked: str, tally: Tally, out: TextIO) -> bool:
-    """After taking over a dead run's claim: did that run send the record already? Then finish its move."""
-    shown = safe(key)
-    if not _exists(aws, key):
-        print(f"skipped {shown}: already redriven by another run", file=out)
-        tally.skipped += 1
+    def _finished_by_a_dead_run(self) -> bool:
+        """After taking over a dead run's claim: did that run send the record already? Then finish its move.
+
+        Only a copy that carries this record's ETag, or holds its very bytes, counts as sent: anything else
+        under redriven/ was not written by a redrive of this record, and the record stays where it is.
+        """
+        marker = _head(self.aws, self.marked)
+        if not _exists(self.aws, self.key):
+            self.say(f"skipped {self.shown}: already redriven by another run")
+            self.tally.skipped += 1
+            return True
+        if marker is None:
+            return False
+        if not self._is_a_copy(marker):
+            self.fail(f"{safe(self.marked)} exists but is no copy of this record (neither its ETag nor its bytes "
+                      "match); nothing was sent, and the record stays: compare the two with failures show, and "
+                      "delete the one that is wrong")  # fmt: skip
+            return True
+        try:  # it sent and marked the record but could not remove the original
+            _delete(self.aws, self.key)
+        except botocore.exceptions.ClientError as exc:
+            self.fail(f"already redriven, but the original could not be removed: {describe_client_error(exc)}")
+            return True
+        self.say(f"skipped {self.shown}: already redriven (found {safe(self.marked)}, a copy of it)")
+        self.tally.skipped += 1
         return True
-    if not _exists(aws, marked):
-        return False
-    try:  # it sent and marked the record but could not remove the original
-        _delete(aws, key)
-    except botocore.exceptions.ClientError as exc:
-        print(f"failed {shown}: already redriven, but the original could not be removed: "
-              f"{describe_client_error(exc)}", file=out)  # fmt: skip
-        tally.failed += 1
-        return True
-    print(f"skipped {shown}: already redriven (found {safe(marked)})", file=out)
-    tally.skipped += 1
-    return True
+
+    def _is_a_copy(self, marker: HeadObjectOutputTypeDef) -> bool:
+        if self.record.etag and marker.get("Metadata", {}).get(SOURCE_ETAG_METADATA) == self.record.etag:
+            return True
+        try:
+            ours = fetch(self.aws, self.record.key)
+            body = self.aws.s3.get_object(Bucket=self.aws.target.bucket, Key=self.marked)["Body"].read()
+            original = self.aws.s3.get_object(Bucket=self.aws.target.bucket, Key=self.key)["Body"].read()
+        except (botocore.exceptions.ClientError, RecordError):
+            return False
+        return ours.etag == self.record.etag and body == original
 
 
 @dataclass(frozen=True)
 class _Claim:
     refused: str | None = None  # why this run must not send the record
+    expires: datetime = field(default_factory=lambda: datetime.now(timezone.utc))  # when a refusing claim expires
     taken_over: bool = False  # from a run that died: it may have sent or moved the record already
+    holder_run: str | None = None  # the run a refusing claim names, when it is a redrive's
 
 
-def _claim(aws: Aws, key: str) -> _Claim:
-    """Claim a record for this run with S3 conditional writes."""
+def _claim(aws: Aws, key: str, etag: str, run_id: str) -> _Claim:
+    """Claim a record for this run with S3 conditional writes; the claim names the run and the record's ETag."""
     claim, bucket = CLAIM_PREFIX + key, aws.target.bucket
-    body = json.dumps({"claimedBy": f"{socket.gethostname()}:{os.getpid()}", "record": key}).encode()
+    mine = {"claimedBy": f"{socket.gethostname()}:{os.getpid()}", "run": run_id, "record": key, "etag": etag}
+    body = json.dumps(mine).encode()
     try:
         aws.s3.put_object(Bucket=bucket, Key=claim, Body=body, IfNoneMatch="*")
         return _Claim()
@@ -394,17 +538,24 @@ def _claim(aws: Aws, key: str) -> _Claim:
         if not _lost_a_race(exc):
             raise RecordError(f"cannot claim it: {describe_client_error(exc)}") from None
     try:
-        head = aws.s3.head_object(Bucket=bucket, Key=claim)
+        held = aws.s3.get_object(Bucket=bucket, Key=claim, Range=f"bytes=0-{_CLAIM_READ_BYTES - 1}")
+        holder_run = _holder_run(held["Body"].read(), key)
     except botocore.exceptions.ClientError:
         return _Claim(refused="another redrive is sending it")
-    server_now = _server_time(head) or datetime.now(timezone.utc)
-    age = (server_now - head["LastModified"]).total_seconds()
+    server_now = _server_time(held) or datetime.now(timezone.utc)
+    age = (server_now - held["LastModified"]).total_seconds()
     if age < CLAIM_SECONDS:
-        return _Claim(
-            refused=f"another redrive claimed it {max(age, 0):.0f} s ago (a claim expires after {CLAIM_SECONDS} s)"
-        )
+        expires = server_now + timedelta(seconds=CLAIM_SECONDS - age)
+        if holder_run is None:
+            why = (f"{safe(claim)} holds it, but no redrive wrote that claim (it names no run and no ETag of the "
+                   f"record); written {max(age, 0):.0f} s ago, it can be taken over after {_stamp(expires)}: check "
+                   "who may write to the bucket")  # fmt: skip
+        else:
+            why = (f"another redrive claimed it {max(age, 0):.0f} s ago (run {safe(holder_run)}); a claim expires "
+                   f"after {CLAIM_SECONDS} s, so it can be taken over after {_stamp(expires)}")  # fmt: skip
+        return _Claim(refused=why, expires=expires, holder_run=holder_run)
     try:  # the claim of a run that died, or of one that finished: take it over, unless someone else just did
-        aws.s3.put_object(Bucket=bucket, Key=claim, Body=body, IfMatch=head["ETag"])
+        aws.s3.put_object(Bucket=bucket, Key=claim, Body=body, IfMatch=held["ETag"])
     except botocore.exceptions.ClientError as exc:
         if _lost_a_race(exc):
             return _Claim(refused="another redrive took over its expired claim")
@@ -412,12 +563,26 @@ def _claim(aws: Aws, key: str) -> _Claim:
     return _Claim(taken_over=True)
 
 
+def _holder_run(body: bytes, key: str) -> str | None:
+    """The run a claim names, when it is a redrive's claim of this record (run, host and ETag); None otherwise."""
+    try:
+        claim = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(claim, dict) or claim.get("record") != key:
+        return None
+    run, by, etag = claim.get("run"), claim.get("claimedBy"), claim.get("etag")
+    if not all(isinstance(value, str) and value for value in (run, by, etag)):
+        return None
+    return str(run)
+
+
 def _lost_a_race(exc: botocore.exceptions.ClientError) -> bool:
     code = exc.response.get("Error", {}).get("Code", "")
     return code in ("PreconditionFailed", "412", "ConditionalRequestConflict", "409")
 
 
-def _server_time(response: HeadObjectOutputTypeDef) -> datetime | None:
+def _server_time(response: HeadObjectOutputTypeDef | GetObjectOutputTypeDef) -> datetime | None:
     from email.utils import parsedate_to_datetime
 
     date = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
@@ -427,12 +592,15 @@ def _server_time(response: HeadObjectOutputTypeDef) -> datetime | None:
         return None
 
 
-def _exists(aws: Aws, key: str) -> bool:
+def _head(aws: Aws, key: str) -> HeadObjectOutputTypeDef | None:
     try:
-        aws.s3.head_object(Bucket=aws.target.bucket, Key=key)
+        return aws.s3.head_object(Bucket=aws.target.bucket, Key=key)
     except botocore.exceptions.ClientError:
-        return False
-    return True
+        return None
+
+
+def _exists(aws: Aws, key: str) -> bool:
+    return _head(aws, key) is not None
 
 
 def _delete(aws: Aws, key: str) -> None:

@@ -13,10 +13,11 @@ from collections.abc import Callable
 from typing import TextIO
 
 from generator.errors import EXIT_INCOMPLETE, EXIT_OK
+from generator.lambda_facts import RECORD_PREFIX
 from generator.ops.aws import Aws, aws_errors
 from generator.ops.present import report_problems, safe, suggest_athena
 from generator.ops.reading import Selection, iter_selected, selected_keys
-from generator.ops.records import RECORD_PREFIX, FailureRecord, Problem, RecordKey
+from generator.ops.records import FailureRecord, Problem, RecordKey
 
 _FROM_KEY: dict[str, Callable[[RecordKey], str]] = {
     "function": lambda key: key.function,
@@ -28,17 +29,20 @@ def _through_key(name: str) -> Callable[[FailureRecord], str]:
     return lambda record: _FROM_KEY[name](record.key)
 
 
-_FROM_RECORD: dict[str, Callable[[FailureRecord], str]] = {
+# A record without an error type counts as None (null in --json, "(none)" in the table), never as a text that a
+# record could also hold: a function may well raise an error whose type is "-".
+_FROM_RECORD: dict[str, Callable[[FailureRecord], str | None]] = {
     **{name: _through_key(name) for name in _FROM_KEY},
     "condition": lambda record: record.condition,
-    "error_type": lambda record: record.error_type or "-",
+    "error_type": lambda record: record.error_type or None,
 }
+_NONE_SHOWN = "(none)"
 DIMENSIONS = tuple(_FROM_RECORD)
 
 
 def run_stats(aws: Aws, selection: Selection, by: tuple[str, ...], as_json: bool, out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    counts: Counter[tuple[str, ...]] = Counter()
+    counts: Counter[tuple[str | None, ...]] = Counter()
     problems: list[Problem] = []
     read = 0  # records read one by one; counting from keys reads none
     with aws_errors(f"cannot read s3://{aws.target.bucket}/{RECORD_PREFIX}"):
@@ -52,7 +56,7 @@ def run_stats(aws: Aws, selection: Selection, by: tuple[str, ...], as_json: bool
                     problems.append(item)
                 else:
                     counts[tuple(_FROM_RECORD[name](item) for name in by)] += 1
-    rows = sorted(counts.items(), key=lambda row: (-row[1], row[0]))
+    rows = sorted(counts.items(), key=lambda row: (-row[1], tuple((v is None, v or "") for v in row[0])))
     if as_json:
         for values, count in rows:
             out.write(json.dumps({**dict(zip(by, values, strict=True)), "records": count}) + "\n")
@@ -65,9 +69,9 @@ def run_stats(aws: Aws, selection: Selection, by: tuple[str, ...], as_json: bool
     return EXIT_INCOMPLETE if problems else EXIT_OK
 
 
-def _print_counts(by: tuple[str, ...], rows: list[tuple[tuple[str, ...], int]], out: TextIO) -> None:
+def _print_counts(by: tuple[str, ...], rows: list[tuple[tuple[str | None, ...], int]], out: TextIO) -> None:
     table = [(*(name.upper().replace("_", " ") for name in by), "RECORDS")]
-    table += [(*(safe(v) for v in values), str(count)) for values, count in rows]
+    table += [(*(_NONE_SHOWN if v is None else safe(v) for v in values), str(count)) for values, count in rows]
     table.append((*("total" if i == 0 else "" for i in range(len(by))), str(sum(c for _, c in rows))))
     widths = [max(len(row[i]) for row in table) for i in range(len(by))]
     for row in table:
