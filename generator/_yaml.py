@@ -7,7 +7,9 @@ node tree itself and records the line of every key and list item by key path.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -24,11 +26,18 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 KeyPath = tuple[str | int, ...]
 
 
+MAX_KEY_SHOWN = 40  # characters of one key a message quotes: enough to find it, never a whole line of another file
+
+
 def format_path(path: KeyPath) -> str:
-    """Render a key path the way users write it: ``functions[0].memory_mb``."""
+    """Render a key path the way users write it: ``functions[0].memory_mb``; a long key is cut short."""
     text = ""
     for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            shown = part if len(part) <= MAX_KEY_SHOWN else part[: MAX_KEY_SHOWN - 1] + "…"
+            text += f".{shown}" if text else shown
     return text
 
 
@@ -110,7 +119,11 @@ def read_config_text(path: Path) -> str:
     try:
         if path.is_dir():
             raise ConfigError(f"{path} is a directory; pass the config file itself, e.g. {path / 'config.yaml'}")
-        with path.open("rb") as handle:
+        # Non-blocking, and judged by what was opened: a FIFO or a device never makes render wait or read forever.
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+        with os.fdopen(descriptor, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise ConfigError(f"{path} is not a regular file (a pipe, device or socket); pass the config file")
             data = handle.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {path}; create one with: python -m generator init {path}") from None

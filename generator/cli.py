@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import math
 import os
 import sys
@@ -18,6 +19,8 @@ from generator import __version__
 from generator.errors import EXIT_INCOMPLETE, EXIT_OK, GeneratorError
 
 if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
+
     from generator.ops.reading import Selection
 
 _RENDER_EXAMPLES = """\
@@ -55,7 +58,15 @@ exit codes: 0 done; 1 a record could not be read, sent or marked, a selected rec
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, with a "did you mean" for a mistyped command or option."""
+    """argparse, with a "did you mean" for a mistyped command or option, and help whose write errors count."""
+
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        if message:  # argparse's own drops a failed write, so `--help > /dev/full` would exit 0
+            stream = file or sys.stderr
+            stream.write(message)
+            flush = getattr(stream, "flush", None)
+            if flush is not None:
+                flush()
 
     def error(self, message: str) -> NoReturn:
         import difflib
@@ -317,11 +328,13 @@ def _bucket_name(text: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args, unknown = build_parser().parse_known_args(argv)
-    if unknown:  # reported by the command's own parser, so its usage is the one shown
-        args.parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
-        return int(args.run(args))
+        args, unknown = build_parser().parse_known_args(argv)
+        if unknown:  # reported by the command's own parser, so its usage is the one shown
+            args.parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        code = int(args.run(args))
+        sys.stdout.flush()  # here, so that a write error is reported like any other, not at exit
+        return code
     except GeneratorError as error:
         for line in str(error).splitlines():
             print(f"error: {line}", file=sys.stderr)
@@ -329,9 +342,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `failures list | head`: the reader has all it wanted
-        with contextlib.suppress(OSError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _discard_stdout()
         return EXIT_OK
+    except OSError as exc:
+        if exc.errno not in _OUTPUT_ERRNOS:
+            raise
+        _discard_stdout()
+        print(f"error: cannot write to standard output: {exc.strerror}", file=sys.stderr)
+        return EXIT_INCOMPLETE
+
+
+# What a write to a full disk, a quota, a too-large file or a failing device raises.
+_OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+
+
+def _discard_stdout() -> None:
+    """Point standard output at /dev/null, so that the flush at exit cannot fail a second time."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _run_render(args: argparse.Namespace) -> int:

@@ -51,7 +51,24 @@ HANDLER_PATTERN = r"^[^\s]{1,128}$"
 # Lambda's alias names (API reference, CreateAlias): not all digits, which would name a version.
 ALIAS_PATTERN = r"^(?![0-9]+$)[A-Za-z0-9_-]{1,128}$"
 SNS_TOPIC_ARN_PATTERN = r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$"
-EMAIL_PATTERN = r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"
+# The partition of a region's ARNs, by the region's prefix (AWS General Reference, "Amazon Resource Names":
+# aws, aws-cn for China, aws-us-gov for GovCloud (US), aws-iso* for the isolated regions).
+_PARTITION_BY_PREFIX = (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"), ("us-isob-", "aws-iso-b"),
+                        ("us-iso-", "aws-iso"), ("eu-isoe-", "aws-iso-e"), ("us-isof-", "aws-iso-f"))  # fmt: skip
+
+
+def partition_of(region: str) -> str:
+    """The ARN partition of ``region``: ``aws`` but for China, GovCloud and the isolated regions."""
+    return next((partition for prefix, partition in _PARTITION_BY_PREFIX if region.startswith(prefix)), "aws")
+
+
+# A conservative address: letters, digits and . _ % + - before the @, DNS labels of 63 at most after it, and a
+# top-level label of letters; nothing Markdown, HTML or a terminal would read as markup. RE2 (Terraform) has no
+# lookahead, so RFC 5321's lengths are limits of their own: 64 octets before the @, 254 in all.
+EMAIL_PATTERN = (
+    r"^[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+EMAIL_LOCAL_MAX, EMAIL_MAX = 64, 254
 # What each pattern means, in the words an error message uses: no one should have to read a regex.
 PATTERN_WORDS = {
     PROJECT_PATTERN: "1 to 32 lowercase letters, digits and -",
@@ -62,7 +79,7 @@ PATTERN_WORDS = {
     HANDLER_PATTERN: "<file>.<function>, 1 to 128 characters with no spaces",
     ALIAS_PATTERN: "1 to 128 letters, digits, - and _, not all digits (that would name a version)",
     SNS_TOPIC_ARN_PATTERN: "an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:alerts",
-    EMAIL_PATTERN: "an email address such as oncall@example.com",
+    EMAIL_PATTERN: "an email address such as oncall@example.com (letters, digits and . _ % + - before the @)",
 }
 TAG_KEY_MAX, TAG_VALUE_MAX = 128, 256
 MAX_TAGS_PER_RESOURCE = 50  # S3, Lambda, IAM, CloudWatch Logs, SQS and SNS all allow 50 user tags a resource
@@ -195,6 +212,9 @@ def _patterns_problem(patterns: Sequence[Any]) -> str | None:
 def _emails_problem(addresses: Sequence[Any]) -> str | None:
     seen: set[str] = set()
     for address in addresses:
+        if isinstance(address, str) and (len(address) > EMAIL_MAX or len(address.split("@")[0]) > EMAIL_LOCAL_MAX):
+            return (f"an entry of {len(address)} characters is longer than an address may be (RFC 5321: "
+                    f"{EMAIL_LOCAL_MAX} characters before the @, {EMAIL_MAX} in all)")  # fmt: skip
         if not isinstance(address, str) or not re.fullmatch(EMAIL_PATTERN, address):
             return f"each entry must be {PATTERN_WORDS[EMAIL_PATTERN]}, got {_describe(address)}"
         if address.lower() in seen:
@@ -509,17 +529,21 @@ def parse_config(text: str, path: Path) -> Config:
     return _validate(load_yaml(text, path))
 
 
+_TOP_SECTIONS = ("failure_bucket", "functions", "terraform", "monitoring", "analytics")
+
+
 def _validate(doc: LoadedYaml) -> Config:
     notes = (f"{doc.file} sets nothing; rendering every default",) if not doc.data else ()
     if doc.data is None:
         doc.data = {}
+    _refuse_a_file_that_is_no_config(doc)
     try:
         top = _read_section(
             doc,
             (),
             doc.data,
             TOP_FIELDS,
-            extra_keys=("failure_bucket", "functions", "terraform", "monitoring", "analytics"),
+            extra_keys=_TOP_SECTIONS,
         )
         config = Config(
             project=top["project"],
@@ -529,7 +553,7 @@ def _validate(doc: LoadedYaml) -> Config:
             failure_bucket=_read_bucket(doc),
             functions=(functions := _read_functions(doc)),
             backend=_read_backend(doc, top["region"]),
-            monitoring=_read_monitoring(doc, len(functions)),
+            monitoring=_read_monitoring(doc, len(functions), top["region"]),
             analytics=_read_analytics(doc, functions),
             origins=doc,
             notes=notes,
@@ -539,6 +563,22 @@ def _validate(doc: LoadedYaml) -> Config:
     if doc.problems:
         raise ConfigProblemsError(doc.problems)
     return config
+
+
+_NOT_A_CONFIG_KEYS = 3  # this many top-level keys, none of them the config's: some other file was given
+
+
+def _refuse_a_file_that_is_no_config(doc: LoadedYaml) -> None:
+    """One line, quoting nothing, for a file whose top-level keys are all foreign: it is not a config at all."""
+    if not isinstance(doc.data, dict) or len(doc.data) < _NOT_A_CONFIG_KEYS:
+        return
+    known = {f.name for f in TOP_FIELDS} | set(_TOP_SECTIONS)
+    if not known.intersection(doc.data):
+        raise ConfigError(
+            f"none of its {len(doc.data)} top-level keys is a config key ({', '.join(sorted(known))}); "
+            "is it the config file?",
+            file=doc.file,
+        )
 
 
 def _read_section(
@@ -608,7 +648,7 @@ def _read_backend(doc: LoadedYaml, region: str) -> Backend:
     return Backend(**values)
 
 
-def _read_monitoring(doc: LoadedYaml, function_count: int) -> Monitoring:
+def _read_monitoring(doc: LoadedYaml, function_count: int, region: str) -> Monitoring:
     path: KeyPath = ("monitoring",)
     raw = doc.data.get("monitoring", {})
     values = _read_section(doc, path, raw, MONITORING_FIELDS)
@@ -620,6 +660,13 @@ def _read_monitoring(doc: LoadedYaml, function_count: int) -> Monitoring:
         for name in ("topic_arn", "email"):
             if raw.get(name):
                 doc.report((*path, name), "is only used when monitoring.enabled is true")
+    elif (
+        monitoring.topic_arn
+        and not doc.failed_under(("region",))
+        and (monitoring.topic_arn.split(":")[1] != (partition := partition_of(region)))
+    ):
+        doc.report((*path, "topic_arn"), f"is in the partition {monitoring.topic_arn.split(':')[1]}, but the region's "
+                   f"ARNs are in {partition}: alarms cannot reach a topic of another partition")  # fmt: skip
     elif monitoring.dashboard and function_count > MAX_DASHBOARD_FUNCTIONS:
         doc.report(
             (*path, "dashboard"),

@@ -7,7 +7,8 @@ An S3 destination is written to with the function's own role, at the key layout 
 (``lambda_facts.RECORD_PREFIX``), so the role may put objects under its own function's prefix and
 nowhere else in the bucket: not under another function's records, where a redrive would send its
 payload to that function, and not under the markers the failure tools keep (``redrive-claims/``,
-``redriven/``). The choice and its sources are in the README's "Who may write what in the bucket".
+``redriven/``). The choice, and its sources, are in the README's "Who may write what in the bucket": a
+bucket-policy ``Deny`` a function would need a statement per function, and a bucket policy holds 20 KB.
 """
 
 from __future__ import annotations

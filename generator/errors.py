@@ -25,6 +25,12 @@ class UsageError(GeneratorError):
     """The command line or the environment asks for something the tool cannot do."""
 
 
+# What one config error shows: a file that is not a config (say --config /etc/shadow) yields a problem a line,
+# each quoting that line; at most this many problems, each cut at this many characters, are printed.
+MAX_PROBLEMS_SHOWN = 20
+MAX_MESSAGE_SHOWN = 300
+
+
 class ConfigError(GeneratorError):
     """A config value is invalid; names the file, line and key path where known."""
 
@@ -47,7 +53,10 @@ class ConfigError(GeneratorError):
         if self.file is not None:
             where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
         key = f"{self.key}: " if self.key else ""
-        return f"{where}{key}{self.message}"
+        message = self.message
+        if len(message) > MAX_MESSAGE_SHOWN:
+            message = message[: MAX_MESSAGE_SHOWN - 1] + "…"
+        return f"{where}{key}{message}"
 
 
 class ConfigProblemsError(ConfigError):
@@ -59,7 +68,11 @@ class ConfigProblemsError(ConfigError):
         super().__init__(first.message, key=first.key, file=first.file, line=first.line)
 
     def __str__(self) -> str:
-        return "\n".join(ConfigError.__str__(e) for e in self.errors)
+        shown = [ConfigError.__str__(e) for e in self.errors[:MAX_PROBLEMS_SHOWN]]
+        hidden = len(self.errors) - len(shown)
+        if hidden:
+            shown.append(f"… and {hidden} more problem(s); fix these first, then render again")
+        return "\n".join(shown)
 
 
 class OutputError(GeneratorError):

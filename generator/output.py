@@ -333,6 +333,8 @@ def _read_manifest(root: _Root, out_dir: Path, removable: Callable[[str], bool])
         data = json.loads(content)
     except ValueError as exc:
         raise OutputError(f"cannot read {where}: {exc}; restore or delete it and render again") from None
+    except RecursionError:  # valid JSON nested deeper than Python's decoder goes: no manifest of ours is
+        raise OutputError(f"{where} is not a generator manifest; restore or delete it and render again") from None
     files = data.get("files") if isinstance(data, dict) else None
     if not isinstance(files, list) or not all(isinstance(f, str) and _is_inside(f) for f in files):
         raise OutputError(f"{where} is not a generator manifest; restore or delete it and render again")

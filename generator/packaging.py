@@ -76,7 +76,7 @@ def collect_sources(directory: Path, exclude: Sequence[str] = (), never: Sequenc
     """The files of ``directory`` that belong in a package.
 
     Left out: what ``DEFAULT_EXCLUDES`` and ``exclude`` (gitignore patterns) match, links that
-    lead outside ``directory`` and links to directories, any directory in ``never`` (the output
+    lead outside ``directory`` or nowhere (a loop, a missing target) and links to directories, any directory in ``never`` (the output
     of this render) and any directory that holds a generator manifest (an earlier render's output).
     """
     import pathspec  # only when a function brings its own code
@@ -106,9 +106,14 @@ def collect_sources(directory: Path, exclude: Sequence[str] = (), never: Sequenc
             if spec.match_file(relative):
                 skipped.append(f"{relative} (excluded)")
                 continue
-            if path.is_symlink() and not _inside(path.resolve(), root):
-                skipped.append(f"{relative} (a link to {path.resolve()}, outside the source directory)")
-                continue
+            if path.is_symlink():
+                target = _link_target(path)
+                if target is None:
+                    skipped.append(f"{relative} (a link that leads nowhere: a loop, or a missing target)")
+                    continue
+                if not _inside(target, root):
+                    skipped.append(f"{relative} (a link to {target}, outside the source directory)")
+                    continue
             files.append(_read(path, relative))
     return Sources(tuple(files), tuple(sorted(skipped)))
 
@@ -126,6 +131,14 @@ def _read(path: Path, relative: str) -> SourceFile:
         return SourceFile(relative, path.read_bytes(), stat.S_IMODE(status.st_mode))
     except OSError as exc:
         raise PackagingError(f"cannot read {relative}: {exc.strerror}") from None
+
+
+def _link_target(path: Path) -> Path | None:
+    """Where a link leads, or None when it leads nowhere (Python 3.11 raises RuntimeError on a loop, 3.13 OSError)."""
+    try:
+        return path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return None
 
 
 def _raise(error: OSError) -> None:

@@ -8,6 +8,7 @@ apart is what lets ``render --check`` and the golden tests compare without writi
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -233,9 +234,34 @@ def _only_hcl(value: Any) -> Any:
     raise TypeError(f"template printed {value!r} without passing it through an HCL filter")
 
 
+# What Markdown (GitHub's) or HTML acts on in the middle of a line: code, emphasis, links and images, tags,
+# entities, strikethrough, table columns, and an underscore at a word's edge (inside a word it is text).
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*\[\]<>|~&]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+
+
 def _markdown_cell(value: Any) -> str:
+    """The project's own text (descriptions that may hold Markdown of their own) as one table cell."""
     text = value if isinstance(value, str) else str(value)
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_text(value: Any) -> str:
+    """A config value as Markdown prose or a table cell: every character Markdown or HTML could act on escaped.
+
+    The one place config values become Markdown text: a value that slipped past validation still shows as
+    the characters it holds, never as a link, an image, emphasis or a table column.
+    """
+    text = value if isinstance(value, str) else str(value)
+    text = "".join(ch if ch.isprintable() else " " for ch in text)  # newlines, ESC and the like
+    return _MARKDOWN_SPECIAL.sub(lambda match: "\\" + match[0], text)
+
+
+def markdown_code(value: Any) -> str:
+    """A config value as inline code: fenced with more backticks than it holds, on one line."""
+    text = "".join(ch if ch.isprintable() else " " for ch in (value if isinstance(value, str) else str(value)))
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    padded = f" {text} " if text.startswith("`") or text.endswith("`") else text
+    return f"{fence}{padded}{fence}"
 
 
 _FILTERS: dict[str, Callable[..., Any]] = {
@@ -244,7 +270,8 @@ _FILTERS: dict[str, Callable[..., Any]] = {
     "key": hcl.key,
     "inner": lambda text: hcl.Hcl(hcl.quote(text)[1:-1]),
     "md": _markdown_cell,
-    "inline_code": lambda text: f"`{text}`",
+    "config_text": markdown_text,
+    "inline_code": markdown_code,
     # A line of a heredoc: only template sequences need escaping there, not quotes or backslashes.
     "heredoc": lambda text: hcl.Hcl(text.replace("${", "$${").replace("%{", "%%{")),
 }

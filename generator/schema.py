@@ -18,6 +18,7 @@ from generator.config import (
     DESTINATION_ARN_PATTERNS,
     DESTINATION_FIELDS,
     DESTINATION_TYPES,
+    EMAIL_MAX,
     EMAIL_PATTERN,
     ENVIRONMENT_KEY_PATTERN,
     FUNCTION_FIELDS,
@@ -103,7 +104,8 @@ def json_schema() -> dict[str, Any]:
         "properties": {"backend": backend},
     }
     monitoring = _object(MONITORING_FIELDS, "Alarms, notices of new failure records and a dashboard, on one topic.")
-    monitoring["properties"]["email"].update(items={"type": "string", "pattern": EMAIL_PATTERN}, uniqueItems=True)
+    address = {"type": "string", "pattern": EMAIL_PATTERN, "maxLength": EMAIL_MAX}
+    monitoring["properties"]["email"].update(items=address, uniqueItems=True)
     monitoring["allOf"] = [
         _when({"enabled": {"const": False}}, {"properties": {"topic_arn": {"type": "null"}, "email": {"maxItems": 0}}})
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -53,14 +54,25 @@ def test_missing_config_file(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 
 @pytest.mark.parametrize(
     ("config", "expected"),
-    [("/dev/zero", "larger than 1024 KB"), (".", "is a directory"), ("latin1.yaml", "is not UTF-8 text")],
+    [
+        ("/dev/zero", "is not a regular file"),
+        ("fifo", "is not a regular file"),  # nothing ever writes to it: reading it would wait forever
+        ("big.yaml", "larger than 1024 KB"),
+        (".", "is a directory"),
+        ("latin1.yaml", "is not UTF-8 text"),
+    ],
 )
+@pytest.mark.parametrize("position", ["first", "later"])
 def test_files_that_are_not_configs(
-    config: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+    config: str, expected: str, position: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
     monkeypatch.chdir(tmp_path)
     Path("latin1.yaml").write_bytes("project: caf\xe9\n".encode("latin-1"))
-    assert main(["render", "--config", config, "--out", "out"]) == 2
+    Path("big.yaml").write_bytes(b"# " + b"x" * (1 << 20) + b"\n")
+    os.mkfifo("fifo")
+    configs = [config] if position == "first" else [str(REPO / "config.yaml"), config]
+    assert main(["render", *(arg for c in configs for arg in ("--config", c)), "--out", "out"]) == 2
     err = capsys.readouterr().err
     assert expected in err and err.count("\n") == 1
     assert not Path("out").exists()

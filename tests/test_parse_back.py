@@ -207,7 +207,13 @@ def test_role_policy_is_least_privilege(rendered: tuple[Config, dict[str, Any]],
         if fn.on_failure.is_failure_bucket:
             bucket = [(p["sid"], p["actions"], p["resources"], p["same_account"]) for p in permissions[:2]]
             assert bucket == [
-                ("WriteFailureRecords", ["s3:PutObject"], ["${aws_s3_bucket.failure_records.arn}/*"], True),
+                # Its own records only: Lambda's key layout, written out here rather than taken from the code.
+                (
+                    "WriteFailureRecords",
+                    ["s3:PutObject"],
+                    [f"${{aws_s3_bucket.failure_records.arn}}/aws/lambda/async/{fn.name}/*"],
+                    True,
+                ),
                 ("ListFailureBucket", ["s3:ListBucket"], ["${aws_s3_bucket.failure_records.arn}"], True),
             ]
             kms = [p for p in permissions if p["sid"] == "EncryptFailureRecords"]
@@ -388,7 +394,12 @@ EXPECTED_PERMISSIONS = {
         ("PutSuccessEvents", ["events:PutEvents"], "on_success", False),
     ],
     "default_failure_bucket": [
-        ("WriteFailureRecords", ["s3:PutObject"], "${aws_s3_bucket.failure_records.arn}/*", True),
+        (
+            "WriteFailureRecords",
+            ["s3:PutObject"],
+            "${aws_s3_bucket.failure_records.arn}/aws/lambda/async/default_failure_bucket/*",
+            True,
+        ),
         ("ListFailureBucket", ["s3:ListBucket"], "on_failure", True),
         ("InvokeSuccessFunction", ["lambda:InvokeFunction"], "on_success", False),
     ],

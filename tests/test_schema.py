@@ -29,6 +29,8 @@ NOT_EXPRESSIBLE_IN_A_SCHEMA = {
     "lambda destination unknown function": "a reference from one list item to the name of another",
     "function its own destination": "a comparison of two values in the same document",
     "email listed twice": "uniqueness regardless of letter case",
+    "email local part over 64": "the length of the part before the @ (RE2, and so the pattern, has no lookahead)",
+    "topic in another partition": "a comparison of two values in the same document",
     "athena without a failure bucket": "whether any item of a list has a property of a given value",
     # How a YAML loader builds values: decided before any schema sees the document, and loaders differ.
     "tag on a mapping key": "YAML tags, resolved by the loader",

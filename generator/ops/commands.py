@@ -90,7 +90,7 @@ def _wait(
     out: TextIO,
 ) -> int:
     settings = _async_settings(aws, function, qualifier)
-    if settings.destination is not None and settings.destination != f"arn:aws:s3:::{aws.target.bucket}":
+    if settings.destination is not None and not _is_bucket_arn(settings.destination, aws.target.bucket):
         raise UsageError(
             f"{function} sends the records of its failed events to {settings.destination}, not to "
             f"s3://{aws.target.bucket}; the failures commands read only an S3 failure bucket"
@@ -135,6 +135,12 @@ def _wait(
             return EXIT_INCOMPLETE
         status.show(f"waiting: {elapsed:4.0f} s of {timeout:.0f} s")
         time.sleep(min(interval, timeout - elapsed))
+
+
+def _is_bucket_arn(arn: str, bucket: str) -> bool:
+    """``arn:<partition>:s3:::<bucket>`` in any partition: aws, aws-cn, aws-us-gov, ..."""
+    parts = arn.split(":")
+    return len(parts) == 6 and parts[0] == "arn" and parts[2] == "s3" and parts[3:] == ["", "", bucket]
 
 
 @dataclass(frozen=True)

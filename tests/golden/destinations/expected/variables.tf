@@ -202,7 +202,10 @@ variable "notification_emails" {
   default     = []
 
   validation {
-    condition     = alltrue([for address in var.notification_emails : can(regex("^[^@\\s]{1,64}@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+$", address))])
+    condition = alltrue([
+      for address in var.notification_emails :
+      can(regex("^[A-Za-z0-9_%+-]+(\\.[A-Za-z0-9_%+-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,63}$", address)) && length(address) <= 254 && length(split("@", address)[0]) <= 64
+    ])
     error_message = "notification_emails must hold email addresses such as oncall@example.com."
   }
 }
