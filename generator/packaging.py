@@ -75,9 +75,10 @@ def build_zip(files: Iterable[tuple[str, bytes]]) -> bytes:
 def collect_sources(directory: Path, exclude: Sequence[str] = (), never: Sequence[Path] = ()) -> Sources:
     """The files of ``directory`` that belong in a package.
 
-    Left out: what ``DEFAULT_EXCLUDES`` and ``exclude`` (gitignore patterns) match, links that
-    lead outside ``directory`` or nowhere (a loop, a missing target) and links to directories, any directory in ``never`` (the output
-    of this render) and any directory that holds a generator manifest (an earlier render's output).
+    Left out: what ``DEFAULT_EXCLUDES`` and ``exclude`` (gitignore patterns) match, links that lead
+    outside ``directory`` or nowhere (a loop, a missing target), links to directories, any directory in
+    ``never`` (the output of this render) and any directory that holds a generator manifest (an earlier
+    render's output).
     """
     import pathspec  # only when a function brings its own code
 

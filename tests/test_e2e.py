@@ -9,6 +9,7 @@ fixture still destroys what was created.
 from __future__ import annotations
 
 import contextlib
+import io
 import itertools
 import json
 import shutil
@@ -301,7 +302,48 @@ def _assert_gone(moto: Moto, deployment: Deployment) -> None:
     assert sns.list_topics()["Topics"] == []
 
 
-def test_default_config_applies_cleanly(moto: Moto, deploy: Any) -> None:
+def _assert_redrive_trusts_only_its_own_markers(
+    moto: Moto, deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On the deployed bucket (TLS-only, versioned, owner-enforced): the role writes two records, as Lambda does;
+    a decoy under redriven/ and a planted claim stand beside the second. Redrive sends the first and moves it with
+    its ETag; the second stays, unsent, and the run exits 1. Then every object version is removed again."""
+    from generator.ops import aws as ops_aws
+    from generator.ops import reading, redrive
+
+    config, (fn,) = deployment.config, deployment.config.functions
+    bucket, region = deployment.outputs["failure_bucket_name"], config.region
+    role = moto.client("iam", region).get_role(RoleName=role_name(config.project, fn.name))["Role"]["Arn"]
+    keys = [f"aws/lambda/async/{fn.name}/2026/11/29/2026-11-29T10.00.0{i}-00000000-0000-4000-8000-00000000000{i}"
+            for i in (1, 2)]  # fmt: skip
+    arn = deployment.outputs["function_arns"][fn.name]
+    with moto.enforcing_iam_as(role, "s3", region) as as_role:
+        for index, key in enumerate(keys):
+            context = {"requestId": f"r{index}", "functionArn": f"{arn}:$LATEST",
+                       "condition": "ZeroReservedConcurrency", "approximateInvokeCount": 0}  # fmt: skip
+            record = {"version": "1.0", "timestamp": "2026-11-29T10:00:00.000Z", "requestContext": context,
+                      "requestPayload": {"n": index}}  # fmt: skip
+            as_role.put_object(Bucket=bucket, Key=key, Body=json.dumps(record).encode())
+    s3 = moto.client("s3", region)
+    s3.put_object(Bucket=bucket, Key=f"redrive-claims/{keys[1]}", Body=b"{}")
+    s3.put_object(Bucket=bucket, Key=f"redriven/{keys[1]}", Body=b'{"decoy": true}')
+    for name, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(redrive, "CLAIM_SECONDS", 0)  # the planted claim is old enough to take over
+    aws = ops_aws.Aws(ops_aws.Target(bucket, region, moto.endpoint))
+    out = io.StringIO()
+    assert redrive.run_redrive(aws, reading.Selection(function=fn.name), dry_run=False, out=out) == 1
+    assert f"sent {keys[0]} to {arn}" in out.getvalue()
+    assert f"failed {keys[1]}: redriven/{keys[1]} exists but is no copy of this record" in out.getvalue()
+    moved = s3.head_object(Bucket=bucket, Key=f"redriven/{keys[0]}")["Metadata"]
+    assert set(moved) == {"redrive-source-etag", "redrive-run"}
+    assert s3.get_object(Bucket=bucket, Key=keys[1])["Body"].read().startswith(b'{"version"'), "the record stays"
+    versions = s3.list_object_versions(Bucket=bucket)
+    for entry in versions.get("Versions", []) + versions.get("DeleteMarkers", []):
+        s3.delete_object(Bucket=bucket, Key=entry["Key"], VersionId=entry["VersionId"])
+
+
+def test_default_config_applies_cleanly(moto: Moto, deploy: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     deployment = deploy(DEFAULT_WITH_BUCKET_PREFIX)
     assert deployment.config.functions[0].reserved_concurrency == 0
     # What a user pastes, as Terraform evaluates it: the payload must reach the shell as valid JSON.
@@ -316,6 +358,7 @@ def test_default_config_applies_cleanly(moto: Moto, deploy: Any) -> None:
     )
     _assert_wired(moto, deployment)
     _assert_monitoring(moto, deployment)
+    _assert_redrive_trusts_only_its_own_markers(moto, deployment, monkeypatch)
     _assert_no_changes(deployment.terraform)
     deployment.terraform.run("destroy", "-auto-approve")
     _assert_gone(moto, deployment)
