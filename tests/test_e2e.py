@@ -565,7 +565,8 @@ def test_every_destination_type_applies_cleanly(moto: Moto, deploy: Any) -> None
         for target in (on_failure, on_success):
             service = target.split(":")[2]
             if service == "s3":
-                assert ("s3:PutObject", f"{target}/*") in granted and ("s3:ListBucket", target) in granted
+                own_records = f"{target}/aws/lambda/async/{function}/*"
+                assert ("s3:PutObject", own_records) in granted and ("s3:ListBucket", target) in granted
             else:
                 assert (actions[service], target) in granted, f"{function} may not reach {target}"
         logs = [g for g in granted if g[0] == ("logs:CreateLogStream", "logs:PutLogEvents")]
@@ -673,10 +674,17 @@ def test_an_applied_flat_project_moves_into_the_module_layout_without_changes(
         assert not (workdir / "iam.tf").exists() and (workdir / "modules" / "function" / "main.tf").is_file()
         terraform.init()  # the new local module must be installed
         changes = _saved_plan(terraform)
-        # Nothing that exists is destroyed, replaced or changed; what generator 0.2 adds (monitoring) is created.
+        # Nothing that exists is destroyed or replaced; what generator 0.2 adds (monitoring) is created; the one
+        # change is each role policy's narrowing to its own function's records.
         acted = {c["address"]: c["change"]["actions"] for c in changes if c["change"]["actions"] != ["no-op"]}
-        assert {tuple(actions) for actions in acted.values()} <= {("create",), ("read",)}, acted
-        added_types = {c["type"] for c in changes if c["address"] in acted}
+        assert {tuple(actions) for actions in acted.values()} <= {("create",), ("read",), ("update",)}, acted
+        updated = [c for c in changes if c["change"]["actions"] == ["update"]]
+        in_bucket = sorted(fn.name for fn in config.functions if fn.on_failure.is_failure_bucket)
+        assert sorted(_function_of(c) for c in updated) == in_bucket, "only the roles that write records change"
+        assert all(c["type"] == "aws_iam_role_policy" for c in updated)
+        for change in updated:
+            _assert_only_narrowed_to_own_records(change)
+        added_types = {c["type"] for c in changes if c["address"] in acted and c not in updated}
         monitoring = {"aws_cloudwatch_metric_alarm", "aws_cloudwatch_event_rule", "aws_cloudwatch_event_target",
                       "aws_sns_topic", "aws_sns_topic_policy", "aws_kms_key", "aws_kms_alias",
                       "aws_iam_policy_document", "aws_partition", "aws_s3_bucket_notification",
@@ -690,6 +698,22 @@ def test_an_applied_flat_project_moves_into_the_module_layout_without_changes(
         _assert_no_changes(terraform)
     finally:
         terraform.run("destroy", "-auto-approve")
+
+
+def _function_of(change: dict[str, Any]) -> str:
+    """The function a planned change belongs to: the key of the module instance that holds it."""
+    return str(json.loads(change["module_address"].rsplit("[", 1)[1].rstrip("]")))
+
+
+def _assert_only_narrowed_to_own_records(change: dict[str, Any]) -> None:
+    """A role policy whose one difference is s3:PutObject from the whole bucket to its function's records."""
+    before, after = (json.loads(change["change"][side]["policy"])["Statement"] for side in ("before", "after"))
+    function = _function_of(change)
+    widened = [s for s in before if s["Action"] == "s3:PutObject"]
+    (narrowed,) = [s for s in after if s["Action"] == "s3:PutObject"]
+    assert [s["Resource"] for s in widened] == [narrowed["Resource"].replace(f"/aws/lambda/async/{function}/*", "/*")]
+    assert narrowed["Resource"].endswith(f"/aws/lambda/async/{function}/*")
+    assert [s for s in before if s not in widened] == [s for s in after if s is not narrowed]
 
 
 def _planned(terraform: Terraform) -> tuple[dict[str, list[str]], dict[str, str]]:
