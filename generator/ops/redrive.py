@@ -33,7 +33,7 @@ from generator.errors import EXIT_INCOMPLETE, EXIT_OK, AwsError
 from generator.lambda_facts import RECORD_PREFIX
 from generator.ops.aws import MAX_CONNECTIONS, Aws, aws_errors, describe_client_error
 from generator.ops.present import Progress, report_problems, safe, suggest_athena
-from generator.ops.reading import Selection, fetch, read_records, selected_keys
+from generator.ops.reading import Selection, read_records, selected_keys
 from generator.ops.records import (
     REDRIVEN_PREFIX,
     FailureRecord,
@@ -509,13 +509,12 @@ class _Send:
     def _is_a_copy(self, marker: HeadObjectOutputTypeDef) -> bool:
         if self.record.etag and marker.get("Metadata", {}).get(SOURCE_ETAG_METADATA) == self.record.etag:
             return True
-        try:
-            ours = fetch(self.aws, self.record.key)
-            body = self.aws.s3.get_object(Bucket=self.aws.target.bucket, Key=self.marked)["Body"].read()
-            original = self.aws.s3.get_object(Bucket=self.aws.target.bucket, Key=self.key)["Body"].read()
-        except (botocore.exceptions.ClientError, RecordError):
+        try:  # one read of each: the original must still be the version sent, and the copy hold its bytes
+            original = self.aws.s3.get_object(Bucket=self.aws.target.bucket, Key=self.key)
+            copy = self.aws.s3.get_object(Bucket=self.aws.target.bucket, Key=self.marked)["Body"].read()
+        except botocore.exceptions.ClientError:
             return False
-        return ours.etag == self.record.etag and body == original
+        return original.get("ETag") == self.record.etag and copy == original["Body"].read()
 
 
 @dataclass(frozen=True)
