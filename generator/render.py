@@ -22,14 +22,14 @@ from generator import ci, destinations, hcl, lambda_facts, layout, tftest
 from generator.config import Config, Function
 from generator.names import record_rule_name, role_name
 from generator.packaging import PackagingError, SourceFile, build_zip, collect_sources
-from generator.view import FunctionView, ProjectView, active_settings
+from generator.view import FunctionView, ProjectView, active_settings, module_context
 
 _TERRAFORM_FILES = ("versions.tf", "providers.tf", "main.tf", "moved.tf", "s3.tf", "variables.tf", "outputs.tf")
 _OPTIONAL_TERRAFORM_FILES = ("backend.tf", "destinations.tf", "monitoring.tf", "athena.tf")
-# The child module each function is an instance of (see layout.py for which call holds it).
-_MODULE_FILES = tuple(f"modules/function/{name}" for name in ("main.tf", "iam.tf", "variables.tf", "outputs.tf",
-                                                                "versions.tf"))  # fmt: skip
-_MODULE_MONITORING_FILE = "modules/function/monitoring.tf"
+# The child module each function is an instance of (see layout.py for which call holds it): the same files
+# for every config, rendered from the project's facts alone (view.module_context).
+_MODULE_FILES = tuple(f"modules/function/{name}" for name in ("main.tf", "iam.tf", "monitoring.tf", "variables.tf",
+                                                                "outputs.tf", "versions.tf"))  # fmt: skip
 _RETIRED_FILES = ("iam.tf",)  # rendered by earlier versions; a render removes them as stale
 _PROJECT_FILES = ("README.md", ".gitignore")
 _DEMO_HANDLERS = {"python": ("handler.py", "handler.handler"), "nodejs": ("index.mjs", "index.handler")}
@@ -56,7 +56,7 @@ def is_generated_path(path: str) -> bool:
     if len(parts) == 1:
         return parts[0] in (*_TERRAFORM_FILES, *_OPTIONAL_TERRAFORM_FILES, *_PROJECT_FILES, *_RETIRED_FILES)
     if parts[0] == "modules":
-        return path in (*_MODULE_FILES, _MODULE_MONITORING_FILE)
+        return path in _MODULE_FILES
     if parts[0] == "tests":
         return path == tftest.TEST_FILE
     if parts[0] == "src":
@@ -84,6 +84,7 @@ def render_project(config: Config, never_package: Sequence[Path] = ()) -> Render
     for name in _terraform_files(project):
         text = _environment(True).get_template(f"terraform/{name}.j2").render(context)
         files[name] = hcl.format_hcl(text).encode()
+    files.update(function_module())
     for name in _PROJECT_FILES:
         text = _environment(False).get_template(f"project/{name}.j2").render(context)
         files[name] = hcl.tidy_text(text).encode()
@@ -118,8 +119,18 @@ def _terraform_files(project: ProjectView) -> tuple[str, ...]:
     if project.analytics:
         files += ("athena.tf",)
     if project.alarms:
-        return (*files, "monitoring.tf", *_MODULE_FILES, _MODULE_MONITORING_FILE, tftest.TEST_FILE)
-    return (*files, *_MODULE_FILES, tftest.TEST_FILE)
+        files += ("monitoring.tf",)
+    return (*files, tftest.TEST_FILE)
+
+
+@cache
+def function_module() -> Files:
+    """The function module's files: one rendering serves every config, since none of them depends on one."""
+    context = module_context()
+    return {
+        path: hcl.format_hcl(_environment(True).get_template(f"terraform/{path}.j2").render(context)).encode()
+        for path in _MODULE_FILES
+    }
 
 
 def _function_view(config: Config, index: int, fn: Function, never_package: Sequence[Path]) -> FunctionView:

@@ -144,10 +144,33 @@ class ModuleVariable:
 
 
 def module_variable(field: Field) -> ModuleVariable:
+    """An alarm setting defaults to the config's default: a call without alarms leaves it out."""
     base = Hcl(_HCL_TYPES[field.type])
     if field.type is dict:
         return ModuleVariable(field.doc, base, Hcl("{}"))
+    if field.monitoring:
+        return ModuleVariable(field.doc, base, to_hcl(field.default))
     return ModuleVariable(field.doc, base, Hcl("null") if field.nullable else None)
+
+
+def module_context() -> dict[str, Any]:
+    """What the function module's templates may use: project facts only, never a config.
+
+    The module is the same for every config, so a change to it shows in one golden file, not once per
+    variant, and every decision a config makes stays in the root module's call.
+    """
+    return {
+        "module_settings": {field.name: module_variable(field) for field in FUNCTION_SETTINGS},
+        "fields": field_tables(),
+        "monitoring": monitoring,
+    }
+
+
+def field_tables() -> dict[str, dict[str, Field]]:
+    """The declarations the templates read limits and sentences from, by section."""
+    sections = {"top": TOP_FIELDS, "failure_bucket": BUCKET_FIELDS, "functions": FUNCTION_FIELDS,
+                "monitoring": MONITORING_FIELDS, "analytics": ANALYTICS_FIELDS}  # fmt: skip
+    return {section: {f.name: f for f in specs} for section, specs in sections.items()}
 
 
 @dataclass(frozen=True)
@@ -446,25 +469,19 @@ class ProjectView:
         return {field.name: setting_type(field) for field in self.settings}
 
     @property
-    def module_settings(self) -> dict[str, ModuleVariable]:
-        return {field.name: module_variable(field) for field in self.settings}
-
-    @property
     def setting_validations(self) -> tuple[Validation, ...]:
         return tuple(v for field in self.settings if (v := setting_validation(field)) is not None)
 
     @property
     def fields(self) -> dict[str, dict[str, Field]]:
         """The declarations the templates read limits and sentences from."""
-        sections = {"top": TOP_FIELDS, "failure_bucket": BUCKET_FIELDS, "functions": FUNCTION_FIELDS,
-                    "monitoring": MONITORING_FIELDS, "analytics": ANALYTICS_FIELDS}  # fmt: skip
-        return {section: {f.name: f for f in specs} for section, specs in sections.items()}
+        return field_tables()
 
     def template_context(self) -> dict[str, Any]:
         """The names templates may use, and nothing else."""
         shown = ("config", "bucket", "functions", "fields", "uses_bucket", "uses_random", "uses_partition",
                  "custom_destinations", "created", "creates_destinations", "demo_functions", "inputs",
-                 "outputs", "setting_types", "setting_validations", "module_settings", "alarms",
+                 "outputs", "setting_types", "setting_validations", "alarms",
                  "creates_topic", "topic_name", "bucket_functions", "records_where", "record_notices", "dashboard",
                  "publishers", "analytics", "projection_range", "publishes", "grouped",
                  "module_calls", "group_sizes", "function_modules")  # fmt: skip

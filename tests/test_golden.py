@@ -67,3 +67,17 @@ def test_render_is_deterministic_across_processes(case: GoldenCase, tmp_path: Pa
         subprocess.run(command, env=env, check=True, capture_output=True)
         trees.append({p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()})
     assert trees[0] == trees[1]
+
+
+def test_the_function_module_is_the_same_for_every_config() -> None:
+    """Every decision a config makes is in the root module's call, so the module's files never vary.
+
+    A change to the module then shows once, in out/, and no variant's golden tree holds a copy of it.
+    """
+    cases = golden_cases()
+    modules = {case.name: {p: c for p, c in case.render().items() if p.startswith("modules/")} for case in cases}
+    default = modules["default"]
+    assert len(default) == 6
+    for name, files in modules.items():
+        assert files == default, f"{name} renders a different function module"
+    assert [case.name for case in cases if (case.expected / "modules").exists()] == ["default"]

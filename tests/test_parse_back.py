@@ -98,21 +98,22 @@ def test_publishing_and_aliases_are_rendered_only_where_asked(
     config, tree = rendered
     function = module["resource"]["aws_lambda_function.this"]
     invoke = module["resource"]["aws_lambda_function_event_invoke_config.this"]
+    assert function["publish"] == "${var.publish}"
+    assert module["variable"]["publish"]["default"] is False and module["variable"]["alias"]["default"] is None
+    alias = module["resource"]["aws_lambda_alias.this"]
+    assert alias["count"] == "${var.alias == null ? 0 : 1}"
+    assert alias["function_version"] == "${aws_lambda_function.this.version}", "the alias follows each new version"
+    assert invoke["qualifier"] == "${var.alias == null ? null : aws_lambda_alias.this[0].name}"
+    call = tree["module"]["function"]
     if not any(fn.publish for fn in config.functions):
-        assert "publish" not in function and "qualifier" not in invoke, "an unpublished project stays on $LATEST"
-        assert "aws_lambda_alias.this" not in module["resource"] and "alias_arns" not in tree["output"]
+        assert "publish" not in call and "alias" not in call, "an unpublished project stays on $LATEST: the defaults"
+        assert "alias_arns" not in tree["output"]
         return
     packages = tree["locals"]["packages"]
     assert {name: (p["publish"], p["alias"]) for name, p in packages.items()} == {
         fn.name: (fn.publish, fn.alias) for fn in config.functions
     }
-    call = tree["module"]["function"]
     assert (call["publish"], call["alias"]) == ("${each.value.publish}", "${each.value.alias}")
-    assert function["publish"] == "${var.publish}"
-    alias = module["resource"]["aws_lambda_alias.this"]
-    assert alias["count"] == "${var.alias == null ? 0 : 1}"
-    assert alias["function_version"] == "${aws_lambda_function.this.version}", "the alias follows each new version"
-    assert invoke["qualifier"] == "${var.alias == null ? null : aws_lambda_alias.this[0].name}"
     assert "coalesce(function.alias_arn, function.name)" in tree["output"]["invoke_commands"]["value"]
 
 
@@ -459,13 +460,17 @@ def test_alarms_watch_each_function_exactly_as_the_catalogue_says(
 ) -> None:
     config, tree = rendered
     alarms = {name: r for name, r in module["resource"].items() if name.startswith("aws_cloudwatch_metric_alarm.")}
-    if not config.monitoring.enabled:
-        assert alarms == {} and "monitoring.tf" not in render(config)
-        assert not [name for name in tree["module"]["function"] if name.startswith("alarm_")]
-        return
     assert sorted(alarms) == sorted(f"aws_cloudwatch_metric_alarm.{a.resource}" for a in ALARMS)
+    assert module["variable"]["create_alarms"]["default"] is False, "a call that does not ask gets no alarms"
+    call = tree["module"]["function"]
+    if not config.monitoring.enabled:
+        assert "monitoring.tf" not in render(config) and "create_alarms" not in call
+        assert not [name for name in call if name.startswith("alarm_")]
+        return
+    assert call["create_alarms"] is True
     for spec in ALARMS:
         alarm = alarms[f"aws_cloudwatch_metric_alarm.{spec.resource}"]
+        assert alarm["count"] == "${var.create_alarms ? 1 : 0}"
         assert (alarm["namespace"], alarm["metric_name"], alarm["statistic"]) == ("AWS/Lambda", spec.metric,
                                                                                  spec.statistic)  # fmt: skip
         assert alarm["dimensions"] == {"FunctionName": "${aws_lambda_function.this.function_name}"}
@@ -475,7 +480,6 @@ def test_alarms_watch_each_function_exactly_as_the_catalogue_says(
         assert alarm["treat_missing_data"] == "notBreaching"
         assert alarm["alarm_actions"] == alarm["ok_actions"] == ["${var.notification_topic_arn}"]
         assert alarm["alarm_name"] == f"${{var.project}}-${{var.name}}-{spec.suffix}"
-    call = tree["module"]["function"]
     assert call["notification_topic_arn"] == "${local.notification_topic_arn}"
     assert call["project"] == config.project
 
@@ -511,7 +515,10 @@ def test_record_notices_only_where_the_bucket_holds_records(
     notices = config.monitoring.enabled and config.monitoring.record_notices and uses_failure_bucket(config)
     resources = tree.get("resource", {})
     assert ("aws_s3_bucket_notification.failure_records" in resources) is notices
-    assert ("aws_cloudwatch_event_rule.failure_record" in module["resource"]) is notices
+    rule = module["resource"]["aws_cloudwatch_event_rule.failure_record"]
+    target = module["resource"]["aws_cloudwatch_event_target.failure_record"]
+    assert rule["count"] == target["count"] == "${var.record_rule_name == null ? 0 : 1}", "a rule only where named"
+    assert ("record_rule_name" in tree["module"]["function"]) is notices, "the call names rules only with notices"
     s3_tf = render(config).get("s3.tf", b"").decode()
     if uses_failure_bucket(config):
         assert ("checkov:skip=CKV2_AWS_62" in s3_tf) is not notices, "the skip stays only while nothing is notified"
@@ -522,12 +529,6 @@ def test_record_notices_only_where_the_bucket_holds_records(
     for fn in config.functions:
         expected = record_rule_name(config.project, fn.name) if fn.on_failure.is_failure_bucket else None
         assert packages[fn.name]["record_rule_name"] == expected
-    mixed = any(fn.on_failure.is_failure_bucket for fn in config.functions) and not all(
-        fn.on_failure.is_failure_bucket for fn in config.functions
-    )
-    rule = module["resource"]["aws_cloudwatch_event_rule.failure_record"]
-    assert ("count" in rule) is mixed
-    target = module["resource"]["aws_cloudwatch_event_target.failure_record"]
     assert target["arn"] == "${var.notification_topic_arn}"
     assert target["input_transformer"][0]["input_paths"] == {
         "bucket": "$.detail.bucket.name", "key": "$.detail.object.key", "time": "$.time"

@@ -20,6 +20,7 @@ resource "aws_lambda_function" "this" {
   timeout          = var.timeout_seconds
   filename         = var.package
   source_code_hash = filebase64sha256(var.package)
+  publish          = var.publish
 
   # 0 keeps the function from running: Lambda sends each asynchronous event straight to the
   # on-failure destination, without retries, with the condition ZeroReservedConcurrency.
@@ -37,8 +38,19 @@ resource "aws_lambda_function" "this" {
   depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.this]
 }
 
+# The alias moves to each version the apply publishes; invokers that name it get the settings below.
+resource "aws_lambda_alias" "this" {
+  count = var.alias == null ? 0 : 1
+
+  name             = var.alias
+  description      = "The newest published version of ${var.name}"
+  function_name    = aws_lambda_function.this.function_name
+  function_version = aws_lambda_function.this.version
+}
+
 resource "aws_lambda_function_event_invoke_config" "this" {
   function_name                = aws_lambda_function.this.function_name
+  qualifier                    = var.alias == null ? null : aws_lambda_alias.this[0].name
   maximum_event_age_in_seconds = var.maximum_event_age_seconds
   maximum_retry_attempts       = var.maximum_retry_attempts
 

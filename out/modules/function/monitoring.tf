@@ -1,9 +1,11 @@
 locals {
   # What every alarm tells an operator to run first.
-  list_failures = "Then run: python -m generator failures list --bucket ${var.failure_bucket} --function ${var.name} --since 1d"
+  list_failures = var.failure_bucket == null ? "The records are at ${var.on_failure}." : "Then run: python -m generator failures list --bucket ${var.failure_bucket} --function ${var.name} --since 1d"
 }
 
 resource "aws_cloudwatch_metric_alarm" "destination_delivery_failures" {
+  count = var.create_alarms ? 1 : 0
+
   alarm_name        = "${var.project}-${var.name}-destination-delivery-failures"
   alarm_description = "Lambda could not deliver the record of a failed event to the on-failure destination, so that event is lost. Check that the destination still exists and that the function's role may write to it (the bucket's policy and KMS key included), then look at the records that did arrive. ${local.list_failures}"
 
@@ -22,6 +24,8 @@ resource "aws_cloudwatch_metric_alarm" "destination_delivery_failures" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "async_events_dropped" {
+  count = var.create_alarms ? 1 : 0
+
   alarm_name        = "${var.project}-${var.name}-async-events-dropped"
   alarm_description = "Lambda dropped events without the function running them to success: after the retries, past the maximum event age, or at once because reserved concurrency is 0. Each one's record went to the on-failure destination unless DestinationDeliveryFailures fired too. Read the records for their condition and error, fix the cause, then redrive them. ${local.list_failures}"
 
@@ -40,6 +44,8 @@ resource "aws_cloudwatch_metric_alarm" "async_events_dropped" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "async_event_age" {
+  count = var.create_alarms ? 1 : 0
+
   alarm_name        = "${var.project}-${var.name}-async-event-age"
   alarm_description = "An event has waited in Lambda's queue for much of its maximum age: the function is throttled or failing and retrying, and events will soon expire into failure records. Check Throttles and Errors on the dashboard; raise the reserved concurrency or fix the errors before the events age out. ${local.list_failures}"
 
@@ -59,6 +65,9 @@ resource "aws_cloudwatch_metric_alarm" "async_event_age" {
 
 # Lambda writes each record under aws/lambda/async/<function>/; the bucket sends an Object Created event for it.
 resource "aws_cloudwatch_event_rule" "failure_record" {
+  # Only a function whose records go to the failure bucket, with notices on, has records to announce.
+  count = var.record_rule_name == null ? 0 : 1
+
   name        = var.record_rule_name
   description = "A new failure record of ${var.name} in ${var.failure_bucket}"
   event_pattern = jsonencode({
@@ -72,7 +81,9 @@ resource "aws_cloudwatch_event_rule" "failure_record" {
 }
 
 resource "aws_cloudwatch_event_target" "failure_record" {
-  rule      = aws_cloudwatch_event_rule.failure_record.name
+  count = var.record_rule_name == null ? 0 : 1
+
+  rule      = aws_cloudwatch_event_rule.failure_record[0].name
   target_id = "notification-topic"
   arn       = var.notification_topic_arn
 

@@ -73,21 +73,25 @@ variable "maximum_retry_attempts" {
 variable "alarm_period_seconds" {
   description = "Period of the function's alarms: each compares one period's value with its threshold."
   type        = number
+  default     = 300
 }
 
 variable "alarm_delivery_failures_threshold" {
   description = "The DestinationDeliveryFailures alarm fires when more records than this fail to reach the on-failure destination in one period."
   type        = number
+  default     = 0
 }
 
 variable "alarm_dropped_events_threshold" {
   description = "The AsyncEventsDropped alarm fires when Lambda drops more events than this in one period."
   type        = number
+  default     = 0
 }
 
 variable "alarm_event_age_percent" {
   description = "The AsyncEventAge alarm fires when an event has waited longer than this percentage of maximum_event_age_seconds."
   type        = number
+  default     = 50
 }
 
 variable "on_failure" {
@@ -116,14 +120,34 @@ variable "account_id" {
   type        = string
 }
 
+variable "publish" {
+  description = "Publish a new version of the function each time its code or configuration changes."
+  type        = bool
+  default     = false
+}
+
+variable "alias" {
+  description = "Name of an alias that follows the newest published version, with the asynchronous invocation settings on it; null: none."
+  type        = string
+  default     = null
+}
+
+variable "create_alarms" {
+  description = "Whether the function gets its CloudWatch alarms, sent to notification_topic_arn."
+  type        = bool
+  default     = false
+}
+
 variable "project" {
   description = "Name of the deployment; the alarm names start with it."
   type        = string
+  default     = null
 }
 
 variable "notification_topic_arn" {
-  description = "ARN of the SNS topic that receives the alarms and the notices of new failure records."
+  description = "ARN of the SNS topic that receives the alarms and the notices of new failure records; null when there are neither."
   type        = string
+  default     = null
 }
 
 variable "failure_bucket" {
@@ -133,6 +157,7 @@ variable "failure_bucket" {
 }
 
 variable "record_rule_name" {
-  description = "Name of the EventBridge rule that announces the function's new failure records."
+  description = "Name of the EventBridge rule that announces the function's new failure records, or null for none."
   type        = string
+  default     = null
 }

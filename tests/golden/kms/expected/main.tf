@@ -86,6 +86,7 @@ module "function" {
   destination_permissions           = local.destination_permissions[each.key]
   account_id                        = data.aws_caller_identity.current.account_id
 
+  create_alarms          = true
   project                = "kms-encrypted"
   notification_topic_arn = local.notification_topic_arn
   failure_bucket         = aws_s3_bucket.failure_records.id

@@ -100,6 +100,7 @@ module "function" {
   destination_permissions           = local.destination_permissions[each.key]
   account_id                        = data.aws_caller_identity.current.account_id
 
+  create_alarms          = true
   project                = "billing-async"
   notification_topic_arn = local.notification_topic_arn
   failure_bucket         = contains(["charge"], each.key) ? aws_s3_bucket.failure_records.id : null

@@ -140,6 +140,7 @@ module "function" {
   publish                           = each.value.publish
   alias                             = each.value.alias
 
+  create_alarms          = true
   project                = "lambda-s3-async-failure"
   notification_topic_arn = local.notification_topic_arn
   failure_bucket         = aws_s3_bucket.failure_records.id

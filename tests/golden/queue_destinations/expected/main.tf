@@ -92,6 +92,7 @@ module "function" {
   destination_permissions           = local.destination_permissions[each.key]
   account_id                        = data.aws_caller_identity.current.account_id
 
+  create_alarms          = true
   project                = "queues"
   notification_topic_arn = local.notification_topic_arn
 }
