@@ -186,17 +186,16 @@ _LISTED_RANGE = 3  # a whole-number range of at most this many values reads best
 
 
 def setting_type(field: Field) -> Hcl:
-    """The type of a per-function setting in the functions variable; a mapping may be left out (empty).
+    """The type of a per-function setting in the functions variable: every one may be left out.
 
-    An alarm setting may be left out too, taking the config's default: a functions value written before
-    the alarms existed stays valid.
+    A setting left out takes the default the config declares for it, so a ``functions`` value written for an
+    earlier release, before a setting existed, stays valid. A nullable setting left out is null, since
+    Terraform replaces an explicit null with an ``optional`` default and null has a meaning of its own.
     """
     base = _HCL_TYPES[field.type]
-    if field.type is dict:
-        return Hcl(f"optional({base}, {{}})")
-    if field.monitoring:
-        return Hcl(f"optional({base}, {to_hcl(field.default)})")
-    return Hcl(f"optional({base})" if field.nullable else base)
+    if field.nullable:
+        return Hcl(f"optional({base})")
+    return Hcl(f"optional({base}, {to_hcl(field.default)})")
 
 
 def setting_validation(field: Field) -> Validation | None:

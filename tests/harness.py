@@ -76,7 +76,9 @@ class Terraform:
     workdir: Path
     cli_config: Path
 
-    def run(self, *args: str, ok_codes: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, ok_codes: tuple[int, ...] = (0,), input: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
         env = {
             **os.environ,
             "TF_CLI_CONFIG_FILE": str(self.cli_config),
@@ -91,6 +93,7 @@ class Terraform:
             capture_output=True,
             text=True,
             check=False,
+            input=input,
         )
         if result.returncode not in ok_codes:
             raise TerraformError(

@@ -53,14 +53,14 @@ variable "failure_record_expiration_days" {
 variable "functions" {
   description = "Settings of each Lambda function, keyed by function name: exactly the functions the generator packaged."
   type = map(object({
-    architecture                      = string
-    memory_mb                         = number
-    timeout_seconds                   = number
+    architecture                      = optional(string, "arm64")
+    memory_mb                         = optional(number, 128)
+    timeout_seconds                   = optional(number, 10)
     reserved_concurrency              = optional(number)
     environment                       = optional(map(string), {})
-    log_retention_days                = number
-    maximum_event_age_seconds         = number
-    maximum_retry_attempts            = number
+    log_retention_days                = optional(number, 14)
+    maximum_event_age_seconds         = optional(number, 60)
+    maximum_retry_attempts            = optional(number, 2)
     alarm_period_seconds              = optional(number, 300)
     alarm_delivery_failures_threshold = optional(number, 0)
     alarm_dropped_events_threshold    = optional(number, 0)
