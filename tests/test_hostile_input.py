@@ -123,3 +123,21 @@ def test_arns_follow_the_regions_partition(region: str, partition: str, tmp_path
             assert '"arn:aws:' not in content.decode(), f"{name} writes a partition into an ARN"
     topic = f"arn:{partition}:sns:{region}:123456789012:alerts"
     assert parse_config(f"region: {region}\nmonitoring:\n  topic_arn: {topic}\n", config).monitoring.topic_arn == topic
+
+
+def test_a_long_message_is_cut_in_the_middle_so_the_fix_still_shows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A source behind a deep path: the message quotes two long paths, and the hint that ends it must survive."""
+    deep = tmp_path.joinpath(*["d" * 60] * 6)
+    deep.mkdir(parents=True)
+    (deep / "main.py").write_text("def handle(event, context):\n    pass\n")
+    project = tmp_path / "p"
+    project.mkdir()
+    config = project / "c.yaml"
+    config.write_text(f"functions:\n  - name: f\n    source: {deep}\n    handler: main.handle\n")
+    assert main(["render", "--config", str(config), "--out", str(project / "out")]) == 2
+    (line,) = _lines(capsys.readouterr().err)
+    assert len(line) < len(str(deep)) and "…" in line
+    assert "functions[0].source: source leads outside the config file's directory: " in line
+    assert line.endswith("set allow_source_outside_config: true for this function if that is meant")
