@@ -9,6 +9,11 @@ of 100 functions.
 
     python benchmarks/bench_plan.py                 # 1, 100 and 1000 functions
     python benchmarks/bench_plan.py --counts 1 100  # a quicker look
+    python benchmarks/bench_plan.py --counts 1000 --baseline 199dbd4   # beside the project an older commit renders
+
+With --baseline, each count is also rendered by the generator at that git commit (from `git archive`,
+rendering the same config with its own CLI) and planned right after, so the two figures share the machine's
+state; the ratio is this checkout's time over the baseline's.
 
 Absolute times vary with the machine and what else runs on it; the ratios say more.
 """
@@ -78,10 +83,31 @@ def timed_plan(workdir: Path, env: dict[str, str]) -> tuple[float, int]:
     return time.monotonic() - started, peak
 
 
+def render_at(commit: str, config_text: str, workdir: Path, scratch: Path) -> None:
+    """Render ``config_text`` into ``workdir`` with the generator as it was at ``commit``."""
+    checkout = scratch / f"generator-{commit}"
+    if not checkout.is_dir():
+        checkout.mkdir()
+        archive = subprocess.run(["git", "archive", commit], cwd=REPO, check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(checkout)], input=archive, check=True)
+    (checkout / "bench.yaml").write_text(config_text)
+    subprocess.run([sys.executable, "-m", "generator", "render", "--config", "bench.yaml", "--out", str(workdir)],
+                   cwd=checkout, check=True, capture_output=True)  # fmt: skip
+
+
+def init_and_plan(workdir: Path, env: dict[str, str], override: str) -> tuple[float, int]:
+    (workdir / "override.tf").write_text(override)
+    subprocess.run(["terraform", "init", "-input=false", "-no-color"], cwd=workdir, env=env, check=True,
+                   capture_output=True)  # fmt: skip
+    return timed_plan(workdir, env)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--counts", type=int, nargs="+", default=[1, 100, 1000])
-    counts = parser.parse_args().counts
+    parser.add_argument("--baseline", metavar="COMMIT", help="also plan what the generator at COMMIT renders")
+    args = parser.parse_args()
+    counts, baseline = args.counts, args.baseline
     results: dict[int, tuple[float, int]] = {}
     with tempfile.TemporaryDirectory() as scratch, moto_server() as moto:
         env = {**os.environ, "TF_CLI_CONFIG_FILE": str(write_cli_config(Path(scratch))), "TF_IN_AUTOMATION": "1",
@@ -89,10 +115,14 @@ def main() -> None:
         for count in counts:
             workdir = Path(scratch) / f"functions-{count}"
             write_tree(render(parse_config(many_functions_config(count), REPO / "bench.yaml")), workdir)
-            (workdir / "override.tf").write_text(moto.provider_override())
-            subprocess.run(["terraform", "init", "-input=false", "-no-color"], cwd=workdir, env=env, check=True,
-                           capture_output=True)  # fmt: skip
-            seconds, peak = timed_plan(workdir, env)
+            seconds, peak = init_and_plan(workdir, env, moto.provider_override())
+            if baseline:
+                old = Path(scratch) / f"baseline-{count}"
+                render_at(baseline, many_functions_config(count), old, Path(scratch))
+                old_seconds, old_peak = init_and_plan(old, env, moto.provider_override())
+                print(f"plan {count:5d} functions at {baseline}   {old_seconds:7.1f} s   peak "
+                      f"{old_peak / 2**20:7.0f} MiB   this checkout: {seconds / old_seconds:.0%} of its time",
+                      flush=True)  # fmt: skip
             results[count] = (seconds, peak)
             previous = [c for c in results if c < count]
             ratio = (

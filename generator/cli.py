@@ -363,20 +363,18 @@ def _discard_stdout() -> None:
 
 
 def _run_render(args: argparse.Namespace) -> int:
+    from generator import api
     from generator.config import load_config
-    from generator.output import check_out_dir, compare_tree, write_tree
-    from generator.render import is_generated_path, render_project
+    from generator.output import check_out_dir
 
     config_files = args.config or [Path("config.yaml")]
     check_out_dir(args.out)
     config = load_config(*config_files)
     for note in config.notes:
         print(f"note: {note}", file=sys.stderr)
-    rendered = render_project(config, never_package=[args.out])
-    files = rendered.files
     configs = " + ".join(map(str, config_files))
     if args.check:
-        differences = compare_tree(files, args.out, removable=is_generated_path)
+        differences = api.check(config, args.out)
         for difference in differences:
             print(f"{difference.kind}: {args.out / difference.path}")
             if difference.diff:
@@ -388,9 +386,10 @@ def _run_render(args: argparse.Namespace) -> int:
             return EXIT_INCOMPLETE
         print(f"{args.out} is up to date with {configs}")
         return EXIT_OK
-    report = write_tree(files, args.out, removable=is_generated_path, modes=rendered.modes)
+    result = api.render_into(config, args.out)
+    rendered, report = result.rendered, result.report
     print(
-        f"Rendered {len(files)} files into {args.out}: {len(report.written)} written, "
+        f"Rendered {len(rendered.files)} files into {args.out}: {len(report.written)} written, "
         f"{len(report.unchanged)} unchanged, {len(report.removed)} removed"
     )
     for path in report.removed:

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from generator.errors import OutputError
 from generator.packaging import MANIFEST_NAME
@@ -93,10 +94,12 @@ def write_tree(
     *,
     removable: Callable[[str], bool],
     modes: Mapping[str, int] | None = None,
+    stamp: Mapping[str, Any] | None = None,
 ) -> WriteReport:
     """Make ``out_dir`` hold ``files``; remove what the manifest lists, ``removable`` allows and the render lacks.
 
     ``modes`` narrows the mode of a file below the default (a copy of a private source file stays private).
+    ``stamp`` is what the manifest records about the render beside its files (who wrote them, from what).
     """
     check_out_dir(out_dir)
     try:
@@ -105,7 +108,7 @@ def write_tree(
         raise OutputError(f"cannot create --out {out_dir}: {exc.strerror}") from None
     with _locked(out_dir, exclusive=True) as root:
         try:
-            return _write_locked(root, files, out_dir, removable, modes or {})
+            return _write_locked(root, files, out_dir, removable, modes or {}, stamp=stamp or {})
         except OSError as exc:
             where = f" {exc.filename}" if exc.filename else ""
             raise OutputError(f"cannot write into {out_dir}:{where} {exc.strerror}") from None
@@ -289,6 +292,8 @@ def _write_locked(
     out_dir: Path,
     removable: Callable[[str], bool],
     modes: Mapping[str, int],
+    *,
+    stamp: Mapping[str, Any],
 ) -> WriteReport:
     report = WriteReport()
     owned, report.kept = _read_manifest(root, out_dir, removable)
@@ -304,7 +309,7 @@ def _write_locked(
         )
     report.cleaned = _remove_leftover_temporaries(root, owned | set(files))
     # Claim every path before touching it, so an interrupted render leaves nothing unowned behind.
-    _write_manifest(root, owned | set(files))
+    _write_manifest(root, owned | set(files), stamp)
     for path, content in files.items():
         if root.read(path) == content:
             report.unchanged.append(path)
@@ -314,12 +319,42 @@ def _write_locked(
     for path in stale:
         if root.remove(path):
             report.removed.append(path)
-    _write_manifest(root, set(files))
+    _write_manifest(root, set(files), stamp)
     return report
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What the last render into a directory recorded: the files it wrote, and its stamp (who, from what)."""
+
+    files: frozenset[str]
+    stamp: Mapping[str, Any]
+
+
+def read_manifest_record(out_dir: Path) -> Manifest | None:
+    """The manifest of the last render into ``out_dir``, or None when the generator never wrote there."""
+    if not out_dir.is_dir():
+        return None
+    with _locked(out_dir, exclusive=False) as root:
+        data = _manifest_data(root, out_dir)
+    if data is None:
+        return None
+    stamp = {key: value for key, value in data.items() if key not in ("about", "files")}
+    return Manifest(frozenset(data["files"]), stamp)
 
 
 def _read_manifest(root: _Root, out_dir: Path, removable: Callable[[str], bool]) -> tuple[set[str], list[str]]:
     """(entries the generator may remove, entries it keeps because it never produces such a file)."""
+    data = _manifest_data(root, out_dir)
+    if data is None:
+        return set(), []
+    files = data["files"]
+    owned = {f for f in files if removable(f) and not is_terraform_file(f)}
+    return owned, sorted(set(files) - owned)
+
+
+def _manifest_data(root: _Root, out_dir: Path) -> dict[str, Any] | None:
+    """The manifest's content, checked to be one of ours; None when there is none."""
     where = out_dir / MANIFEST
     try:
         content = root.read(MANIFEST)
@@ -328,7 +363,7 @@ def _read_manifest(root: _Root, out_dir: Path, removable: Callable[[str], bool])
     if content is None:
         if root.lstat(MANIFEST) is not None:
             raise OutputError(f"{where} is not a regular file; delete it and render again")
-        return set(), []
+        return None
     try:
         data = json.loads(content)
     except ValueError as exc:
@@ -338,8 +373,7 @@ def _read_manifest(root: _Root, out_dir: Path, removable: Callable[[str], bool])
     files = data.get("files") if isinstance(data, dict) else None
     if not isinstance(files, list) or not all(isinstance(f, str) and _is_inside(f) for f in files):
         raise OutputError(f"{where} is not a generator manifest; restore or delete it and render again")
-    owned = {f for f in files if removable(f) and not is_terraform_file(f)}
-    return owned, sorted(set(files) - owned)
+    return dict(data)
 
 
 def _remove_leftover_temporaries(root: _Root, generated: Iterable[str]) -> list[str]:
@@ -363,9 +397,9 @@ def _remove_leftover_temporaries(root: _Root, generated: Iterable[str]) -> list[
     return removed
 
 
-def _write_manifest(root: _Root, paths: Iterable[str]) -> None:
+def _write_manifest(root: _Root, paths: Iterable[str], stamp: Mapping[str, Any]) -> None:
     body = {"about": "Files written by generator. It only ever changes or removes the files listed here.",
-            "files": sorted(paths)}  # fmt: skip
+            **stamp, "files": sorted(paths)}  # fmt: skip
     content = (json.dumps(body, indent=2) + "\n").encode()
     if root.read(MANIFEST) != content:  # an unchanged render leaves it untouched
         root.write(MANIFEST, content, _FILE_MODE)

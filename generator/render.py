@@ -30,7 +30,8 @@ _OPTIONAL_TERRAFORM_FILES = ("backend.tf", "destinations.tf", "monitoring.tf", "
 # for every config, rendered from the project's facts alone (view.module_context).
 _MODULE_FILES = tuple(f"modules/function/{name}" for name in ("main.tf", "iam.tf", "monitoring.tf", "variables.tf",
                                                                 "outputs.tf", "versions.tf"))  # fmt: skip
-_RETIRED_FILES = ("iam.tf",)  # rendered by earlier versions; a render removes them as stale
+FLAT_LAYOUT_FILE = "iam.tf"  # rendered only before 0.2, by the flat layout; a render removes it as stale
+_RETIRED_FILES = (FLAT_LAYOUT_FILE,)
 _PROJECT_FILES = ("README.md", ".gitignore")
 _DEMO_HANDLERS = {"python": ("handler.py", "handler.handler"), "nodejs": ("index.mjs", "index.handler")}
 # Where each runtime looks for the module a handler names (see each runtime's bootstrap).
@@ -75,10 +76,16 @@ def render(config: Config) -> Files:
     return render_project(config).files
 
 
-def render_project(config: Config, never_package: Sequence[Path] = ()) -> Rendered:
-    """The project for ``config``; ``never_package`` names directories (the output) no package may include."""
+def render_project(
+    config: Config, never_package: Sequence[Path] = (), *, carries_flat_layout: bool = False
+) -> Rendered:
+    """The project for ``config``; ``never_package`` names directories (the output) no package may include.
+
+    ``carries_flat_layout``: the output was first rendered before 0.2 (see ``api``), so moved.tf moves
+    each function's root resources into the module.
+    """
     functions = tuple(_function_view(config, index, fn, never_package) for index, fn in enumerate(config.functions))
-    project = ProjectView(config, functions)
+    project = ProjectView(config, functions, carries_flat_layout)
     context = project.template_context()
     files: Files = {}
     for name in _terraform_files(project):

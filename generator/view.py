@@ -262,6 +262,8 @@ class ProjectView:
 
     config: Config
     functions: tuple[FunctionView, ...]
+    # First rendered before 0.2, when each function's resources sat at the root: moved.tf carries them over.
+    carries_flat_layout: bool = False
 
     @property
     def bucket(self) -> FailureBucket:
@@ -483,7 +485,7 @@ class ProjectView:
                  "outputs", "setting_types", "setting_validations", "alarms",
                  "creates_topic", "topic_name", "bucket_functions", "records_where", "record_notices", "dashboard",
                  "publishers", "analytics", "projection_range", "publishes", "grouped",
-                 "module_calls", "group_sizes", "function_modules")  # fmt: skip
+                 "module_calls", "group_sizes", "function_modules", "carries_flat_layout")  # fmt: skip
         return {
             **{name: getattr(self, name) for name in shown},
             "reserved_environment_keys": sorted(RESERVED_ENVIRONMENT_KEYS),

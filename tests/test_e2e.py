@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from generator import layout
+from generator import api, layout
 from generator.analytics import NAMED_QUERIES
 from generator.config import Config, Function, load_config, parse_config
 from generator.lambda_facts import RECORD_COLUMNS
@@ -670,7 +670,7 @@ def test_an_applied_flat_project_moves_into_the_module_layout_without_changes(
     try:
         terraform.run("apply", "-auto-approve")
         config = load_config(fixture / "config.yaml")
-        write_tree(render(config), workdir)  # what a user's `render` does to the same directory
+        api.render_into(config, workdir)  # what a user's `render` does to the same directory
         assert not (workdir / "iam.tf").exists() and (workdir / "modules" / "function" / "main.tf").is_file()
         terraform.init()  # the new local module must be installed
         changes = _saved_plan(terraform)

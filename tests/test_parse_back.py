@@ -14,7 +14,7 @@ from generator.destinations import uses_failure_bucket
 from generator.monitoring import ALARMS
 from generator.names import MAX_ROLE_NAME, record_rule_name, role_name
 from generator.ops.records import READS, FailureRecord, RecordError, RecordKey
-from generator.render import render
+from generator.render import render, render_project
 from tests.support import (
     GOLDEN,
     GoldenCase,
@@ -128,9 +128,16 @@ def test_an_alias_of_a_function_with_its_own_code_is_an_output_too() -> None:
     assert "| `alias_arns` |" in files["README.md"].decode()
 
 
-def test_moved_blocks_carry_every_flat_resource_into_the_module(rendered: tuple[Config, dict[str, Any]]) -> None:
-    """Every golden tree holds few enough functions for one module call: each may come from its group's call."""
-    config, tree = rendered
+@pytest.mark.parametrize("carries_flat_layout", [False, True], ids=["fresh", "rendered-before-0.2"])
+def test_moved_blocks_carry_every_flat_resource_into_the_module(
+    rendered: tuple[Config, dict[str, Any]], carries_flat_layout: bool
+) -> None:
+    """Every golden tree holds few enough functions for one module call: each may come from its group's call.
+
+    Only a project first rendered before 0.2 gets the five moves a function from the flat layout.
+    """
+    config, _ = rendered
+    tree = parse_tree(render_project(config, carries_flat_layout=carries_flat_layout).files)
     moves = {(m["from"], m["to"]) for m in tree["moved"]}
     from_groups = {
         (f'${{module.functions_{expected_group(fn.name)}["{fn.name}"]}}',
@@ -151,7 +158,7 @@ def test_moved_blocks_carry_every_flat_resource_into_the_module(rendered: tuple[
         for fn in config.functions
         for old, new in old_to_new.items()
     }
-    assert moves == expected
+    assert moves == (expected if carries_flat_layout else set())
 
 
 def test_variable_defaults_equal_the_config(rendered: tuple[Config, dict[str, Any]]) -> None:

@@ -6,32 +6,3 @@ moved {
   from = module.functions_3["custom_function"]
   to   = module.function["custom_function"]
 }
-
-# Projects rendered before generator 0.2 kept each function's resources at the root. These blocks
-# tell Terraform they now live in module.function, so re-planning such a deployment moves them
-# instead of destroying and re-creating them. A project first applied with a later layout ignores them.
-
-moved {
-  from = aws_cloudwatch_log_group.lambda["custom_function"]
-  to   = module.function["custom_function"].aws_cloudwatch_log_group.this
-}
-
-moved {
-  from = aws_iam_role.lambda["custom_function"]
-  to   = module.function["custom_function"].aws_iam_role.this
-}
-
-moved {
-  from = aws_iam_role_policy.lambda["custom_function"]
-  to   = module.function["custom_function"].aws_iam_role_policy.this
-}
-
-moved {
-  from = aws_lambda_function.this["custom_function"]
-  to   = module.function["custom_function"].aws_lambda_function.this
-}
-
-moved {
-  from = aws_lambda_function_event_invoke_config.this["custom_function"]
-  to   = module.function["custom_function"].aws_lambda_function_event_invoke_config.this
-}

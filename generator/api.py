@@ -1,0 +1,70 @@
+"""The Python API under the CLI: render a config into a directory, or check a directory against it.
+
+The CLI calls these, and so do the tests and the benchmarks, the way copier's ``Worker`` serves its CLI.
+What depends on the directory rendered into is decided here: a project first rendered before 0.2 keeps the
+moves that carry its flat layout into the module, and the manifest records who rendered it from what.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from generator import __version__
+from generator.config import Config
+from generator.output import Difference, Manifest, WriteReport, compare_tree, read_manifest_record, write_tree
+from generator.render import FLAT_LAYOUT_FILE, Rendered, is_generated_path, render_project
+
+# The manifest key that keeps the flat layout's moves once a render has seen it: a render killed, or rendered
+# twice before anyone applies, must not lose them.
+CARRIES_FLAT_LAYOUT = "carries_flat_layout"
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """A render into a directory: what was rendered, and what changed on disk."""
+
+    rendered: Rendered
+    report: WriteReport
+
+
+def render_into(config: Config, out: Path) -> RenderResult:
+    """Render ``config`` into ``out``: write what changed, remove what the manifest lists and the render lacks."""
+    carries = carries_flat_layout(read_manifest_record(out))
+    rendered = render_project(config, never_package=[out], carries_flat_layout=carries)
+    report = write_tree(rendered.files, out, removable=is_generated_path, modes=rendered.modes,
+                        stamp=manifest_stamp(config, carries))  # fmt: skip
+    return RenderResult(rendered, report)
+
+
+def check(config: Config, out: Path) -> list[Difference]:
+    """What ``render_into`` would change in ``out``; writes nothing."""
+    carries = carries_flat_layout(read_manifest_record(out))
+    rendered = render_project(config, never_package=[out], carries_flat_layout=carries)
+    return compare_tree(rendered.files, out, removable=is_generated_path)
+
+
+def carries_flat_layout(manifest: Manifest | None) -> bool:
+    """Whether the project was first rendered before 0.2: its manifest lists the flat layout's file, or says so."""
+    if manifest is None:
+        return False
+    return FLAT_LAYOUT_FILE in manifest.files or manifest.stamp.get(CARRIES_FLAT_LAYOUT) is True
+
+
+def manifest_stamp(config: Config, carries: bool) -> dict[str, Any]:
+    """What the manifest records beside its files: the generator's version and a digest of the merged config."""
+    stamp: dict[str, Any] = {"generator": __version__, "config_sha256": config_digest(config)}
+    if carries:
+        stamp[CARRIES_FLAT_LAYOUT] = True
+    return stamp
+
+
+def config_digest(config: Config) -> str:
+    """SHA-256 of the merged config as written (key order aside), or of the validated one when none was read."""
+    data = config.origins.data if config.origins is not None else dataclasses.asdict(config)
+    text = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
