@@ -427,11 +427,11 @@ def _run_init(args: argparse.Namespace) -> int:
 
 
 def _run_failures(args: argparse.Namespace) -> int:
+    from generator.bucket_layout import REDRIVEN_PREFIX
     from generator.errors import UsageError
     from generator.ops import commands, redrive
     from generator.ops.aws import Aws
     from generator.ops.project import resolve_target
-    from generator.ops.records import REDRIVEN_PREFIX
 
     bucket = args.bucket
     if args.action == "show":

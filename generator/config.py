@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from generator._yaml import KeyPath, LoadedYaml, load_yaml, read_config_text
+from generator.bucket_layout import ATHENA_RESULTS_PREFIX
 from generator.errors import ConfigError, ConfigProblemsError
 
 # Values AWS accepts, as of the provider versions in versions.tf.
@@ -359,8 +360,8 @@ ANALYTICS_FIELDS = (
           "workgroup and named queries."),
     Field("scan_cutoff_mb", int, 10240, "Athena cancels a query of the workgroup once it has scanned this many MB.",
           minimum=MIN_SCAN_CUTOFF_MB, maximum=API_INTEGER_MAX),
-    Field("results_expire_after_days", int, 7, "Days after which query results (under athena-results/ in the "
-          "failure bucket) expire.", minimum=1, maximum=API_INTEGER_MAX),
+    Field("results_expire_after_days", int, 7, f"Days after which query results (under {ATHENA_RESULTS_PREFIX} in "
+          "the failure bucket) expire.", minimum=1, maximum=API_INTEGER_MAX),
 )  # fmt: skip
 
 BACKEND_TYPES = ("local", "s3")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from generator import __version__, ci, destinations, lambda_facts, layout, monitoring, names, tftest
+from generator import __version__, bucket_layout, ci, destinations, lambda_facts, layout, monitoring, names, tftest
 from generator import config as config_limits
 from generator.analytics import NAMED_QUERIES
 from generator.config import (
@@ -163,6 +163,7 @@ def module_context() -> dict[str, Any]:
         "module_settings": {field.name: module_variable(field) for field in FUNCTION_SETTINGS},
         "fields": field_tables(),
         "monitoring": monitoring,
+        "facts": lambda_facts,
     }
 
 
@@ -491,6 +492,7 @@ class ProjectView:
             "reserved_environment_keys": sorted(RESERVED_ENVIRONMENT_KEYS),
             "environment_key_pattern": ENVIRONMENT_KEY_PATTERN,
             "facts": lambda_facts,
+            "bucket_layout": bucket_layout,
             "destination_kinds": destinations.KINDS,
             "limits": config_limits,
             "monitoring": monitoring,

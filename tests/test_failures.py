@@ -289,10 +289,14 @@ def test_show_of_a_malformed_or_missing_record(malformed: Seeded, capsys: pytest
 # --- wait -------------------------------------------------------------------------------------
 
 
-def _write_later(seeded: Seeded, delay: float, function: str, request_id: str | None = None) -> threading.Thread:
-    """Play AWS's part: the record appears in the bucket some time after the failure."""
+def _write_later(
+    seeded: Seeded, delay: float, function: str, request_id: str | None = None, after: threading.Event | None = None
+) -> threading.Thread:
+    """Play AWS's part: the record appears in the bucket some time after the failure (or after ``after`` is set)."""
 
     def write() -> None:
+        if after is not None:
+            after.wait(timeout=30)
         time.sleep(delay)
         when = datetime.now(timezone.utc)
         body = record_body(
@@ -305,8 +309,20 @@ def _write_later(seeded: Seeded, delay: float, function: str, request_id: str | 
     return thread
 
 
-def test_wait_returns_when_the_record_arrives(seeded: Seeded, capsys: pytest.CaptureFixture[str]) -> None:
-    writer = _write_later(seeded, 1.0, "fn_a")
+def test_wait_returns_when_the_record_arrives(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The record appears only after wait has listed what was there before, however slow the machine."""
+    listed = threading.Event()
+    first_listing = reading.list_keys  # what wait calls, through commands
+
+    def list_keys(*args: Any) -> Any:
+        keys = first_listing(*args)
+        listed.set()
+        return keys
+
+    monkeypatch.setattr(commands, "list_keys", list_keys)
+    writer = _write_later(seeded, 0.5, "fn_a", after=listed)
     code, out, err = run(seeded.moto, capsys, "wait", "--function", "fn_a", "--timeout", "20", "--interval", "0.2")
     writer.join()
     assert code == 0, out

@@ -11,10 +11,9 @@ from typing import TYPE_CHECKING
 
 import botocore.exceptions
 
-from generator.lambda_facts import RECORD_PREFIX
+from generator.bucket_layout import RECORD_PREFIX, REDRIVEN_PREFIX
 from generator.ops.aws import Aws, aws_errors, describe_client_error, is_whole_command_error
 from generator.ops.records import (
-    REDRIVEN_PREFIX,
     FailureRecord,
     Problem,
     RecordError,

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from generator.lambda_facts import RECORD_PREFIX
+from generator.bucket_layout import RECORD_PREFIX, REDRIVEN_PREFIX
 
-REDRIVEN_PREFIX = "redriven/"
 _KEY = re.compile(
     "^(?P<redriven>"
     + re.escape(REDRIVEN_PREFIX)

@@ -29,13 +29,12 @@ from typing import TYPE_CHECKING, TextIO
 
 import botocore.exceptions
 
+from generator.bucket_layout import CLAIM_PREFIX, RECORD_PREFIX, REDRIVEN_PREFIX
 from generator.errors import EXIT_INCOMPLETE, EXIT_OK, AwsError
-from generator.lambda_facts import RECORD_PREFIX
 from generator.ops.aws import MAX_CONNECTIONS, Aws, aws_errors, describe_client_error
 from generator.ops.present import Progress, report_problems, safe, suggest_athena
 from generator.ops.reading import Selection, read_records, selected_keys
 from generator.ops.records import (
-    REDRIVEN_PREFIX,
     FailureRecord,
     Problem,
     RecordError,
@@ -46,7 +45,6 @@ from generator.ops.records import (
 if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import GetObjectOutputTypeDef, HeadObjectOutputTypeDef
 
-CLAIM_PREFIX = "redrive-claims/"
 CLAIM_SECONDS = 900  # a claim older than this belongs to a run that died; another run may take it over
 HELD_WAIT_SECONDS = 30.0  # at the end, how long to wait for records another live run claimed to be moved
 # The user metadata of a redriven/ copy: the ETag of the record it copies, and the run that sent it.
