@@ -24,15 +24,49 @@ from generator.names import record_rule_name, role_name
 from generator.packaging import PackagingError, SourceFile, build_zip, collect_sources
 from generator.view import FunctionView, ProjectView, active_settings, module_context
 
-_TERRAFORM_FILES = ("versions.tf", "providers.tf", "main.tf", "moved.tf", "s3.tf", "variables.tf", "outputs.tf")
-_OPTIONAL_TERRAFORM_FILES = ("backend.tf", "destinations.tf", "monitoring.tf", "athena.tf")
-# The child module each function is an instance of (see layout.py for which call holds it): the same files
-# for every config, rendered from the project's facts alone (view.module_context).
-_MODULE_FILES = tuple(f"modules/function/{name}" for name in ("main.tf", "iam.tf", "monitoring.tf", "variables.tf",
-                                                                "outputs.tf", "versions.tf"))  # fmt: skip
 FLAT_LAYOUT_FILE = "iam.tf"  # rendered only before 0.2, by the flat layout; a render removes it as stale
 _RETIRED_FILES = (FLAT_LAYOUT_FILE,)
-_PROJECT_FILES = ("README.md", ".gitignore")
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    """A file render makes from a template: where it goes, when a project has it, and whether it is Terraform.
+
+    OUTPUT_FILES is the one list of them: render writes from it, and ``is_generated_path`` (what a render
+    may ever remove) reads it, so a file cannot be added to one and forgotten in the other.
+    """
+
+    path: str
+    template: str
+    exists: Callable[[ProjectView], bool] = lambda project: True
+    terraform: bool = True  # formatted, and its template may print only HCL
+
+
+OUTPUT_FILES = (
+    OutputFile("versions.tf", "terraform/versions.tf.j2"),
+    OutputFile("providers.tf", "terraform/providers.tf.j2"),
+    OutputFile("main.tf", "terraform/main.tf.j2"),
+    OutputFile("moved.tf", "terraform/moved.tf.j2"),
+    OutputFile("s3.tf", "terraform/s3.tf.j2", lambda project: project.uses_bucket),
+    OutputFile("variables.tf", "terraform/variables.tf.j2"),
+    OutputFile("outputs.tf", "terraform/outputs.tf.j2"),
+    OutputFile("backend.tf", "terraform/backend.tf.j2", lambda project: project.config.backend.type == "s3"),
+    OutputFile("destinations.tf", "terraform/destinations.tf.j2", lambda project: project.creates_destinations),
+    OutputFile("athena.tf", "terraform/athena.tf.j2", lambda project: project.analytics),
+    OutputFile("monitoring.tf", "terraform/monitoring.tf.j2", lambda project: bool(project.alarms)),
+    OutputFile(tftest.TEST_FILE, f"terraform/{tftest.TEST_FILE}.j2"),
+    OutputFile("README.md", "project/README.md.j2", terraform=False),
+    OutputFile(".gitignore", "project/.gitignore.j2", terraform=False),
+    OutputFile(ci.WORKFLOW_PATH, "project/github/terraform.yml.j2",
+               lambda project: project.config.ci == "github-actions", terraform=False),
+)  # fmt: skip
+# The child module each function is an instance of (see layout.py for which call holds it): the same files
+# for every config, rendered from the project's facts alone (view.module_context).
+MODULE_FILES = tuple(f"modules/function/{name}" for name in ("main.tf", "iam.tf", "monitoring.tf", "variables.tf",
+                                                               "outputs.tf", "versions.tf"))  # fmt: skip
+# Templates that only others include.
+PARTIAL_TEMPLATES = ("terraform/function_arguments.j2", "terraform/permissions.j2")
+_GENERATED_PATHS = frozenset((*(f.path for f in OUTPUT_FILES), *MODULE_FILES, *_RETIRED_FILES))
 _DEMO_HANDLERS = {"python": ("handler.py", "handler.handler"), "nodejs": ("index.mjs", "index.handler")}
 # Where each runtime looks for the module a handler names (see each runtime's bootstrap).
 _HANDLER_FILES = {"python": (".py", "/__init__.py"), "nodejs": (".js", ".mjs", ".cjs")}
@@ -52,14 +86,8 @@ class Rendered:
 def is_generated_path(path: str) -> bool:
     """Whether render produces files at ``path``: the only paths a manifest may ask it to remove."""
     parts = path.split("/")
-    if path == ci.WORKFLOW_PATH:
+    if path in _GENERATED_PATHS:
         return True
-    if len(parts) == 1:
-        return parts[0] in (*_TERRAFORM_FILES, *_OPTIONAL_TERRAFORM_FILES, *_PROJECT_FILES, *_RETIRED_FILES)
-    if parts[0] == "modules":
-        return path in _MODULE_FILES
-    if parts[0] == "tests":
-        return path == tftest.TEST_FILE
     if parts[0] == "src":
         return len(parts) >= 3
     return parts[0] == "build" and len(parts) == 2 and parts[1].endswith(".zip")
@@ -88,16 +116,11 @@ def render_project(
     project = ProjectView(config, functions, carries_flat_layout)
     context = project.template_context()
     files: Files = {}
-    for name in _terraform_files(project):
-        text = _environment(True).get_template(f"terraform/{name}.j2").render(context)
-        files[name] = hcl.format_hcl(text).encode()
+    for output in OUTPUT_FILES:
+        if output.exists(project):
+            text = _environment(output.terraform).get_template(output.template).render(context)
+            files[output.path] = (hcl.format_hcl(text) if output.terraform else hcl.tidy_text(text)).encode()
     files.update(function_module())
-    for name in _PROJECT_FILES:
-        text = _environment(False).get_template(f"project/{name}.j2").render(context)
-        files[name] = hcl.tidy_text(text).encode()
-    if config.ci == "github-actions":
-        text = _environment(False).get_template("project/github/terraform.yml.j2").render(context)
-        files[ci.WORKFLOW_PATH] = hcl.tidy_text(text).encode()
     modes: dict[str, int] = {}
     for view in functions:
         for source in view.sources:
@@ -117,26 +140,13 @@ def _narrowest(modes: Iterable[int]) -> int:
     return result
 
 
-def _terraform_files(project: ProjectView) -> tuple[str, ...]:
-    files = tuple(f for f in _TERRAFORM_FILES if f != "s3.tf" or project.uses_bucket)
-    if project.config.backend.type == "s3":
-        files += ("backend.tf",)
-    if project.creates_destinations:
-        files += ("destinations.tf",)
-    if project.analytics:
-        files += ("athena.tf",)
-    if project.alarms:
-        files += ("monitoring.tf",)
-    return (*files, tftest.TEST_FILE)
-
-
 @cache
 def function_module() -> Files:
     """The function module's files: one rendering serves every config, since none of them depends on one."""
     context = module_context()
     return {
         path: hcl.format_hcl(_environment(True).get_template(f"terraform/{path}.j2").render(context)).encode()
-        for path in _MODULE_FILES
+        for path in MODULE_FILES
     }
 
 
