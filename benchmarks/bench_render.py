@@ -19,7 +19,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from generator.config import load_config, parse_config  # noqa: E402
+from generator.config import MAX_DASHBOARD_FUNCTIONS, load_config, parse_config  # noqa: E402
 from generator.render import render  # noqa: E402
 
 
@@ -40,7 +40,8 @@ def _config_text(count: int) -> str:
     functions = "".join(
         f"  - name: fn_{i:04d}\n    memory_mb: {128 + i % 64}\n    environment: {{STAGE: s{i}}}\n" for i in range(count)
     )
-    return f"failure_bucket:\n  naming: bucket_prefix\nfunctions:\n{functions}"
+    dashboard = "true" if count <= MAX_DASHBOARD_FUNCTIONS else "false"  # a dashboard holds at most 499
+    return f"failure_bucket:\n  naming: bucket_prefix\nmonitoring:\n  dashboard: {dashboard}\nfunctions:\n{functions}"
 
 
 def bench_in_process(repeat: int) -> None:
