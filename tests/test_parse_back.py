@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import re
 from typing import Any
@@ -28,16 +30,23 @@ from tests.support import (
 CASES = golden_cases()
 
 
+@functools.cache
+def _parsed(case: GoldenCase) -> tuple[Config, dict[str, Any], dict[str, Any]]:
+    """Each golden tree is rendered and parsed once per session: parsing, not the checks, is what takes time."""
+    config = case.config()
+    files = render(config)
+    return config, parse_tree(files), parse_module(files)
+
+
 @pytest.fixture(params=CASES, ids=repr)
 def rendered(request: pytest.FixtureRequest) -> tuple[Config, dict[str, Any]]:
-    case: GoldenCase = request.param
-    config = case.config()
-    return config, parse_tree(render(config))
+    config, tree, _ = _parsed(request.param)
+    return config, copy.deepcopy(tree)  # a test may change what it reads; the next one gets the tree as parsed
 
 
 @pytest.fixture
-def module(rendered: tuple[Config, dict[str, Any]]) -> dict[str, Any]:
-    return parse_module(render(rendered[0]))
+def module(request: pytest.FixtureRequest, rendered: tuple[Config, dict[str, Any]]) -> dict[str, Any]:
+    return copy.deepcopy(_parsed(request.node.callspec.params["rendered"])[2])
 
 
 def _statements(tree: dict[str, Any], document: str) -> dict[str, dict[str, Any]]:
