@@ -11,11 +11,11 @@ import errno
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from generator import __version__
+from generator import __version__, lambda_facts
 from generator.errors import EXIT_INCOMPLETE, EXIT_OK, GeneratorError
 
 if TYPE_CHECKING:
@@ -83,6 +83,12 @@ class _Parser(argparse.ArgumentParser):
                 close = difflib.get_close_matches(word.split("=")[0], options, n=1)
                 message += f"; did you mean {close[0]} for {word}?" if close else ""
         super().error(message)
+
+
+def _or(names: Iterable[str]) -> str:
+    """Choices in words: "A, B or C"."""
+    *rest, last = list(names)
+    return f"{', '.join(rest)} or {last}" if rest else last
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -157,9 +163,7 @@ def _add_failures_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     group.add_argument(
         "--until", help="only records at or before this ISO time (UTC unless it has an offset) or this long ago"
     )
-    group.add_argument(
-        "--condition", help="only this condition: RetriesExhausted, EventAgeExceeded or ZeroReservedConcurrency"
-    )
+    group.add_argument("--condition", help=f"only this condition: {_or(lambda_facts.CONDITIONS)}")
     group.add_argument("--limit", type=_positive_int, help="at most this many records, newest first (list: 100)")
 
     failures = commands.add_parser(
@@ -413,10 +417,10 @@ def _run_schema(args: argparse.Namespace) -> int:
 
 def _run_init(args: argparse.Namespace) -> int:
     from generator.output import create_new
-    from generator.render import templates_dir
+    from generator.render import starter_config
     from generator.schema import schema_text
 
-    starter = (templates_dir() / "config.yaml").read_bytes()
+    starter = starter_config().read_bytes()
     create_new(args.path, starter)
     print(f"Wrote {args.path}; edit it, then run: python -m generator render --config {args.path}")
     schema_path = args.path.parent / "config.schema.json"

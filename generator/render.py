@@ -99,6 +99,12 @@ def templates_dir() -> Path:
     return installed if installed.is_dir() else Path(__file__).resolve().parent.parent / "templates"
 
 
+def starter_config() -> Path:
+    """The commented starter that ``init`` copies: the checkout's own config.yaml, in the wheel as a template."""
+    installed = Path(__file__).parent / "templates" / "config.yaml"
+    return installed if installed.is_file() else Path(__file__).resolve().parent.parent / "config.yaml"
+
+
 def render(config: Config) -> Files:
     """Every file of the project for ``config``, keyed by POSIX path relative to the output root."""
     return render_project(config).files
