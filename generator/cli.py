@@ -11,16 +11,19 @@ import errno
 import math
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from generator import __version__, lambda_facts
+from generator.bucket_layout import REDRIVEN_PREFIX as _REDRIVEN
 from generator.errors import EXIT_INCOMPLETE, EXIT_OK, GeneratorError
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
 
+    from generator.ops.aws import Aws
     from generator.ops.reading import Selection
 
 _RENDER_EXAMPLES = """\
@@ -175,75 +178,157 @@ def _add_failures_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     actions = failures.add_subparsers(dest="action", metavar="ACTION", required=True)
-
-    def action(name: str, parents: list[_Parser], help_text: str, usage: str | None = None) -> argparse.ArgumentParser:
-        return actions.add_parser(
-            name,
-            parents=parents,
-            help=help_text,
-            description=help_text[0].upper() + help_text[1:] + ".",
-            usage=usage,
+    shared = {"where": where, "filters": filters}
+    for command in FAILURES_COMMANDS:
+        parser = actions.add_parser(
+            command.name,
+            parents=[shared[name] for name in command.parents],
+            help=command.summary,
+            description=command.summary[0].upper() + command.summary[1:] + ".",
+            usage=command.usage,
             epilog=_FAILURES_EXAMPLES,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
+        command.arguments(parser)
+        parser.set_defaults(run=_run_failures, command=command, parser=parser)
 
-    listing = action("list", [where, filters], "list records, newest first")
-    listing.add_argument("--json", action="store_true", help="one JSON object a line, for machines")
-    listing.add_argument("--redriven", action="store_true", help="list the records already redriven (redriven/)")
-    listing.set_defaults(run=_run_failures, limit_default=100, parser=listing)
-    stats = action("stats", [where, filters], "count records by function, condition, error type or day")
-    stats.add_argument(
+
+@dataclass(frozen=True)
+class FailuresCommand:
+    """One ``failures`` subcommand: its name, the shared options it takes, its own arguments and its run."""
+
+    name: str
+    parents: tuple[str, ...]  # "where" (the bucket) and "filters" (which records)
+    summary: str
+    arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[Aws, argparse.Namespace], int]
+    usage: str | None = None
+
+
+def _list_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="one JSON object a line, for machines")
+    parser.add_argument("--redriven", action="store_true", help=f"list the records already redriven ({_REDRIVEN})")
+    parser.set_defaults(limit_default=100)
+
+
+def _run_list(aws: Aws, args: argparse.Namespace) -> int:
+    from generator.ops import commands
+
+    selection = _selection(args)
+    if selection.limit is None:
+        selection.limit = args.limit_default
+    return commands.run_list(aws, selection, args.json)
+
+
+def _stats_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
         "--by", type=_dimensions, default=("function", "condition"), metavar="D[,D...]",
         help="what to count by, from function, condition, error_type and day (default: function,condition); "
         "function and day alone need no record to be read",
     )  # fmt: skip
-    stats.add_argument("--json", action="store_true", help="one JSON object a line, for machines")
-    stats.set_defaults(run=_run_failures, parser=stats)
-    show = action("show", [where], "show one record: error, stack trace, payload")
-    show.add_argument("key", help="the record's S3 key as `failures list` prints it, or s3://BUCKET/KEY")
-    show.add_argument("--redriven", action="store_true", help="the key names a record already redriven")
-    show.set_defaults(run=_run_failures, parser=show)
-    wait = action("wait", [where], "wait for the next record of a function")
-    wait.add_argument("--function", required=True, help="the function whose record to wait for")
-    wait.add_argument(
+    parser.add_argument("--json", action="store_true", help="one JSON object a line, for machines")
+
+
+def _run_stats(aws: Aws, args: argparse.Namespace) -> int:
+    from generator.ops.stats import run_stats
+
+    return run_stats(aws, _selection(args), args.by, args.json)
+
+
+def _show_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("key", help="the record's S3 key as `failures list` prints it, or s3://BUCKET/KEY")
+    parser.add_argument("--redriven", action="store_true", help="the key names a record already redriven")
+
+
+def _run_show(aws: Aws, args: argparse.Namespace) -> int:
+    from generator.ops import commands
+
+    return commands.run_show(aws, args.key)
+
+
+def _wait_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--function", required=True, help="the function whose record to wait for")
+    parser.add_argument(
         "--invoke",
         action="store_true",
         help='first invoke it asynchronously with --payload (default {"forceError": true}, on which the bundled '
         "demo handler fails)",
     )
-    wait.add_argument("--payload", type=_json_text, help="the event --invoke sends, as JSON")
-    wait.add_argument(
+    parser.add_argument("--payload", type=_json_text, help="the event --invoke sends, as JSON")
+    parser.add_argument(
         "--qualifier", type=_qualifier, metavar="Q",
         help="the alias or version to invoke and read the asynchronous settings of (the rendered project's alias, "
         "where a function has one)",
     )  # fmt: skip
-    wait.add_argument("--timeout", type=_seconds, default=600.0, help="give up after this many seconds (default: 600)")
-    wait.add_argument("--interval", type=_seconds, default=5.0, help="seconds between polls (default: 5)")
-    wait.set_defaults(run=_run_failures, parser=wait)
-    redrive = action(
-        "redrive",
-        [where, filters],
-        "send records back to their functions; sent ones move to redriven/",
-        usage="%(prog)s [options] (KEY ... | --function F | --since T | --condition C | --all)",
+    parser.add_argument(
+        "--timeout", type=_seconds, default=600.0, help="give up after this many seconds (default: 600)"
     )
-    redrive.add_argument("keys", nargs="*", metavar="KEY", help="redrive exactly these records")
-    redrive.add_argument("--all", action="store_true", help="redrive every record (no filter needed)")
-    redrive.add_argument(
-        "--again", action="store_true",
-        help="send the named records once more, though they were redriven already (redriven/KEY, or KEY): "
-        "claimed like any redrive, so two operators send each once; the records stay under redriven/",
+    parser.add_argument("--interval", type=_seconds, default=5.0, help="seconds between polls (default: 5)")
+
+
+def _run_wait(aws: Aws, args: argparse.Namespace) -> int:
+    from generator.errors import UsageError
+    from generator.ops import commands
+
+    if args.payload is not None and not args.invoke:
+        raise UsageError("--payload is the event --invoke sends; add --invoke")
+    payload = args.payload if args.payload is not None else commands.FORCE_ERROR_PAYLOAD
+    return commands.run_wait(
+        aws, args.function, timeout=args.timeout, invoke=args.invoke, interval=args.interval, payload=payload,
+        qualifier=args.qualifier,
     )  # fmt: skip
-    redrive.add_argument("--dry-run", action="store_true", help="list what would be sent; send and move nothing")
-    redrive.add_argument(
+
+
+def _redrive_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("keys", nargs="*", metavar="KEY", help="redrive exactly these records")
+    parser.add_argument("--all", action="store_true", help="redrive every record (no filter needed)")
+    parser.add_argument(
+        "--again", action="store_true",
+        help=f"send the named records once more, though they were redriven already ({_REDRIVEN}KEY, or KEY): "
+        f"claimed like any redrive, so two operators send each once; the records stay under {_REDRIVEN}",
+    )  # fmt: skip
+    parser.add_argument("--dry-run", action="store_true", help="list what would be sent; send and move nothing")
+    parser.add_argument(
         "--to-qualifier", type=_qualifier, metavar="Q",
         help="send every event to this version or alias (default: the one each record's functionArn names)",
     )  # fmt: skip
-    redrive.add_argument(
+    parser.add_argument(
         "--rate", type=_rate, help="start at most this many invokes a second, so the redrive itself does not "
         "throttle the function or what it calls (default: no cap)",
     )  # fmt: skip
-    redrive.add_argument("--concurrency", type=_concurrency, default=4, help="invokes in flight at once (default: 4)")
-    redrive.set_defaults(run=_run_failures, parser=redrive)
+    parser.add_argument("--concurrency", type=_concurrency, default=4, help="invokes in flight at once (default: 4)")
+
+
+def _run_redrive(aws: Aws, args: argparse.Namespace) -> int:
+    from generator.errors import UsageError
+    from generator.ops import redrive
+
+    selection = _selection(args)
+    if args.again:
+        filters = args.all or selection.function or selection.since or selection.until or selection.condition
+        if not selection.keys or filters:
+            raise UsageError("--again sends exactly the records you name: give their keys, and no filter or --all")
+        selection.keys = [k if k.startswith(_REDRIVEN) else _REDRIVEN + k for k in selection.keys]
+    chosen = selection.keys or selection.function or selection.since or selection.until or selection.condition
+    if not (chosen or args.all):
+        raise UsageError("say which records to redrive: KEY..., --function, --since, --until, --condition, or --all")
+    pace = redrive.Pace(concurrency=args.concurrency, rate=args.rate)
+    return redrive.run_redrive(
+        aws, selection, args.dry_run, pace=pace, to_qualifier=args.to_qualifier, again=args.again
+    )
+
+
+# The failures subcommands, in the order help lists them: the one place a subcommand is added.
+FAILURES_COMMANDS = (
+    FailuresCommand("list", ("where", "filters"), "list records, newest first", _list_arguments, _run_list),
+    FailuresCommand("stats", ("where", "filters"), "count records by function, condition, error type or day",
+                    _stats_arguments, _run_stats),
+    FailuresCommand("show", ("where",), "show one record: error, stack trace, payload", _show_arguments, _run_show),
+    FailuresCommand("wait", ("where",), "wait for the next record of a function", _wait_arguments, _run_wait),
+    FailuresCommand("redrive", ("where", "filters"), f"send records back to their functions; sent ones move to "
+                    f"{_REDRIVEN}", _redrive_arguments, _run_redrive,
+                    usage="%(prog)s [options] (KEY ... | --function F | --since T | --condition C | --all)"),
+)  # fmt: skip
 
 
 def _dimensions(text: str) -> tuple[str, ...]:
@@ -431,49 +516,17 @@ def _run_init(args: argparse.Namespace) -> int:
 
 
 def _run_failures(args: argparse.Namespace) -> int:
-    from generator.bucket_layout import REDRIVEN_PREFIX
-    from generator.errors import UsageError
-    from generator.ops import commands, redrive
+    """Find the bucket (and a show's key) the shared options name, then run the subcommand on it."""
     from generator.ops.aws import Aws
     from generator.ops.project import resolve_target
 
     bucket = args.bucket
-    if args.action == "show":
+    if args.command.name == "show":
         bucket, args.key = _bucket_and_key(args.key, bucket, args.from_terraform)
-        if args.redriven and not args.key.startswith(REDRIVEN_PREFIX):
-            args.key = REDRIVEN_PREFIX + args.key
+        if args.redriven and not args.key.startswith(_REDRIVEN):
+            args.key = _REDRIVEN + args.key
     aws = Aws(resolve_target(bucket, args.from_terraform, args.region, args.endpoint_url))
-    if args.action == "show":
-        return commands.run_show(aws, args.key)
-    if args.action == "wait":
-        if args.payload is not None and not args.invoke:
-            raise UsageError("--payload is the event --invoke sends; add --invoke")
-        payload = args.payload if args.payload is not None else commands.FORCE_ERROR_PAYLOAD
-        return commands.run_wait(
-            aws, args.function, timeout=args.timeout, invoke=args.invoke, interval=args.interval, payload=payload,
-            qualifier=args.qualifier,
-        )  # fmt: skip
-    selection = _selection(args)
-    if args.action == "list":
-        if selection.limit is None:
-            selection.limit = args.limit_default
-        return commands.run_list(aws, selection, args.json)
-    if args.action == "stats":
-        from generator.ops.stats import run_stats
-
-        return run_stats(aws, selection, args.by, args.json)
-    if args.again:
-        filters = args.all or selection.function or selection.since or selection.until or selection.condition
-        if not selection.keys or filters:
-            raise UsageError("--again sends exactly the records you name: give their keys, and no filter or --all")
-        selection.keys = [k if k.startswith(REDRIVEN_PREFIX) else REDRIVEN_PREFIX + k for k in selection.keys]
-    chosen = selection.keys or selection.function or selection.since or selection.until or selection.condition
-    if not (chosen or args.all):
-        raise UsageError("say which records to redrive: KEY..., --function, --since, --until, --condition, or --all")
-    pace = redrive.Pace(concurrency=args.concurrency, rate=args.rate)
-    return redrive.run_redrive(
-        aws, selection, args.dry_run, pace=pace, to_qualifier=args.to_qualifier, again=args.again
-    )
+    return int(args.command.run(aws, args))
 
 
 def _bucket_and_key(text: str, bucket: str | None, from_terraform: Path | None) -> tuple[str | None, str]:
