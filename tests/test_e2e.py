@@ -28,7 +28,7 @@ from generator.monitoring import ALARMS
 from generator.names import glue_database, record_rule_name, role_name, topic_name
 from generator.render import render
 from tests.harness import Moto, Terraform, TerraformError, applied
-from tests.support import GOLDEN, REPO, write_tree
+from tests.support import GOLDEN, REPO, parse_tree, write_tree
 
 pytestmark = [pytest.mark.terraform, pytest.mark.e2e]
 
@@ -694,6 +694,43 @@ def test_an_applied_flat_project_moves_into_the_module_layout_without_changes(
         assert len(moved) == 5 * len(config.functions)
         call = f"functions_{layout.group_of('queued')}" if grouped else "function"
         assert moved['aws_lambda_function.this["queued"]'] == f'module.{call}["queued"].aws_lambda_function.this'
+        terraform.run("apply", PLAN_FILE)
+        _assert_no_changes(terraform)
+    finally:
+        terraform.run("destroy", "-auto-approve")
+
+
+def test_a_project_of_the_templated_module_moves_into_the_static_one_without_changes(
+    moto: Moto, tf_cli_config: Path, tmp_path: Path
+) -> None:
+    """The module before it became static (commit 199dbd4) had its alarms and one rule without count.
+
+    Applied, then re-rendered into the same directory: Terraform moves each of those objects to instance
+    [0] of its counted resource by itself, and nothing is created, changed or destroyed.
+    """
+    fixture = REPO / "tests" / "upgrade" / "module_layout"
+    workdir = tmp_path / "project"
+    shutil.copytree(fixture / "rendered", workdir)
+    old_module = parse_tree({"monitoring.tf": (workdir / "modules" / "function" / "monitoring.tf").read_bytes()})
+    old_alarms = [r for name, r in old_module["resource"].items() if name.startswith("aws_cloudwatch_metric_alarm.")]
+    assert len(old_alarms) == len(ALARMS) and not any("count" in r for r in old_alarms), "the stored module is the old"
+    (workdir / "override.tf").write_text(moto.provider_override())
+    terraform = Terraform(workdir, tf_cli_config)
+    terraform.init()
+    try:
+        terraform.run("apply", "-auto-approve")
+        config = load_config(fixture / "config.yaml")
+        api.render_into(config, workdir)
+        terraform.init()
+        changes = _saved_plan(terraform)
+        acted = {
+            c["address"]: c["change"]["actions"] for c in changes if c["change"]["actions"] not in (["no-op"], ["read"])
+        }
+        assert acted == {}, acted
+        moved = {c["previous_address"]: c["address"] for c in changes if c.get("previous_address")}
+        alarms = [f'module.function["{fn.name}"].aws_cloudwatch_metric_alarm.{alarm.resource}'
+                  for fn in config.functions for alarm in ALARMS]  # fmt: skip
+        assert moved == {address: f"{address}[0]" for address in alarms}
         terraform.run("apply", PLAN_FILE)
         _assert_no_changes(terraform)
     finally:

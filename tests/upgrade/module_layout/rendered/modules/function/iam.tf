@@ -1,0 +1,52 @@
+data "aws_iam_policy_document" "assume_role" {
+  statement {
+    sid     = "LambdaAssumeRole"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  name               = var.role_name
+  description        = "Execution role of the ${var.name} Lambda function"
+  assume_role_policy = data.aws_iam_policy_document.assume_role.json
+}
+
+data "aws_iam_policy_document" "this" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
+  }
+
+  dynamic "statement" {
+    for_each = var.destination_permissions
+
+    content {
+      sid       = statement.value.sid
+      actions   = statement.value.actions
+      resources = statement.value.resources
+
+      # A bucket this project owns: the account condition stops a record from going to a bucket someone else now owns.
+      dynamic "condition" {
+        for_each = statement.value.same_account ? [var.account_id] : []
+
+        content {
+          test     = "StringEquals"
+          variable = "s3:ResourceAccount"
+          values   = [condition.value]
+        }
+      }
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "this" {
+  name   = "logs-and-failure-destination"
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.this.json
+}

@@ -1,0 +1,61 @@
+resource "aws_cloudwatch_log_group" "this" {
+  # checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts log data at rest; a customer managed key needs a key policy this project does not own.
+  name              = "/aws/lambda/${var.name}"
+  retention_in_days = var.log_retention_days
+}
+
+resource "aws_lambda_function" "this" {
+  # checkov:skip=CKV_AWS_50:X-Ray needs xray:PutTraceSegments on all resources (*), which the least-privilege role leaves out.
+  # checkov:skip=CKV_AWS_116:Failed asynchronous events go to the on-failure destination, which supersedes a dead-letter queue.
+  # checkov:skip=CKV_AWS_117:The function calls only AWS APIs; a VPC would add NAT or endpoint cost and no protection.
+  # checkov:skip=CKV_AWS_173:Lambda encrypts environment variables at rest with an AWS managed key; keep secrets out of them.
+  # checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile; the package is built reproducibly from reviewed source.
+  function_name    = var.name
+  description      = var.description
+  role             = aws_iam_role.this.arn
+  runtime          = var.runtime
+  handler          = var.handler
+  architectures    = [var.architecture]
+  memory_size      = var.memory_mb
+  timeout          = var.timeout_seconds
+  filename         = var.package
+  source_code_hash = filebase64sha256(var.package)
+
+  # 0 keeps the function from running: Lambda sends each asynchronous event straight to the
+  # on-failure destination, without retries, with the condition ZeroReservedConcurrency.
+  reserved_concurrent_executions = var.reserved_concurrency
+
+  dynamic "environment" {
+    for_each = length(var.environment) > 0 ? [var.environment] : []
+
+    content {
+      variables = environment.value
+    }
+  }
+
+  # The log group exists before the function, so Lambda never creates one without retention.
+  depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.this]
+}
+
+resource "aws_lambda_function_event_invoke_config" "this" {
+  function_name                = aws_lambda_function.this.function_name
+  maximum_event_age_in_seconds = var.maximum_event_age_seconds
+  maximum_retry_attempts       = var.maximum_retry_attempts
+
+  destination_config {
+    on_failure {
+      destination = var.on_failure
+    }
+
+    dynamic "on_success" {
+      for_each = var.on_success == null ? [] : [var.on_success]
+
+      content {
+        destination = on_success.value
+      }
+    }
+  }
+
+  # AWS checks the role's permissions on the destinations when this is created.
+  depends_on = [aws_iam_role_policy.this]
+}

@@ -1,0 +1,326 @@
+# What this project promises, checked offline by `terraform test`: a mock AWS provider stands in
+# for AWS, so no account or credentials are needed and nothing is created. Terraform 1.11 or
+# later: override_during makes the mocked values below known when the plan is made.
+
+mock_provider "aws" {
+  override_during = plan
+
+  # The provider itself builds policy documents; its mock returns this valid, empty one.
+  mock_data "aws_iam_policy_document" {
+    defaults = {
+      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
+
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "123456789012"
+    }
+  }
+
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
+    }
+  }
+
+  mock_resource "aws_s3_bucket" {
+    defaults = {
+      arn = "arn:aws:s3:::failure-records-under-test"
+      id  = "failure-records-under-test"
+    }
+  }
+
+  mock_resource "aws_sqs_queue" {
+    defaults = {
+      arn = "arn:aws:sqs:us-east-1:123456789012:queue-under-test"
+    }
+  }
+
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = {
+      arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/under-test"
+    }
+  }
+
+  mock_resource "aws_iam_role" {
+    defaults = {
+      arn = "arn:aws:iam::123456789012:role/role-under-test"
+      id  = "role-under-test"
+    }
+  }
+}
+
+# One plan checks the whole project: the failure bucket, then each function's destinations, settings,
+# log group and permissions.
+run "project" {
+  command = plan
+
+  assert {
+    condition = alltrue([
+      aws_s3_bucket_public_access_block.failure_records.block_public_acls,
+      aws_s3_bucket_public_access_block.failure_records.block_public_policy,
+      aws_s3_bucket_public_access_block.failure_records.ignore_public_acls,
+      aws_s3_bucket_public_access_block.failure_records.restrict_public_buckets,
+    ])
+    error_message = "The failure bucket must block every kind of public access."
+  }
+
+  assert {
+    condition = anytrue([
+      for statement in data.aws_iam_policy_document.failure_records_bucket.statement :
+      statement.effect == "Deny" && contains(statement.actions, "s3:*") && anytrue([
+        for condition in statement.condition :
+        condition.test == "Bool" && condition.variable == "aws:SecureTransport" && contains(condition.values, "false")
+      ])
+    ])
+    error_message = "The failure bucket's policy must deny every request made without TLS."
+  }
+
+  assert {
+    condition     = aws_s3_bucket_policy.failure_records.bucket == aws_s3_bucket.failure_records.id
+    error_message = "The TLS-only policy must be the failure bucket's policy."
+  }
+
+  assert {
+    condition     = module.function["async_function"].async_invocation.on_failure == aws_s3_bucket.failure_records.arn
+    error_message = "async_function must send the records of failed events to the failure bucket."
+  }
+
+  assert {
+    condition     = module.function["async_function"].async_invocation.on_success == null
+    error_message = "async_function must send the records of successful events nowhere."
+  }
+
+  assert {
+    condition     = module.function["async_function"].async_invocation.maximum_event_age_seconds == var.functions["async_function"].maximum_event_age_seconds
+    error_message = "async_function must keep events for maximum_event_age_seconds."
+  }
+
+  assert {
+    condition     = module.function["async_function"].async_invocation.maximum_retry_attempts == var.functions["async_function"].maximum_retry_attempts
+    error_message = "async_function must retry maximum_retry_attempts times."
+  }
+
+  assert {
+    condition     = coalesce(module.function["async_function"].async_invocation.reserved_concurrency, -1) == coalesce(var.functions["async_function"].reserved_concurrency, -1)
+    error_message = "async_function must reserve the configured concurrency (null or -1: unreserved)."
+  }
+
+  assert {
+    condition     = module.function["async_function"].log_group_name == "/aws/lambda/async_function"
+    error_message = "async_function's log group must be the one Lambda writes to."
+  }
+
+  assert {
+    condition = local.destination_permissions["async_function"] == [
+      {
+        sid          = "WriteFailureRecords"
+        actions      = ["s3:PutObject"]
+        resources    = ["${aws_s3_bucket.failure_records.arn}/aws/lambda/async/async_function/*"]
+        same_account = true
+      },
+      {
+        sid          = "ListFailureBucket"
+        actions      = ["s3:ListBucket"]
+        resources    = [aws_s3_bucket.failure_records.arn]
+        same_account = true
+      },
+    ]
+    error_message = "async_function's role may do exactly what its destinations need, on exactly their ARNs."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for statement in local.destination_permissions["async_function"] : [
+        for resource in statement.resources :
+        startswith(resource, "${aws_s3_bucket.failure_records.arn}/aws/lambda/async/async_function/") || !startswith(resource, "${aws_s3_bucket.failure_records.arn}/")
+      ] if contains(statement.actions, "s3:PutObject")
+    ]))
+    error_message = "async_function's role may write in the failure bucket only under aws/lambda/async/async_function/, where Lambda writes its records."
+  }
+
+  assert {
+    condition     = module.function["queued"].async_invocation.on_failure == aws_sqs_queue.destination["upgrade-queued-on-failure"].arn
+    error_message = "queued must send the records of failed events to the SQS queue upgrade-queued-on-failure."
+  }
+
+  assert {
+    condition     = module.function["queued"].async_invocation.on_success == null
+    error_message = "queued must send the records of successful events nowhere."
+  }
+
+  assert {
+    condition     = module.function["queued"].async_invocation.maximum_event_age_seconds == var.functions["queued"].maximum_event_age_seconds
+    error_message = "queued must keep events for maximum_event_age_seconds."
+  }
+
+  assert {
+    condition     = module.function["queued"].async_invocation.maximum_retry_attempts == var.functions["queued"].maximum_retry_attempts
+    error_message = "queued must retry maximum_retry_attempts times."
+  }
+
+  assert {
+    condition     = coalesce(module.function["queued"].async_invocation.reserved_concurrency, -1) == coalesce(var.functions["queued"].reserved_concurrency, -1)
+    error_message = "queued must reserve the configured concurrency (null or -1: unreserved)."
+  }
+
+  assert {
+    condition     = module.function["queued"].log_group_name == "/aws/lambda/queued"
+    error_message = "queued's log group must be the one Lambda writes to."
+  }
+
+  assert {
+    condition = local.destination_permissions["queued"] == [
+      {
+        sid          = "SendFailureToQueue"
+        actions      = ["sqs:SendMessage"]
+        resources    = [aws_sqs_queue.destination["upgrade-queued-on-failure"].arn]
+        same_account = false
+      },
+    ]
+    error_message = "queued's role may do exactly what its destinations need, on exactly their ARNs."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for statement in local.destination_permissions["queued"] : [
+        for resource in statement.resources :
+        startswith(resource, "${aws_s3_bucket.failure_records.arn}/aws/lambda/async/queued/") || !startswith(resource, "${aws_s3_bucket.failure_records.arn}/")
+      ] if contains(statement.actions, "s3:PutObject")
+    ]))
+    error_message = "queued's role may write in the failure bucket only under aws/lambda/async/queued/, where Lambda writes its records."
+  }
+}
+
+# The function module on its own, given one permission on a bucket this project owns and one on a
+# queue: its role policy must grant those and its own logs, nothing else.
+run "function_module_grants_exactly_the_permissions_it_is_given" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    name                              = "async_function"
+    description                       = "The function module under test"
+    role_name                         = "upgrade-async_function-role"
+    package                           = "build/async_function.zip"
+    runtime                           = "python3.13"
+    handler                           = "handler.handler"
+    architecture                      = "arm64"
+    memory_mb                         = 128
+    timeout_seconds                   = 10
+    reserved_concurrency              = 0
+    environment                       = {}
+    log_retention_days                = 14
+    maximum_event_age_seconds         = 60
+    maximum_retry_attempts            = 2
+    alarm_period_seconds              = 300
+    alarm_delivery_failures_threshold = 0
+    alarm_dropped_events_threshold    = 0
+    alarm_event_age_percent           = 50
+    on_failure                        = "arn:aws:s3:::failure-records-under-test"
+    account_id                        = "123456789012"
+    destination_permissions = [
+      {
+        sid          = "WriteFailureRecords"
+        actions      = ["s3:PutObject"]
+        resources    = ["arn:aws:s3:::failure-records-under-test/aws/lambda/async/async_function/*"]
+        same_account = true
+      },
+      {
+        sid          = "SendFailureToQueue"
+        actions      = ["sqs:SendMessage"]
+        resources    = ["arn:aws:sqs:us-east-1:123456789012:queue-under-test"]
+        same_account = false
+      },
+    ]
+    project                = "upgrade"
+    notification_topic_arn = "arn:aws:sns:us-east-1:123456789012:topic-under-test"
+    failure_bucket         = "failure-records-under-test"
+    record_rule_name       = "upgrade-async_function-failure-records"
+  }
+
+  assert {
+    condition = jsonencode([
+      for statement in data.aws_iam_policy_document.this.statement : {
+        sid       = statement.sid
+        actions   = sort(statement.actions)
+        resources = sort(statement.resources)
+        accounts  = [for condition in statement.condition : "${condition.test} ${condition.variable} ${join(",", condition.values)}"]
+      }
+      ]) == jsonencode([
+      {
+        sid       = "WriteOwnLogs"
+        actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        resources = ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/under-test:*"]
+        accounts  = []
+      },
+      {
+        sid       = "WriteFailureRecords"
+        actions   = ["s3:PutObject"]
+        resources = ["arn:aws:s3:::failure-records-under-test/aws/lambda/async/async_function/*"]
+        accounts  = ["StringEquals s3:ResourceAccount 123456789012"]
+      },
+      {
+        sid       = "SendFailureToQueue"
+        actions   = ["sqs:SendMessage"]
+        resources = ["arn:aws:sqs:us-east-1:123456789012:queue-under-test"]
+        accounts  = []
+      },
+    ])
+    error_message = "The role policy must grant the function's own logs and exactly the permissions given, with s3:ResourceAccount on the bucket this project owns."
+  }
+
+  assert {
+    condition     = aws_iam_role_policy.this.role == aws_iam_role.this.id && aws_lambda_function.this.role == aws_iam_role.this.arn
+    error_message = "The function must run with the role that carries that policy."
+  }
+
+  assert {
+    condition     = one(aws_lambda_function_event_invoke_config.this.destination_config[0].on_failure).destination == var.on_failure
+    error_message = "The invoke config must send failed events' records to on_failure."
+  }
+}
+
+# A value Lambda would refuse is stopped by the variable's validation, before any API call.
+run "rejects_more_retries_than_lambda_allows" {
+  command = plan
+
+  variables {
+    functions = {
+      async_function = {
+        architecture                      = "arm64"
+        memory_mb                         = 128
+        timeout_seconds                   = 10
+        reserved_concurrency              = 0
+        environment                       = {}
+        log_retention_days                = 14
+        maximum_event_age_seconds         = 60
+        maximum_retry_attempts            = 3
+        alarm_period_seconds              = 300
+        alarm_delivery_failures_threshold = 0
+        alarm_dropped_events_threshold    = 0
+        alarm_event_age_percent           = 50
+      }
+      queued = {
+        architecture                      = "arm64"
+        memory_mb                         = 128
+        timeout_seconds                   = 10
+        reserved_concurrency              = null
+        environment                       = {}
+        log_retention_days                = 14
+        maximum_event_age_seconds         = 60
+        maximum_retry_attempts            = 2
+        alarm_period_seconds              = 300
+        alarm_delivery_failures_threshold = 0
+        alarm_dropped_events_threshold    = 0
+        alarm_event_age_percent           = 50
+      }
+    }
+  }
+
+  expect_failures = [var.functions]
+}
