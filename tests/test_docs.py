@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -22,6 +23,32 @@ def test_readme_documents_every_config_key() -> None:
     table = readme.split("## Configure")[1].split("## ", 1)[0]
     documented = set(re.findall(r"^\| `([\w.\[\]]+)` \|", table, re.M))
     assert documented == _declared_keys()
+
+
+def _readme_default(value: object) -> str:
+    """A default as the README's table spells it: YAML's words for null and booleans, flow style for the rest."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, separators=(", ", ": "))
+    return str(value)
+
+
+def test_readme_states_each_key_with_its_declared_default() -> None:
+    """The Default column is prose a person wrote: it must say what the declaration defaults to."""
+    table = (REPO / "README.md").read_text().split("## Configure")[1].split("## ", 1)[0]
+    stated = dict(re.findall(r"^\| `([\w.\[\]]+)` \| `([^`]*)` \|", table, re.M))
+    declared = {
+        f"{section}.{field.name}" if section else field.name: _readme_default(field.default)
+        for section, fields in FIELDS_BY_SECTION.items()
+        for field in fields
+    }
+    # A function without on_failure records to the failure bucket; inside an on_failure one writes, type is required.
+    declared["functions[].on_failure.type"] = "s3"
+    assert set(stated) - {"functions[].on_success"} == set(declared)
+    assert {key: stated[key] for key in declared} == declared
 
 
 def _leaf_keys(value: object, prefix: str = "") -> set[str]:
