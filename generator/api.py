@@ -34,8 +34,7 @@ class RenderResult:
 
 def render_into(config: Config, out: Path) -> RenderResult:
     """Render ``config`` into ``out``: write what changed, remove what the manifest lists and the render lacks."""
-    carries = carries_flat_layout(read_manifest_record(out))
-    rendered = render_project(config, never_package=[out], carries_flat_layout=carries)
+    rendered, carries = _render_for(config, out)
     report = write_tree(rendered.files, out, removable=is_generated_path, modes=rendered.modes,
                         stamp=manifest_stamp(config, carries))  # fmt: skip
     return RenderResult(rendered, report)
@@ -43,9 +42,14 @@ def render_into(config: Config, out: Path) -> RenderResult:
 
 def check(config: Config, out: Path) -> list[Difference]:
     """What ``render_into`` would change in ``out``; writes nothing."""
-    carries = carries_flat_layout(read_manifest_record(out))
-    rendered = render_project(config, never_package=[out], carries_flat_layout=carries)
+    rendered, _ = _render_for(config, out)
     return compare_tree(rendered.files, out, removable=is_generated_path)
+
+
+def _render_for(config: Config, out: Path) -> tuple[Rendered, bool]:
+    """The project as it must be in ``out``, given what the manifest there says; and whether it carries moves."""
+    carries = carries_flat_layout(read_manifest_record(out))
+    return render_project(config, never_package=[out], carries_flat_layout=carries), carries
 
 
 def carries_flat_layout(manifest: Manifest | None) -> bool:

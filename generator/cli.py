@@ -203,6 +203,8 @@ class FailuresCommand:
     arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[Aws, argparse.Namespace], int]
     usage: str | None = None
+    # Reads what the arguments say about the bucket before it is resolved (show: an s3:// key names it).
+    prepare: Callable[[argparse.Namespace], None] | None = None
 
 
 def _list_arguments(parser: argparse.ArgumentParser) -> None:
@@ -238,6 +240,12 @@ def _run_stats(aws: Aws, args: argparse.Namespace) -> int:
 def _show_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("key", help="the record's S3 key as `failures list` prints it, or s3://BUCKET/KEY")
     parser.add_argument("--redriven", action="store_true", help="the key names a record already redriven")
+
+
+def _show_target(args: argparse.Namespace) -> None:
+    args.bucket, args.key = _bucket_and_key(args.key, args.bucket, args.from_terraform)
+    if args.redriven and not args.key.startswith(_REDRIVEN):
+        args.key = _REDRIVEN + args.key
 
 
 def _run_show(aws: Aws, args: argparse.Namespace) -> int:
@@ -323,7 +331,8 @@ FAILURES_COMMANDS = (
     FailuresCommand("list", ("where", "filters"), "list records, newest first", _list_arguments, _run_list),
     FailuresCommand("stats", ("where", "filters"), "count records by function, condition, error type or day",
                     _stats_arguments, _run_stats),
-    FailuresCommand("show", ("where",), "show one record: error, stack trace, payload", _show_arguments, _run_show),
+    FailuresCommand("show", ("where",), "show one record: error, stack trace, payload", _show_arguments, _run_show,
+                    prepare=_show_target),
     FailuresCommand("wait", ("where",), "wait for the next record of a function", _wait_arguments, _run_wait),
     FailuresCommand("redrive", ("where", "filters"), f"send records back to their functions; sent ones move to "
                     f"{_REDRIVEN}", _redrive_arguments, _run_redrive,
@@ -516,17 +525,15 @@ def _run_init(args: argparse.Namespace) -> int:
 
 
 def _run_failures(args: argparse.Namespace) -> int:
-    """Find the bucket (and a show's key) the shared options name, then run the subcommand on it."""
+    """Find the bucket the shared options name, then run the subcommand on it."""
     from generator.ops.aws import Aws
     from generator.ops.project import resolve_target
 
-    bucket = args.bucket
-    if args.command.name == "show":
-        bucket, args.key = _bucket_and_key(args.key, bucket, args.from_terraform)
-        if args.redriven and not args.key.startswith(_REDRIVEN):
-            args.key = _REDRIVEN + args.key
-    aws = Aws(resolve_target(bucket, args.from_terraform, args.region, args.endpoint_url))
-    return int(args.command.run(aws, args))
+    command: FailuresCommand = args.command
+    if command.prepare is not None:
+        command.prepare(args)
+    aws = Aws(resolve_target(args.bucket, args.from_terraform, args.region, args.endpoint_url))
+    return command.run(aws, args)
 
 
 def _bucket_and_key(text: str, bucket: str | None, from_terraform: Path | None) -> tuple[str | None, str]:

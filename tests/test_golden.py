@@ -1,6 +1,6 @@
 """Every golden config renders to exactly its committed tree, byte for byte.
 
-The expected trees change only through ``pytest --update-golden``; read the diff before committing.
+The expected trees change only through ``pytest --update-golden -n 0``; read the diff before committing.
 The default tree (out/) is complete. A variant's tree holds only the files that differ from it, so
 that a template edit changes each file once, not once per config; its manifest still lists every
 file the variant renders, and the test takes the others from out/.
