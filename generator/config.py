@@ -104,7 +104,7 @@ class Field:
     choices: Sequence[Any] | None = None
     pattern: str | None = None
     check: Check | None = None
-    setting: bool = False  # a per-function setting: carried by the rendered functions variable and validated there
+    setting: bool = False  # a per-function setting: in the function module's settings variable, checked there
     choices_words: str = ""  # what the choices are, for messages: "the values CloudWatch Logs accepts"
     null_words: str = ""  # what null means, for messages: "unreserved"
     monitoring: bool = False  # a setting of the function's alarms: rendered only while monitoring is enabled

@@ -50,7 +50,7 @@ ALARMS = (
         resource="destination_delivery_failures",
         metric="DestinationDeliveryFailures",
         statistic="Sum",
-        threshold=Hcl("var.alarm_delivery_failures_threshold"),
+        threshold=Hcl("var.settings.alarm_delivery_failures_threshold"),
         threshold_words="more than alarm_delivery_failures_threshold (default 0) in one period",
         meaning="Lambda could not deliver the record of a failed event to the on-failure destination, so that "
         "event is lost.",
@@ -61,7 +61,7 @@ ALARMS = (
         resource="async_events_dropped",
         metric="AsyncEventsDropped",
         statistic="Sum",
-        threshold=Hcl("var.alarm_dropped_events_threshold"),
+        threshold=Hcl("var.settings.alarm_dropped_events_threshold"),
         threshold_words="more than alarm_dropped_events_threshold (default 0) in one period",
         meaning="Lambda dropped events without the function running them to success: after the retries, past "
         "the maximum event age, or at once because reserved concurrency is 0. Each one's record went to the "
@@ -72,7 +72,7 @@ ALARMS = (
         resource="async_event_age",
         metric="AsyncEventAge",
         statistic="Maximum",
-        threshold=Hcl("var.maximum_event_age_seconds * 1000 * var.alarm_event_age_percent / 100"),
+        threshold=Hcl("var.settings.maximum_event_age_seconds * 1000 * var.settings.alarm_event_age_percent / 100"),
         threshold_words="more than alarm_event_age_percent (default 50) percent of maximum_event_age_seconds",
         meaning="An event has waited in Lambda's queue for much of its maximum age: the function is throttled "
         "or failing and retrying, and events will soon expire into failure records.",

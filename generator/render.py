@@ -308,7 +308,15 @@ _FILTERS: dict[str, Callable[..., Any]] = {
     "inline_code": markdown_code,
     # A line of a heredoc: only template sequences need escaping there, not quotes or backslashes.
     "heredoc": lambda text: hcl.Hcl(text.replace("${", "$${").replace("%{", "%%{")),
+    "comment": lambda text: hcl.Hcl(_one_line(text)),
 }
+
+
+def _one_line(text: str) -> str:
+    """Text for a ``#`` comment, which ends at the line's end: nothing in it needs escaping but a newline."""
+    if "\n" in text:
+        raise ValueError(f"a comment must fit on one line: {text!r}")
+    return text
 
 
 @lru_cache(maxsize=2)

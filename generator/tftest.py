@@ -53,9 +53,6 @@ def mocked_resources(uses_bucket: bool, created: Mapping[str, Mapping[str, Any]]
     return tuple(mocks)
 
 
-def with_too_many_retries(settings: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The functions variable's value with the first function's retries one past the limit."""
-    result = {name: dict(values) for name, values in settings.items()}
-    first = next(iter(result))
-    result[first]["maximum_retry_attempts"] = REJECTED_RETRIES
-    return result
+def with_too_many_retries(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """A function's settings with its retries one past the limit."""
+    return {**settings, "maximum_retry_attempts": REJECTED_RETRIES}

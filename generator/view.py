@@ -29,9 +29,10 @@ from generator.config import (
     Field,
 )
 from generator.destinations import Wiring
-from generator.hcl import Hcl, quote, to_hcl
+from generator.hcl import Hcl, interpolate, to_hcl
 from generator.packaging import SourceFile
 
+_MODULE_DEFAULTS = {f.name: None if f.nullable else f.default for f in FUNCTION_SETTINGS}  # see setting_type
 _DESCRIPTION_MAX = 256  # Lambda's limit on a function's description
 _CREATED_KINDS = ("sqs", "sns", "eventbridge")
 
@@ -57,6 +58,14 @@ class FunctionView:
     group: str  # its group digit, which names its module call once the project is grouped (layout)
     module_call: str  # the call of modules/function that holds it (layout)
     other_call: str  # the call that held it on the other side of the layout's threshold, moved from
+
+    @property
+    def overrides(self) -> dict[str, Any]:
+        """The settings the config changes from the function module's defaults: all the root module carries.
+
+        The module holds every default, so a setting added to it changes no root file of any project.
+        """
+        return {name: value for name, value in self.settings.items() if value != _MODULE_DEFAULTS[name]}
 
     @property
     def on_failure(self) -> Wiring:
@@ -99,7 +108,8 @@ _TAGS_DESCRIPTION = "Extra tags for every taggable resource, on top of Project a
 _EXPIRATION_DESCRIPTION = "Days after which failure records (and their earlier versions) expire."
 _KMS_DESCRIPTION = "ARN of the KMS key that encrypts the failure records (SSE-KMS)."
 _FUNCTIONS_DESCRIPTION = (
-    "Settings of each Lambda function, keyed by function name: exactly the functions the generator packaged."
+    "Settings of each Lambda function, keyed by function name: exactly the functions the generator packaged. "
+    "A setting left out takes its default from the settings variable of modules/function, which checks each value."
 )
 _FUNCTION_OUTPUTS = {
     "destinations": "Where Lambda sends the record of each function's asynchronous invocations once they end: "
@@ -135,22 +145,12 @@ _PUBLISHERS = (
 
 
 @dataclass(frozen=True)
-class ModuleVariable:
-    """A setting as a variable of the function module: required, or with the default the config's key has."""
+class ModuleSetting:
+    """One attribute of the function module's settings variable: its sentence, and its type with its default."""
 
-    description: str
+    name: str
+    doc: str
     type: Hcl
-    default: Hcl | None
-
-
-def module_variable(field: Field) -> ModuleVariable:
-    """An alarm setting defaults to the config's default: a call without alarms leaves it out."""
-    base = Hcl(_HCL_TYPES[field.type])
-    if field.type is dict:
-        return ModuleVariable(field.doc, base, Hcl("{}"))
-    if field.monitoring:
-        return ModuleVariable(field.doc, base, to_hcl(field.default))
-    return ModuleVariable(field.doc, base, Hcl("null") if field.nullable else None)
 
 
 def module_context() -> dict[str, Any]:
@@ -160,7 +160,10 @@ def module_context() -> dict[str, Any]:
     variant, and every decision a config makes stays in the root module's call.
     """
     return {
-        "module_settings": {field.name: module_variable(field) for field in FUNCTION_SETTINGS},
+        "module_settings": tuple(ModuleSetting(f.name, f.doc, setting_type(f)) for f in FUNCTION_SETTINGS),
+        "setting_validations": tuple(v for f in FUNCTION_SETTINGS if (v := setting_validation(f)) is not None),
+        "reserved_environment_keys": sorted(RESERVED_ENVIRONMENT_KEYS),
+        "environment_key_pattern": ENVIRONMENT_KEY_PATTERN,
         "fields": field_tables(),
         "monitoring": monitoring,
         "facts": lambda_facts,
@@ -176,7 +179,7 @@ def field_tables() -> dict[str, dict[str, Field]]:
 
 @dataclass(frozen=True)
 class Validation:
-    """A validation block of the functions variable: its condition and error message, as HCL."""
+    """A validation block of the module's settings variable: its condition and error message, as HCL."""
 
     condition: Hcl
     message: Hcl
@@ -187,11 +190,12 @@ _LISTED_RANGE = 3  # a whole-number range of at most this many values reads best
 
 
 def setting_type(field: Field) -> Hcl:
-    """The type of a per-function setting in the functions variable: every one may be left out.
+    """The type of a setting in the function module's settings variable: every one may be left out.
 
     A setting left out takes the default the config declares for it, so a ``functions`` value written for an
-    earlier release, before a setting existed, stays valid. A nullable setting left out is null, since
-    Terraform replaces an explicit null with an ``optional`` default and null has a meaning of its own.
+    earlier release, before a setting existed, stays valid, and the root module carries only what a config
+    changes. A nullable setting left out is null, since Terraform replaces an explicit null with an
+    ``optional`` default and null has a meaning of its own.
     """
     base = _HCL_TYPES[field.type]
     if field.nullable:
@@ -200,8 +204,11 @@ def setting_type(field: Field) -> Hcl:
 
 
 def setting_validation(field: Field) -> Validation | None:
-    """The rendered check of a setting, from the same limits the generator checks (None: checked otherwise)."""
-    each, name = f"f.{field.name}", field.name
+    """The module's check of a setting, from the same limits the generator checks (None: checked otherwise).
+
+    The message starts with the function's name: the settings of many functions meet in one root variable.
+    """
+    each, name = f"var.settings.{field.name}", field.name
     if field.choices is not None:
         words = f"one of {field.choices_words}: " if field.choices_words else "one of "
         return _contains(each, list(field.choices), f"{name} must be {words}{_listed(field.choices)}.")
@@ -213,16 +220,15 @@ def setting_validation(field: Field) -> Validation | None:
     value = f"coalesce({each}, {field.minimum})" if field.nullable else each
     bounds = f"{value} >= {field.minimum} && {value} <= {field.maximum} && floor({value}) == {value}"
     null = f"null ({field.null_words}) or " if field.nullable else ""
-    return Validation(
-        Hcl(f"alltrue([for f in values(var.functions) : {bounds}])"),
-        quote(f"{name} must be {null}a whole number from {field.minimum} to {field.maximum}."),
-    )
+    return _validation(bounds, f"{name} must be {null}a whole number from {field.minimum} to {field.maximum}.")
 
 
 def _contains(each: str, values: list[Any], message: str) -> Validation:
-    return Validation(
-        Hcl(f"alltrue([for f in values(var.functions) : contains({to_hcl(values)}, {each})])"), quote(message)
-    )
+    return _validation(f"contains({to_hcl(values)}, {each})", message)
+
+
+def _validation(condition: str, message: str) -> Validation:
+    return Validation(Hcl(condition), interpolate(Hcl("var.name"), f": {message}"))
 
 
 def _listed(values: Any) -> str:
@@ -463,18 +469,6 @@ class ProjectView:
         return outputs
 
     @property
-    def settings(self) -> tuple[Field, ...]:
-        return active_settings(self.config)
-
-    @property
-    def setting_types(self) -> dict[str, Hcl]:
-        return {field.name: setting_type(field) for field in self.settings}
-
-    @property
-    def setting_validations(self) -> tuple[Validation, ...]:
-        return tuple(v for field in self.settings if (v := setting_validation(field)) is not None)
-
-    @property
     def fields(self) -> dict[str, dict[str, Field]]:
         """The declarations the templates read limits and sentences from."""
         return field_tables()
@@ -483,14 +477,12 @@ class ProjectView:
         """The names templates may use, and nothing else."""
         shown = ("config", "bucket", "functions", "fields", "uses_bucket", "uses_random", "uses_partition",
                  "custom_destinations", "created", "creates_destinations", "demo_functions", "inputs",
-                 "outputs", "setting_types", "setting_validations", "alarms",
+                 "outputs", "alarms",
                  "creates_topic", "topic_name", "bucket_functions", "records_where", "record_notices", "dashboard",
                  "publishers", "analytics", "projection_range", "publishes", "grouped",
                  "module_calls", "group_sizes", "function_modules", "carries_flat_layout")  # fmt: skip
         return {
             **{name: getattr(self, name) for name in shown},
-            "reserved_environment_keys": sorted(RESERVED_ENVIRONMENT_KEYS),
-            "environment_key_pattern": ENVIRONMENT_KEY_PATTERN,
             "facts": lambda_facts,
             "bucket_layout": bucket_layout,
             "destination_kinds": destinations.KINDS,
@@ -501,7 +493,7 @@ class ProjectView:
             "checkov_version": ci.CHECKOV_VERSION,
             "named_queries": NAMED_QUERIES,
             "tftest": tftest,
-            "functions_settings": {fn.name: fn.settings for fn in self.functions},
+            "functions_overrides": {fn.name: fn.overrides for fn in self.functions},
             "glue_database": names.glue_database(self.config.project),
             "layout": layout,
             "workgroup": names.athena_workgroup(self.config.project),

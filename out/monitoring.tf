@@ -139,7 +139,7 @@ resource "aws_cloudwatch_dashboard" "failures" {
         },
       ],
       [
-        for index, name in keys(local.functions) : {
+        for index, name in keys(local.packages) : {
           type   = "metric"
           x      = index % 2 * 12
           y      = 5 + floor(index / 2) * 6

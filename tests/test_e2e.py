@@ -459,9 +459,10 @@ def test_terraform_validations_mirror_the_generator(moto: Moto, tf_cli_config: P
         "maximum_event_age_seconds = 60, maximum_retry_attempts = 2"
     )
     cases = {
-        f"functions={{async_function={{memory_mb=64, {settings}}}}}": "memory_mb must be a whole number from 128",
+        f"functions={{async_function={{memory_mb=64, {settings}}}}}": "async_function: memory_mb must be a whole",
         f'functions={{async_function={{memory_mb=128, {settings}, environment={{AWS_REGION="x"}}}}}}': "reserves",
         f"functions={{other={{memory_mb=128, {settings}}}}}": "one entry for each packaged function",
+        'functions={async_function="small"}': "functions must map each function name to an object of its settings",
         "region=mars": "region must be an AWS region code",
         'tags={"aws:owner"="me"}': "must not start with aws:",
         'tags={"Owner"="a;b"}': "may hold letters, digits",
@@ -470,7 +471,7 @@ def test_terraform_validations_mirror_the_generator(moto: Moto, tf_cli_config: P
             "reserved_concurrency must be null"
         ),
         f"functions={{async_function={{memory_mb=128, alarm_period_seconds=120, {settings}}}}}": (
-            "alarm_period_seconds must be one of a period in seconds: 60, 300"
+            r"async_function: alarm_period_seconds must be one of a period in seconds: 60,\s+300"  # Terraform wraps
         ),
         'notification_emails=["oncall"]': "notification_emails must hold email addresses",
     }

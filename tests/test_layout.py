@@ -19,7 +19,7 @@ from generator.render import render
 from tests.support import expected_group, many_functions_config, parse_tree
 
 GROUP_FILTER = re.compile(
-    r'^\$\{\{for name, function in local\.functions : name => function if function\.group == "([0-9a-f])"\}\}$'
+    r'^\$\{\{for name, function in local\.packages : name => function if function\.group == "([0-9a-f])"\}\}$'
 )
 
 
@@ -49,7 +49,7 @@ def grouped() -> dict[str, bytes]:
 def test_up_to_the_threshold_one_call_holds_every_function() -> None:
     tree = parse_tree(_files(layout.FUNCTIONS_PER_CALL))
     assert list(tree["module"]) == ["function"]
-    assert tree["module"]["function"]["for_each"] == "${local.functions}"
+    assert tree["module"]["function"]["for_each"] == "${local.packages}"
     assert all("group" not in package for package in tree["locals"]["packages"].values())
     assert tree["output"]["function_arns"]["value"].startswith("${{for name, function in module.function :")
 

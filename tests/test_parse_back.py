@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from generator.analytics import NAMED_QUERIES
-from generator.config import Config, parse_config
+from generator.config import FUNCTION_SETTINGS, Config, parse_config
 from generator.destinations import uses_failure_bucket
 from generator.monitoring import ALARMS
 from generator.names import MAX_ROLE_NAME, record_rule_name, role_name
@@ -28,6 +28,16 @@ from tests.support import (
 )
 
 CASES = golden_cases()
+# What the function module gives a setting a call leaves out: its declared default, or null where null means something.
+MODULE_DEFAULTS = {f.name: None if f.nullable else f.default for f in FUNCTION_SETTINGS}
+_OPTIONAL = re.compile(r"(\w+) = optional\((\w+(?:\(\w+\))?)(?:, ([^,()]+))?\)")
+
+
+def _optional_defaults(object_type: str) -> dict[str, Any]:
+    """The defaults of an ``object({name = optional(type, default), ...})`` type, as python-hcl2 prints it."""
+    found = {name: default for name, _, default in _OPTIONAL.findall(object_type)}
+    assert object_type.count("optional(") == len(found), object_type
+    return {name: None if default == "" else json.loads(default) for name, default in found.items()}
 
 
 @functools.cache
@@ -56,11 +66,11 @@ def _statements(tree: dict[str, Any], document: str) -> dict[str, dict[str, Any]
 def test_each_function_is_an_instance_of_the_function_module(rendered: tuple[Config, dict[str, Any]]) -> None:
     _, tree = rendered
     call = tree["module"]["function"]
-    assert call["source"] == "./modules/function" and call["for_each"] == "${local.functions}"
-    settings = ("architecture", "memory_mb", "timeout_seconds", "reserved_concurrency", "environment",
-                "log_retention_days", "maximum_event_age_seconds", "maximum_retry_attempts", "runtime", "handler",
-                "role_name")  # fmt: skip
-    assert {name: call[name] for name in settings} == {name: f"${{each.value.{name}}}" for name in settings}
+    assert call["source"] == "./modules/function" and call["for_each"] == "${local.packages}"
+    packaged = ("runtime", "handler", "role_name")
+    assert {name: call[name] for name in packaged} == {name: f"${{each.value.{name}}}" for name in packaged}
+    assert call["settings"] == "${var.functions[each.key]}", "the settings pass through whole: the module holds them"
+    assert not [name for name in call if name in {f.name for f in FUNCTION_SETTINGS}], "no setting is its own argument"
     assert call["on_failure"] == "${local.destinations[each.key].on_failure}"
     assert call["on_success"] == "${local.destinations[each.key].on_success}"
     assert call["destination_permissions"] == "${local.destination_permissions[each.key]}"
@@ -86,14 +96,22 @@ def test_invoke_config_sends_failures_to_the_configured_destination(
     assert config_block["on_failure"] == [{"destination": "${var.on_failure}"}]
     (success,) = config_block["dynamic"]
     assert success["on_success"]["for_each"] == "${var.on_success == null ? [] : [var.on_success]}"
-    assert invoke["maximum_event_age_in_seconds"] == "${var.maximum_event_age_seconds}"
-    assert invoke["maximum_retry_attempts"] == "${var.maximum_retry_attempts}"
+    assert invoke["maximum_event_age_in_seconds"] == "${var.settings.maximum_event_age_seconds}"
+    assert invoke["maximum_retry_attempts"] == "${var.settings.maximum_retry_attempts}"
     assert invoke["depends_on"] == ["${aws_iam_role_policy.this}"], "AWS checks the role when the config is created"
 
 
 def test_function_settings_flow_from_the_module_variables(module: dict[str, Any]) -> None:
     function = module["resource"]["aws_lambda_function.this"]
-    assert function["reserved_concurrent_executions"] == "${var.reserved_concurrency}"
+    assert function["reserved_concurrent_executions"] == "${var.settings.reserved_concurrency}"
+    assert (function["memory_size"], function["timeout"], function["architectures"]) == (
+        "${var.settings.memory_mb}",
+        "${var.settings.timeout_seconds}",
+        ["${var.settings.architecture}"],
+    )
+    assert _optional_defaults(module["variable"]["settings"]["type"]) == MODULE_DEFAULTS, (
+        "each setting left out takes the default its declaration has; a nullable one is null"
+    )
     assert function["source_code_hash"] == "${filebase64sha256(var.package)}"
     assert function["role"] == "${aws_iam_role.this.arn}"
     assert function["depends_on"] == ["${aws_cloudwatch_log_group.this}", "${aws_iam_role_policy.this}"], (
@@ -175,16 +193,13 @@ def test_variable_defaults_equal_the_config(rendered: tuple[Config, dict[str, An
     variables = tree["variable"]
     defaults = variables["functions"]["default"]
     assert list(defaults) == [f.name for f in config.functions]
+    carried = {f.name for f in FUNCTION_SETTINGS if config.monitoring.enabled or not f.monitoring}
     for fn in config.functions:
-        settings = defaults[fn.name]
-        assert settings["memory_mb"] == fn.memory_mb
-        assert settings["timeout_seconds"] == fn.timeout_seconds
-        assert settings["reserved_concurrency"] == fn.reserved_concurrency
-        assert settings["architecture"] == fn.architecture
-        assert settings["log_retention_days"] == fn.log_retention_days
-        assert settings["maximum_event_age_seconds"] == fn.maximum_event_age_seconds
-        assert settings["maximum_retry_attempts"] == fn.maximum_retry_attempts
-        assert {k: unescape_template(v) for k, v in settings["environment"].items()} == fn.environment
+        settings = dict(defaults[fn.name])
+        assert set(settings) <= carried, "alarm settings only while the project has alarms"
+        assert all(value != MODULE_DEFAULTS[name] for name, value in settings.items()), "only what the config changes"
+        settings["environment"] = {k: unescape_template(v) for k, v in settings.get("environment", {}).items()}
+        assert MODULE_DEFAULTS | settings == {f.name: getattr(fn, f.name) for f in FUNCTION_SETTINGS}
     assert variables["region"]["default"] == config.region
     assert variables["tags"]["default"] == config.tags
     if not uses_failure_bucket(config):
@@ -491,7 +506,7 @@ def test_alarms_watch_each_function_exactly_as_the_catalogue_says(
                                                                                  spec.statistic)  # fmt: skip
         assert alarm["dimensions"] == {"FunctionName": "${aws_lambda_function.this.function_name}"}
         assert alarm["threshold"] == f"${{{spec.threshold}}}"
-        assert alarm["period"] == "${var.alarm_period_seconds}" and alarm["evaluation_periods"] == 1
+        assert alarm["period"] == "${var.settings.alarm_period_seconds}" and alarm["evaluation_periods"] == 1
         assert alarm["comparison_operator"] == "GreaterThanThreshold"
         assert alarm["treat_missing_data"] == "notBreaching"
         assert alarm["alarm_actions"] == alarm["ok_actions"] == ["${var.notification_topic_arn}"]

@@ -53,13 +53,13 @@ def test_the_rendered_checks_pass_unchanged(case: GoldenCase, tmp_path: Path, tf
 BREAKS = [
     pytest.param("modules/function/main.tf", "destination = var.on_failure", 'destination = "arn:aws:s3:::elsewhere"',
                  "async_function must send the records of failed events to the failure bucket", id="destination"),
-    pytest.param("modules/function/main.tf", "maximum_retry_attempts       = var.maximum_retry_attempts",
+    pytest.param("modules/function/main.tf", "maximum_retry_attempts       = var.settings.maximum_retry_attempts",
                  "maximum_retry_attempts       = 0", "async_function must retry maximum_retry_attempts times",
                  id="retries"),
-    pytest.param("modules/function/main.tf", "maximum_event_age_in_seconds = var.maximum_event_age_seconds",
+    pytest.param("modules/function/main.tf", "maximum_event_age_in_seconds = var.settings.maximum_event_age_seconds",
                  "maximum_event_age_in_seconds = 21600",
                  "async_function must keep events for maximum_event_age_seconds", id="event-age"),
-    pytest.param("modules/function/main.tf", "reserved_concurrent_executions = var.reserved_concurrency",
+    pytest.param("modules/function/main.tf", "reserved_concurrent_executions = var.settings.reserved_concurrency",
                  "reserved_concurrent_executions = 5", "async_function must reserve the configured concurrency",
                  id="concurrency"),
     pytest.param("main.tf", 'actions      = ["s3:PutObject"]', 'actions      = ["s3:PutObject", "s3:DeleteObject"]',
@@ -81,7 +81,8 @@ BREAKS = [
                  "The failure bucket must block every kind of public access", id="public-access"),
     pytest.param("s3.tf", 'values   = ["false"]', 'values   = ["true"]',
                  "must deny every request made without TLS", id="tls"),
-    pytest.param("variables.tf", "contains([0, 1, 2], f.maximum_retry_attempts)", "f.maximum_retry_attempts >= 0",
+    pytest.param("modules/function/variables.tf", "contains([0, 1, 2], var.settings.maximum_retry_attempts)",
+                 "var.settings.maximum_retry_attempts >= 0",
                  'run "rejects_more_retries_than_lambda_allows"', id="validation"),
 ]  # fmt: skip
 

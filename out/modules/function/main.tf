@@ -1,7 +1,7 @@
 resource "aws_cloudwatch_log_group" "this" {
   # checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts log data at rest; a customer managed key needs a key policy this project does not own.
   name              = "/aws/lambda/${var.name}"
-  retention_in_days = var.log_retention_days
+  retention_in_days = var.settings.log_retention_days
 }
 
 resource "aws_lambda_function" "this" {
@@ -15,19 +15,19 @@ resource "aws_lambda_function" "this" {
   role             = aws_iam_role.this.arn
   runtime          = var.runtime
   handler          = var.handler
-  architectures    = [var.architecture]
-  memory_size      = var.memory_mb
-  timeout          = var.timeout_seconds
+  architectures    = [var.settings.architecture]
+  memory_size      = var.settings.memory_mb
+  timeout          = var.settings.timeout_seconds
   filename         = var.package
   source_code_hash = filebase64sha256(var.package)
   publish          = var.publish
 
   # 0 keeps the function from running: Lambda sends each asynchronous event straight to the
   # on-failure destination, without retries, with the condition ZeroReservedConcurrency.
-  reserved_concurrent_executions = var.reserved_concurrency
+  reserved_concurrent_executions = var.settings.reserved_concurrency
 
   dynamic "environment" {
-    for_each = length(var.environment) > 0 ? [var.environment] : []
+    for_each = length(var.settings.environment) > 0 ? [var.settings.environment] : []
 
     content {
       variables = environment.value
@@ -51,8 +51,8 @@ resource "aws_lambda_alias" "this" {
 resource "aws_lambda_function_event_invoke_config" "this" {
   function_name                = aws_lambda_function.this.function_name
   qualifier                    = var.alias == null ? null : aws_lambda_alias.this[0].name
-  maximum_event_age_in_seconds = var.maximum_event_age_seconds
-  maximum_retry_attempts       = var.maximum_retry_attempts
+  maximum_event_age_in_seconds = var.settings.maximum_event_age_seconds
+  maximum_retry_attempts       = var.settings.maximum_retry_attempts
 
   destination_config {
     on_failure {

@@ -13,10 +13,10 @@ resource "aws_cloudwatch_metric_alarm" "destination_delivery_failures" {
   metric_name         = "DestinationDeliveryFailures"
   dimensions          = { FunctionName = aws_lambda_function.this.function_name }
   statistic           = "Sum"
-  period              = var.alarm_period_seconds
+  period              = var.settings.alarm_period_seconds
   evaluation_periods  = 1
   comparison_operator = "GreaterThanThreshold"
-  threshold           = var.alarm_delivery_failures_threshold
+  threshold           = var.settings.alarm_delivery_failures_threshold
   treat_missing_data  = "notBreaching"
 
   alarm_actions = [var.notification_topic_arn]
@@ -33,10 +33,10 @@ resource "aws_cloudwatch_metric_alarm" "async_events_dropped" {
   metric_name         = "AsyncEventsDropped"
   dimensions          = { FunctionName = aws_lambda_function.this.function_name }
   statistic           = "Sum"
-  period              = var.alarm_period_seconds
+  period              = var.settings.alarm_period_seconds
   evaluation_periods  = 1
   comparison_operator = "GreaterThanThreshold"
-  threshold           = var.alarm_dropped_events_threshold
+  threshold           = var.settings.alarm_dropped_events_threshold
   treat_missing_data  = "notBreaching"
 
   alarm_actions = [var.notification_topic_arn]
@@ -53,10 +53,10 @@ resource "aws_cloudwatch_metric_alarm" "async_event_age" {
   metric_name         = "AsyncEventAge"
   dimensions          = { FunctionName = aws_lambda_function.this.function_name }
   statistic           = "Maximum"
-  period              = var.alarm_period_seconds
+  period              = var.settings.alarm_period_seconds
   evaluation_periods  = 1
   comparison_operator = "GreaterThanThreshold"
-  threshold           = var.maximum_event_age_seconds * 1000 * var.alarm_event_age_percent / 100
+  threshold           = var.settings.maximum_event_age_seconds * 1000 * var.settings.alarm_event_age_percent / 100
   treat_missing_data  = "notBreaching"
 
   alarm_actions = [var.notification_topic_arn]

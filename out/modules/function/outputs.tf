@@ -48,3 +48,8 @@ output "alarm_names" {
     aws_cloudwatch_metric_alarm.async_event_age[*].alarm_name,
   )
 }
+
+output "settings" {
+  description = "The function's settings as the module applies them: those the call set, and the defaults of the rest."
+  value       = var.settings
+}

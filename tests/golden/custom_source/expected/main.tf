@@ -11,8 +11,6 @@ locals {
     }
   }
 
-  functions = { for name, settings in var.functions : name => merge(settings, local.packages[name]) }
-
   # Where Lambda sends the record of each function's asynchronous invocations once they end.
   destinations = {
     custom_function = {
@@ -55,30 +53,19 @@ data "aws_partition" "current" {}
 # carries each instance over.
 module "function" {
   source   = "./modules/function"
-  for_each = local.functions
+  for_each = local.packages
 
-  name                              = each.key
-  description                       = local.function_descriptions[each.key]
-  role_name                         = each.value.role_name
-  package                           = "${path.module}/${each.value.package}"
-  runtime                           = each.value.runtime
-  handler                           = each.value.handler
-  architecture                      = each.value.architecture
-  memory_mb                         = each.value.memory_mb
-  timeout_seconds                   = each.value.timeout_seconds
-  reserved_concurrency              = each.value.reserved_concurrency
-  environment                       = each.value.environment
-  log_retention_days                = each.value.log_retention_days
-  maximum_event_age_seconds         = each.value.maximum_event_age_seconds
-  maximum_retry_attempts            = each.value.maximum_retry_attempts
-  alarm_period_seconds              = each.value.alarm_period_seconds
-  alarm_delivery_failures_threshold = each.value.alarm_delivery_failures_threshold
-  alarm_dropped_events_threshold    = each.value.alarm_dropped_events_threshold
-  alarm_event_age_percent           = each.value.alarm_event_age_percent
-  on_failure                        = local.destinations[each.key].on_failure
-  on_success                        = local.destinations[each.key].on_success
-  destination_permissions           = local.destination_permissions[each.key]
-  account_id                        = data.aws_caller_identity.current.account_id
+  name                    = each.key
+  description             = local.function_descriptions[each.key]
+  role_name               = each.value.role_name
+  package                 = "${path.module}/${each.value.package}"
+  runtime                 = each.value.runtime
+  handler                 = each.value.handler
+  settings                = var.functions[each.key]
+  on_failure              = local.destinations[each.key].on_failure
+  on_success              = local.destinations[each.key].on_success
+  destination_permissions = local.destination_permissions[each.key]
+  account_id              = data.aws_caller_identity.current.account_id
 
   create_alarms          = true
   project                = "custom-code"

@@ -40,106 +40,23 @@ variable "failure_bucket_force_destroy" {
 }
 
 variable "functions" {
-  description = "Settings of each Lambda function, keyed by function name: exactly the functions the generator packaged."
-  type = map(object({
-    architecture                      = optional(string, "arm64")
-    memory_mb                         = optional(number, 128)
-    timeout_seconds                   = optional(number, 10)
-    reserved_concurrency              = optional(number)
-    environment                       = optional(map(string), {})
-    log_retention_days                = optional(number, 14)
-    maximum_event_age_seconds         = optional(number, 60)
-    maximum_retry_attempts            = optional(number, 2)
-    alarm_period_seconds              = optional(number, 300)
-    alarm_delivery_failures_threshold = optional(number, 0)
-    alarm_dropped_events_threshold    = optional(number, 0)
-    alarm_event_age_percent           = optional(number, 50)
-  }))
+  description = "Settings of each Lambda function, keyed by function name: exactly the functions the generator packaged. A setting left out takes its default from the settings variable of modules/function, which checks each value."
+  type        = any
   default = {
     async_function = {
-      architecture                      = "arm64"
-      memory_mb                         = 128
-      timeout_seconds                   = 60
-      reserved_concurrency              = 0
-      environment                       = {}
-      log_retention_days                = 14
-      maximum_event_age_seconds         = 60
-      maximum_retry_attempts            = 2
-      alarm_period_seconds              = 300
-      alarm_delivery_failures_threshold = 0
-      alarm_dropped_events_threshold    = 0
-      alarm_event_age_percent           = 50
+      timeout_seconds      = 60
+      reserved_concurrency = 0
     }
   }
 
   validation {
-    condition     = toset(keys(var.functions)) == toset(keys(local.packages))
+    condition     = try(alltrue([for f in values(var.functions) : can(keys(f))]), false)
+    error_message = "functions must map each function name to an object of its settings."
+  }
+
+  validation {
+    condition     = try(toset(keys(var.functions)) == toset(keys(local.packages)), false)
     error_message = "functions must have one entry for each packaged function: async_function."
-  }
-
-  validation {
-    condition     = alltrue([for f in values(var.functions) : contains(["arm64", "x86_64"], f.architecture)])
-    error_message = "architecture must be one of arm64, x86_64."
-  }
-
-  validation {
-    condition     = alltrue([for f in values(var.functions) : f.memory_mb >= 128 && f.memory_mb <= 10240 && floor(f.memory_mb) == f.memory_mb])
-    error_message = "memory_mb must be a whole number from 128 to 10240."
-  }
-
-  validation {
-    condition     = alltrue([for f in values(var.functions) : f.timeout_seconds >= 1 && f.timeout_seconds <= 900 && floor(f.timeout_seconds) == f.timeout_seconds])
-    error_message = "timeout_seconds must be a whole number from 1 to 900."
-  }
-
-  validation {
-    condition     = alltrue([for f in values(var.functions) : coalesce(f.reserved_concurrency, 0) >= 0 && coalesce(f.reserved_concurrency, 0) <= 2147483647 && floor(coalesce(f.reserved_concurrency, 0)) == coalesce(f.reserved_concurrency, 0)])
-    error_message = "reserved_concurrency must be null (unreserved) or a whole number from 0 to 2147483647."
-  }
-
-  validation {
-    condition     = alltrue([for f in values(var.functions) : contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], f.log_retention_days)])
-    error_message = "log_retention_days must be one of the values CloudWatch Logs accepts: 0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
-  }
-
-  validation {
-    condition     = alltrue([for f in values(var.functions) : f.maximum_event_age_seconds >= 60 && f.maximum_event_age_seconds <= 21600 && floor(f.maximum_event_age_seconds) == f.maximum_event_age_seconds])
-    error_message = "maximum_event_age_seconds must be a whole number from 60 to 21600."
-  }
-
-  validation {
-    condition     = alltrue([for f in values(var.functions) : contains([0, 1, 2], f.maximum_retry_attempts)])
-    error_message = "maximum_retry_attempts must be 0, 1, 2."
-  }
-
-  validation {
-    condition     = alltrue([for f in values(var.functions) : contains([60, 300, 900, 3600, 21600, 86400], f.alarm_period_seconds)])
-    error_message = "alarm_period_seconds must be one of a period in seconds: 60, 300, 900, 3600, 21600, 86400."
-  }
-
-  validation {
-    condition     = alltrue([for f in values(var.functions) : f.alarm_delivery_failures_threshold >= 0 && f.alarm_delivery_failures_threshold <= 2147483647 && floor(f.alarm_delivery_failures_threshold) == f.alarm_delivery_failures_threshold])
-    error_message = "alarm_delivery_failures_threshold must be a whole number from 0 to 2147483647."
-  }
-
-  validation {
-    condition     = alltrue([for f in values(var.functions) : f.alarm_dropped_events_threshold >= 0 && f.alarm_dropped_events_threshold <= 2147483647 && floor(f.alarm_dropped_events_threshold) == f.alarm_dropped_events_threshold])
-    error_message = "alarm_dropped_events_threshold must be a whole number from 0 to 2147483647."
-  }
-
-  validation {
-    condition     = alltrue([for f in values(var.functions) : f.alarm_event_age_percent >= 1 && f.alarm_event_age_percent <= 100 && floor(f.alarm_event_age_percent) == f.alarm_event_age_percent])
-    error_message = "alarm_event_age_percent must be a whole number from 1 to 100."
-  }
-
-  validation {
-    condition = alltrue(flatten([
-      for f in values(var.functions) : [
-        for name in keys(f.environment) :
-        can(regex("^[A-Za-z][A-Za-z0-9_]+$", name)) && !contains(["AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_DEFAULT_REGION", "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_LAMBDA_RUNTIME_API", "AWS_REGION", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "LAMBDA_RUNTIME_DIR", "LAMBDA_TASK_ROOT", "_HANDLER", "_X_AMZN_TRACE_ID"], name)
-      ]
-    ]))
-    error_message = "Environment variable names must start with a letter, hold only letters, digits and _, and not be one the Lambda runtime reserves."
   }
 }
 

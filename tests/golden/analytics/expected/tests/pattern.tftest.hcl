@@ -45,6 +45,37 @@ mock_provider "aws" {
   }
 }
 
+# What the runs of the function module on its own give it, beside the settings each run sets.
+# The runs of the whole project ignore these: its root module declares none of them.
+variables {
+  name        = "post_entry"
+  description = "The function module under test"
+  role_name   = "ledger-async-post_entry-role"
+  package     = "build/post_entry.zip"
+  runtime     = "python3.13"
+  handler     = "handler.handler"
+  on_failure  = "arn:aws:s3:::failure-records-under-test"
+  account_id  = "123456789012"
+  destination_permissions = [
+    {
+      sid          = "WriteFailureRecords"
+      actions      = ["s3:PutObject"]
+      resources    = ["arn:aws:s3:::failure-records-under-test/aws/lambda/async/post_entry/*"]
+      same_account = true
+    },
+    {
+      sid          = "SendFailureToQueue"
+      actions      = ["sqs:SendMessage"]
+      resources    = ["arn:aws:sqs:us-east-1:123456789012:queue-under-test"]
+      same_account = false
+    },
+  ]
+  project                = "ledger-async"
+  notification_topic_arn = "arn:aws:sns:us-east-1:123456789012:topic-under-test"
+  failure_bucket         = "failure-records-under-test"
+  record_rule_name       = "ledger-async-post_entry-failure-records"
+}
+
 # One plan checks the whole project: the failure bucket, then each function's destinations, settings,
 # log group and permissions.
 run "project" {
@@ -87,17 +118,17 @@ run "project" {
   }
 
   assert {
-    condition     = module.function["post_entry"].async_invocation.maximum_event_age_seconds == var.functions["post_entry"].maximum_event_age_seconds
+    condition     = module.function["post_entry"].async_invocation.maximum_event_age_seconds == module.function["post_entry"].settings.maximum_event_age_seconds
     error_message = "post_entry must keep events for maximum_event_age_seconds."
   }
 
   assert {
-    condition     = module.function["post_entry"].async_invocation.maximum_retry_attempts == var.functions["post_entry"].maximum_retry_attempts
+    condition     = module.function["post_entry"].async_invocation.maximum_retry_attempts == module.function["post_entry"].settings.maximum_retry_attempts
     error_message = "post_entry must retry maximum_retry_attempts times."
   }
 
   assert {
-    condition     = coalesce(module.function["post_entry"].async_invocation.reserved_concurrency, -1) == coalesce(var.functions["post_entry"].reserved_concurrency, -1)
+    condition     = coalesce(module.function["post_entry"].async_invocation.reserved_concurrency, -1) == coalesce(module.function["post_entry"].settings.reserved_concurrency, -1)
     error_message = "post_entry must reserve the configured concurrency (null or -1: unreserved)."
   }
 
@@ -151,17 +182,17 @@ run "project" {
   }
 
   assert {
-    condition     = module.function["close_period"].async_invocation.maximum_event_age_seconds == var.functions["close_period"].maximum_event_age_seconds
+    condition     = module.function["close_period"].async_invocation.maximum_event_age_seconds == module.function["close_period"].settings.maximum_event_age_seconds
     error_message = "close_period must keep events for maximum_event_age_seconds."
   }
 
   assert {
-    condition     = module.function["close_period"].async_invocation.maximum_retry_attempts == var.functions["close_period"].maximum_retry_attempts
+    condition     = module.function["close_period"].async_invocation.maximum_retry_attempts == module.function["close_period"].settings.maximum_retry_attempts
     error_message = "close_period must retry maximum_retry_attempts times."
   }
 
   assert {
-    condition     = coalesce(module.function["close_period"].async_invocation.reserved_concurrency, -1) == coalesce(var.functions["close_period"].reserved_concurrency, -1)
+    condition     = coalesce(module.function["close_period"].async_invocation.reserved_concurrency, -1) == coalesce(module.function["close_period"].settings.reserved_concurrency, -1)
     error_message = "close_period must reserve the configured concurrency (null or -1: unreserved)."
   }
 
@@ -215,44 +246,9 @@ run "function_module_grants_exactly_the_permissions_it_is_given" {
   }
 
   variables {
-    name                              = "post_entry"
-    description                       = "The function module under test"
-    role_name                         = "ledger-async-post_entry-role"
-    package                           = "build/post_entry.zip"
-    runtime                           = "python3.13"
-    handler                           = "handler.handler"
-    architecture                      = "arm64"
-    memory_mb                         = 128
-    timeout_seconds                   = 10
-    reserved_concurrency              = 0
-    environment                       = {}
-    log_retention_days                = 14
-    maximum_event_age_seconds         = 60
-    maximum_retry_attempts            = 2
-    alarm_period_seconds              = 300
-    alarm_delivery_failures_threshold = 0
-    alarm_dropped_events_threshold    = 0
-    alarm_event_age_percent           = 50
-    on_failure                        = "arn:aws:s3:::failure-records-under-test"
-    account_id                        = "123456789012"
-    destination_permissions = [
-      {
-        sid          = "WriteFailureRecords"
-        actions      = ["s3:PutObject"]
-        resources    = ["arn:aws:s3:::failure-records-under-test/aws/lambda/async/post_entry/*"]
-        same_account = true
-      },
-      {
-        sid          = "SendFailureToQueue"
-        actions      = ["sqs:SendMessage"]
-        resources    = ["arn:aws:sqs:us-east-1:123456789012:queue-under-test"]
-        same_account = false
-      },
-    ]
-    project                = "ledger-async"
-    notification_topic_arn = "arn:aws:sns:us-east-1:123456789012:topic-under-test"
-    failure_bucket         = "failure-records-under-test"
-    record_rule_name       = "ledger-async-post_entry-failure-records"
+    settings = {
+      reserved_concurrency = 0
+    }
   }
 
   assert {
@@ -297,42 +293,20 @@ run "function_module_grants_exactly_the_permissions_it_is_given" {
   }
 }
 
-# A value Lambda would refuse is stopped by the variable's validation, before any API call.
+# A value Lambda would refuse is stopped by the module's validation, before any API call.
 run "rejects_more_retries_than_lambda_allows" {
   command = plan
 
+  module {
+    source = "./modules/function"
+  }
+
   variables {
-    functions = {
-      post_entry = {
-        architecture                      = "arm64"
-        memory_mb                         = 128
-        timeout_seconds                   = 10
-        reserved_concurrency              = 0
-        environment                       = {}
-        log_retention_days                = 14
-        maximum_event_age_seconds         = 60
-        maximum_retry_attempts            = 3
-        alarm_period_seconds              = 300
-        alarm_delivery_failures_threshold = 0
-        alarm_dropped_events_threshold    = 0
-        alarm_event_age_percent           = 50
-      }
-      close_period = {
-        architecture                      = "arm64"
-        memory_mb                         = 128
-        timeout_seconds                   = 10
-        reserved_concurrency              = 0
-        environment                       = {}
-        log_retention_days                = 14
-        maximum_event_age_seconds         = 60
-        maximum_retry_attempts            = 2
-        alarm_period_seconds              = 300
-        alarm_delivery_failures_threshold = 0
-        alarm_dropped_events_threshold    = 0
-        alarm_event_age_percent           = 50
-      }
+    settings = {
+      reserved_concurrency   = 0
+      maximum_retry_attempts = 3
     }
   }
 
-  expect_failures = [var.functions]
+  expect_failures = [var.settings]
 }

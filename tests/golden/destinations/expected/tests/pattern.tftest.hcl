@@ -63,6 +63,37 @@ mock_provider "aws" {
   }
 }
 
+# What the runs of the function module on its own give it, beside the settings each run sets.
+# The runs of the whole project ignore these: its root module declares none of them.
+variables {
+  name        = "to_queue_and_topic"
+  description = "The function module under test"
+  role_name   = "destinations-to_queue_and_topic-role"
+  package     = "build/to_queue_and_topic.zip"
+  runtime     = "python3.13"
+  handler     = "handler.handler"
+  on_failure  = "arn:aws:s3:::failure-records-under-test"
+  account_id  = "123456789012"
+  destination_permissions = [
+    {
+      sid          = "WriteFailureRecords"
+      actions      = ["s3:PutObject"]
+      resources    = ["arn:aws:s3:::failure-records-under-test/aws/lambda/async/to_queue_and_topic/*"]
+      same_account = true
+    },
+    {
+      sid          = "SendFailureToQueue"
+      actions      = ["sqs:SendMessage"]
+      resources    = ["arn:aws:sqs:us-east-1:123456789012:queue-under-test"]
+      same_account = false
+    },
+  ]
+  project                = "destinations"
+  notification_topic_arn = "arn:aws:sns:us-east-1:123456789012:topic-under-test"
+  failure_bucket         = "failure-records-under-test"
+  record_rule_name       = "destinations-to_queue_and_topic-failure-records"
+}
+
 # One plan checks the whole project: the failure bucket, then each function's destinations, settings,
 # log group and permissions.
 run "project" {
@@ -105,17 +136,17 @@ run "project" {
   }
 
   assert {
-    condition     = module.function["to_queue_and_topic"].async_invocation.maximum_event_age_seconds == var.functions["to_queue_and_topic"].maximum_event_age_seconds
+    condition     = module.function["to_queue_and_topic"].async_invocation.maximum_event_age_seconds == module.function["to_queue_and_topic"].settings.maximum_event_age_seconds
     error_message = "to_queue_and_topic must keep events for maximum_event_age_seconds."
   }
 
   assert {
-    condition     = module.function["to_queue_and_topic"].async_invocation.maximum_retry_attempts == var.functions["to_queue_and_topic"].maximum_retry_attempts
+    condition     = module.function["to_queue_and_topic"].async_invocation.maximum_retry_attempts == module.function["to_queue_and_topic"].settings.maximum_retry_attempts
     error_message = "to_queue_and_topic must retry maximum_retry_attempts times."
   }
 
   assert {
-    condition     = coalesce(module.function["to_queue_and_topic"].async_invocation.reserved_concurrency, -1) == coalesce(var.functions["to_queue_and_topic"].reserved_concurrency, -1)
+    condition     = coalesce(module.function["to_queue_and_topic"].async_invocation.reserved_concurrency, -1) == coalesce(module.function["to_queue_and_topic"].settings.reserved_concurrency, -1)
     error_message = "to_queue_and_topic must reserve the configured concurrency (null or -1: unreserved)."
   }
 
@@ -163,17 +194,17 @@ run "project" {
   }
 
   assert {
-    condition     = module.function["to_bus_and_function"].async_invocation.maximum_event_age_seconds == var.functions["to_bus_and_function"].maximum_event_age_seconds
+    condition     = module.function["to_bus_and_function"].async_invocation.maximum_event_age_seconds == module.function["to_bus_and_function"].settings.maximum_event_age_seconds
     error_message = "to_bus_and_function must keep events for maximum_event_age_seconds."
   }
 
   assert {
-    condition     = module.function["to_bus_and_function"].async_invocation.maximum_retry_attempts == var.functions["to_bus_and_function"].maximum_retry_attempts
+    condition     = module.function["to_bus_and_function"].async_invocation.maximum_retry_attempts == module.function["to_bus_and_function"].settings.maximum_retry_attempts
     error_message = "to_bus_and_function must retry maximum_retry_attempts times."
   }
 
   assert {
-    condition     = coalesce(module.function["to_bus_and_function"].async_invocation.reserved_concurrency, -1) == coalesce(var.functions["to_bus_and_function"].reserved_concurrency, -1)
+    condition     = coalesce(module.function["to_bus_and_function"].async_invocation.reserved_concurrency, -1) == coalesce(module.function["to_bus_and_function"].settings.reserved_concurrency, -1)
     error_message = "to_bus_and_function must reserve the configured concurrency (null or -1: unreserved)."
   }
 
@@ -221,17 +252,17 @@ run "project" {
   }
 
   assert {
-    condition     = module.function["to_existing"].async_invocation.maximum_event_age_seconds == var.functions["to_existing"].maximum_event_age_seconds
+    condition     = module.function["to_existing"].async_invocation.maximum_event_age_seconds == module.function["to_existing"].settings.maximum_event_age_seconds
     error_message = "to_existing must keep events for maximum_event_age_seconds."
   }
 
   assert {
-    condition     = module.function["to_existing"].async_invocation.maximum_retry_attempts == var.functions["to_existing"].maximum_retry_attempts
+    condition     = module.function["to_existing"].async_invocation.maximum_retry_attempts == module.function["to_existing"].settings.maximum_retry_attempts
     error_message = "to_existing must retry maximum_retry_attempts times."
   }
 
   assert {
-    condition     = coalesce(module.function["to_existing"].async_invocation.reserved_concurrency, -1) == coalesce(var.functions["to_existing"].reserved_concurrency, -1)
+    condition     = coalesce(module.function["to_existing"].async_invocation.reserved_concurrency, -1) == coalesce(module.function["to_existing"].settings.reserved_concurrency, -1)
     error_message = "to_existing must reserve the configured concurrency (null or -1: unreserved)."
   }
 
@@ -279,17 +310,17 @@ run "project" {
   }
 
   assert {
-    condition     = module.function["default_failure_bucket"].async_invocation.maximum_event_age_seconds == var.functions["default_failure_bucket"].maximum_event_age_seconds
+    condition     = module.function["default_failure_bucket"].async_invocation.maximum_event_age_seconds == module.function["default_failure_bucket"].settings.maximum_event_age_seconds
     error_message = "default_failure_bucket must keep events for maximum_event_age_seconds."
   }
 
   assert {
-    condition     = module.function["default_failure_bucket"].async_invocation.maximum_retry_attempts == var.functions["default_failure_bucket"].maximum_retry_attempts
+    condition     = module.function["default_failure_bucket"].async_invocation.maximum_retry_attempts == module.function["default_failure_bucket"].settings.maximum_retry_attempts
     error_message = "default_failure_bucket must retry maximum_retry_attempts times."
   }
 
   assert {
-    condition     = coalesce(module.function["default_failure_bucket"].async_invocation.reserved_concurrency, -1) == coalesce(var.functions["default_failure_bucket"].reserved_concurrency, -1)
+    condition     = coalesce(module.function["default_failure_bucket"].async_invocation.reserved_concurrency, -1) == coalesce(module.function["default_failure_bucket"].settings.reserved_concurrency, -1)
     error_message = "default_failure_bucket must reserve the configured concurrency (null or -1: unreserved)."
   }
 
@@ -343,44 +374,9 @@ run "function_module_grants_exactly_the_permissions_it_is_given" {
   }
 
   variables {
-    name                              = "to_queue_and_topic"
-    description                       = "The function module under test"
-    role_name                         = "destinations-to_queue_and_topic-role"
-    package                           = "build/to_queue_and_topic.zip"
-    runtime                           = "python3.13"
-    handler                           = "handler.handler"
-    architecture                      = "arm64"
-    memory_mb                         = 128
-    timeout_seconds                   = 10
-    reserved_concurrency              = 0
-    environment                       = {}
-    log_retention_days                = 14
-    maximum_event_age_seconds         = 60
-    maximum_retry_attempts            = 2
-    alarm_period_seconds              = 300
-    alarm_delivery_failures_threshold = 0
-    alarm_dropped_events_threshold    = 0
-    alarm_event_age_percent           = 50
-    on_failure                        = "arn:aws:s3:::failure-records-under-test"
-    account_id                        = "123456789012"
-    destination_permissions = [
-      {
-        sid          = "WriteFailureRecords"
-        actions      = ["s3:PutObject"]
-        resources    = ["arn:aws:s3:::failure-records-under-test/aws/lambda/async/to_queue_and_topic/*"]
-        same_account = true
-      },
-      {
-        sid          = "SendFailureToQueue"
-        actions      = ["sqs:SendMessage"]
-        resources    = ["arn:aws:sqs:us-east-1:123456789012:queue-under-test"]
-        same_account = false
-      },
-    ]
-    project                = "destinations"
-    notification_topic_arn = "arn:aws:sns:us-east-1:123456789012:topic-under-test"
-    failure_bucket         = "failure-records-under-test"
-    record_rule_name       = "destinations-to_queue_and_topic-failure-records"
+    settings = {
+      reserved_concurrency = 0
+    }
   }
 
   assert {
@@ -425,70 +421,20 @@ run "function_module_grants_exactly_the_permissions_it_is_given" {
   }
 }
 
-# A value Lambda would refuse is stopped by the variable's validation, before any API call.
+# A value Lambda would refuse is stopped by the module's validation, before any API call.
 run "rejects_more_retries_than_lambda_allows" {
   command = plan
 
+  module {
+    source = "./modules/function"
+  }
+
   variables {
-    functions = {
-      to_queue_and_topic = {
-        architecture                      = "arm64"
-        memory_mb                         = 128
-        timeout_seconds                   = 10
-        reserved_concurrency              = 0
-        environment                       = {}
-        log_retention_days                = 14
-        maximum_event_age_seconds         = 60
-        maximum_retry_attempts            = 3
-        alarm_period_seconds              = 300
-        alarm_delivery_failures_threshold = 0
-        alarm_dropped_events_threshold    = 0
-        alarm_event_age_percent           = 50
-      }
-      to_bus_and_function = {
-        architecture                      = "arm64"
-        memory_mb                         = 128
-        timeout_seconds                   = 10
-        reserved_concurrency              = null
-        environment                       = {}
-        log_retention_days                = 14
-        maximum_event_age_seconds         = 60
-        maximum_retry_attempts            = 2
-        alarm_period_seconds              = 300
-        alarm_delivery_failures_threshold = 0
-        alarm_dropped_events_threshold    = 0
-        alarm_event_age_percent           = 50
-      }
-      to_existing = {
-        architecture                      = "arm64"
-        memory_mb                         = 128
-        timeout_seconds                   = 10
-        reserved_concurrency              = 0
-        environment                       = {}
-        log_retention_days                = 14
-        maximum_event_age_seconds         = 60
-        maximum_retry_attempts            = 2
-        alarm_period_seconds              = 300
-        alarm_delivery_failures_threshold = 0
-        alarm_dropped_events_threshold    = 0
-        alarm_event_age_percent           = 50
-      }
-      default_failure_bucket = {
-        architecture                      = "arm64"
-        memory_mb                         = 128
-        timeout_seconds                   = 10
-        reserved_concurrency              = 0
-        environment                       = {}
-        log_retention_days                = 14
-        maximum_event_age_seconds         = 60
-        maximum_retry_attempts            = 2
-        alarm_period_seconds              = 300
-        alarm_delivery_failures_threshold = 0
-        alarm_dropped_events_threshold    = 0
-        alarm_event_age_percent           = 50
-      }
+    settings = {
+      reserved_concurrency   = 0
+      maximum_retry_attempts = 3
     }
   }
 
-  expect_failures = [var.functions]
+  expect_failures = [var.settings]
 }

@@ -39,6 +39,33 @@ mock_provider "aws" {
   }
 }
 
+# What the runs of the function module on its own give it, beside the settings each run sets.
+# The runs of the whole project ignore these: its root module declares none of them.
+variables {
+  name        = "async_function"
+  description = "The function module under test"
+  role_name   = "quiet-async-async_function-role"
+  package     = "build/async_function.zip"
+  runtime     = "python3.13"
+  handler     = "handler.handler"
+  on_failure  = "arn:aws:s3:::failure-records-under-test"
+  account_id  = "123456789012"
+  destination_permissions = [
+    {
+      sid          = "WriteFailureRecords"
+      actions      = ["s3:PutObject"]
+      resources    = ["arn:aws:s3:::failure-records-under-test/aws/lambda/async/async_function/*"]
+      same_account = true
+    },
+    {
+      sid          = "SendFailureToQueue"
+      actions      = ["sqs:SendMessage"]
+      resources    = ["arn:aws:sqs:us-east-1:123456789012:queue-under-test"]
+      same_account = false
+    },
+  ]
+}
+
 # One plan checks the whole project: the failure bucket, then each function's destinations, settings,
 # log group and permissions.
 run "project" {
@@ -81,17 +108,17 @@ run "project" {
   }
 
   assert {
-    condition     = module.function["async_function"].async_invocation.maximum_event_age_seconds == var.functions["async_function"].maximum_event_age_seconds
+    condition     = module.function["async_function"].async_invocation.maximum_event_age_seconds == module.function["async_function"].settings.maximum_event_age_seconds
     error_message = "async_function must keep events for maximum_event_age_seconds."
   }
 
   assert {
-    condition     = module.function["async_function"].async_invocation.maximum_retry_attempts == var.functions["async_function"].maximum_retry_attempts
+    condition     = module.function["async_function"].async_invocation.maximum_retry_attempts == module.function["async_function"].settings.maximum_retry_attempts
     error_message = "async_function must retry maximum_retry_attempts times."
   }
 
   assert {
-    condition     = coalesce(module.function["async_function"].async_invocation.reserved_concurrency, -1) == coalesce(var.functions["async_function"].reserved_concurrency, -1)
+    condition     = coalesce(module.function["async_function"].async_invocation.reserved_concurrency, -1) == coalesce(module.function["async_function"].settings.reserved_concurrency, -1)
     error_message = "async_function must reserve the configured concurrency (null or -1: unreserved)."
   }
 
@@ -139,36 +166,9 @@ run "function_module_grants_exactly_the_permissions_it_is_given" {
   }
 
   variables {
-    name                      = "async_function"
-    description               = "The function module under test"
-    role_name                 = "quiet-async-async_function-role"
-    package                   = "build/async_function.zip"
-    runtime                   = "python3.13"
-    handler                   = "handler.handler"
-    architecture              = "arm64"
-    memory_mb                 = 128
-    timeout_seconds           = 10
-    reserved_concurrency      = 0
-    environment               = {}
-    log_retention_days        = 14
-    maximum_event_age_seconds = 60
-    maximum_retry_attempts    = 2
-    on_failure                = "arn:aws:s3:::failure-records-under-test"
-    account_id                = "123456789012"
-    destination_permissions = [
-      {
-        sid          = "WriteFailureRecords"
-        actions      = ["s3:PutObject"]
-        resources    = ["arn:aws:s3:::failure-records-under-test/aws/lambda/async/async_function/*"]
-        same_account = true
-      },
-      {
-        sid          = "SendFailureToQueue"
-        actions      = ["sqs:SendMessage"]
-        resources    = ["arn:aws:sqs:us-east-1:123456789012:queue-under-test"]
-        same_account = false
-      },
-    ]
+    settings = {
+      reserved_concurrency = 0
+    }
   }
 
   assert {
@@ -213,24 +213,20 @@ run "function_module_grants_exactly_the_permissions_it_is_given" {
   }
 }
 
-# A value Lambda would refuse is stopped by the variable's validation, before any API call.
+# A value Lambda would refuse is stopped by the module's validation, before any API call.
 run "rejects_more_retries_than_lambda_allows" {
   command = plan
 
+  module {
+    source = "./modules/function"
+  }
+
   variables {
-    functions = {
-      async_function = {
-        architecture              = "arm64"
-        memory_mb                 = 128
-        timeout_seconds           = 10
-        reserved_concurrency      = 0
-        environment               = {}
-        log_retention_days        = 14
-        maximum_event_age_seconds = 60
-        maximum_retry_attempts    = 3
-      }
+    settings = {
+      reserved_concurrency   = 0
+      maximum_retry_attempts = 3
     }
   }
 
-  expect_failures = [var.functions]
+  expect_failures = [var.settings]
 }

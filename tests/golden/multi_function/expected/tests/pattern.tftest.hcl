@@ -45,6 +45,37 @@ mock_provider "aws" {
   }
 }
 
+# What the runs of the function module on its own give it, beside the settings each run sets.
+# The runs of the whole project ignore these: its root module declares none of them.
+variables {
+  name        = "ingest_orders"
+  description = "The function module under test"
+  role_name   = "orders-async-ingest_orders-role"
+  package     = "build/ingest_orders.zip"
+  runtime     = "python3.12"
+  handler     = "handler.handler"
+  on_failure  = "arn:aws:s3:::failure-records-under-test"
+  account_id  = "123456789012"
+  destination_permissions = [
+    {
+      sid          = "WriteFailureRecords"
+      actions      = ["s3:PutObject"]
+      resources    = ["arn:aws:s3:::failure-records-under-test/aws/lambda/async/ingest_orders/*"]
+      same_account = true
+    },
+    {
+      sid          = "SendFailureToQueue"
+      actions      = ["sqs:SendMessage"]
+      resources    = ["arn:aws:sqs:us-east-1:123456789012:queue-under-test"]
+      same_account = false
+    },
+  ]
+  project                = "orders-async"
+  notification_topic_arn = "arn:aws:sns:us-east-1:123456789012:topic-under-test"
+  failure_bucket         = "failure-records-under-test"
+  record_rule_name       = "orders-async-ingest_orders-failure-records"
+}
+
 # One plan checks the whole project: the failure bucket, then each function's destinations, settings,
 # log group and permissions.
 run "project" {
@@ -87,17 +118,17 @@ run "project" {
   }
 
   assert {
-    condition     = module.function["ingest_orders"].async_invocation.maximum_event_age_seconds == var.functions["ingest_orders"].maximum_event_age_seconds
+    condition     = module.function["ingest_orders"].async_invocation.maximum_event_age_seconds == module.function["ingest_orders"].settings.maximum_event_age_seconds
     error_message = "ingest_orders must keep events for maximum_event_age_seconds."
   }
 
   assert {
-    condition     = module.function["ingest_orders"].async_invocation.maximum_retry_attempts == var.functions["ingest_orders"].maximum_retry_attempts
+    condition     = module.function["ingest_orders"].async_invocation.maximum_retry_attempts == module.function["ingest_orders"].settings.maximum_retry_attempts
     error_message = "ingest_orders must retry maximum_retry_attempts times."
   }
 
   assert {
-    condition     = coalesce(module.function["ingest_orders"].async_invocation.reserved_concurrency, -1) == coalesce(var.functions["ingest_orders"].reserved_concurrency, -1)
+    condition     = coalesce(module.function["ingest_orders"].async_invocation.reserved_concurrency, -1) == coalesce(module.function["ingest_orders"].settings.reserved_concurrency, -1)
     error_message = "ingest_orders must reserve the configured concurrency (null or -1: unreserved)."
   }
 
@@ -145,17 +176,17 @@ run "project" {
   }
 
   assert {
-    condition     = module.function["notify-customers"].async_invocation.maximum_event_age_seconds == var.functions["notify-customers"].maximum_event_age_seconds
+    condition     = module.function["notify-customers"].async_invocation.maximum_event_age_seconds == module.function["notify-customers"].settings.maximum_event_age_seconds
     error_message = "notify-customers must keep events for maximum_event_age_seconds."
   }
 
   assert {
-    condition     = module.function["notify-customers"].async_invocation.maximum_retry_attempts == var.functions["notify-customers"].maximum_retry_attempts
+    condition     = module.function["notify-customers"].async_invocation.maximum_retry_attempts == module.function["notify-customers"].settings.maximum_retry_attempts
     error_message = "notify-customers must retry maximum_retry_attempts times."
   }
 
   assert {
-    condition     = coalesce(module.function["notify-customers"].async_invocation.reserved_concurrency, -1) == coalesce(var.functions["notify-customers"].reserved_concurrency, -1)
+    condition     = coalesce(module.function["notify-customers"].async_invocation.reserved_concurrency, -1) == coalesce(module.function["notify-customers"].settings.reserved_concurrency, -1)
     error_message = "notify-customers must reserve the configured concurrency (null or -1: unreserved)."
   }
 
@@ -203,17 +234,17 @@ run "project" {
   }
 
   assert {
-    condition     = module.function["reconcile"].async_invocation.maximum_event_age_seconds == var.functions["reconcile"].maximum_event_age_seconds
+    condition     = module.function["reconcile"].async_invocation.maximum_event_age_seconds == module.function["reconcile"].settings.maximum_event_age_seconds
     error_message = "reconcile must keep events for maximum_event_age_seconds."
   }
 
   assert {
-    condition     = module.function["reconcile"].async_invocation.maximum_retry_attempts == var.functions["reconcile"].maximum_retry_attempts
+    condition     = module.function["reconcile"].async_invocation.maximum_retry_attempts == module.function["reconcile"].settings.maximum_retry_attempts
     error_message = "reconcile must retry maximum_retry_attempts times."
   }
 
   assert {
-    condition     = coalesce(module.function["reconcile"].async_invocation.reserved_concurrency, -1) == coalesce(var.functions["reconcile"].reserved_concurrency, -1)
+    condition     = coalesce(module.function["reconcile"].async_invocation.reserved_concurrency, -1) == coalesce(module.function["reconcile"].settings.reserved_concurrency, -1)
     error_message = "reconcile must reserve the configured concurrency (null or -1: unreserved)."
   }
 
@@ -261,46 +292,14 @@ run "function_module_grants_exactly_the_permissions_it_is_given" {
   }
 
   variables {
-    name                 = "ingest_orders"
-    description          = "The function module under test"
-    role_name            = "orders-async-ingest_orders-role"
-    package              = "build/ingest_orders.zip"
-    runtime              = "python3.12"
-    handler              = "handler.handler"
-    architecture         = "arm64"
-    memory_mb            = 256
-    timeout_seconds      = 30
-    reserved_concurrency = 0
-    environment = {
-      LOG_LEVEL = "debug"
+    settings = {
+      memory_mb            = 256
+      timeout_seconds      = 30
+      reserved_concurrency = 0
+      environment = {
+        LOG_LEVEL = "debug"
+      }
     }
-    log_retention_days                = 14
-    maximum_event_age_seconds         = 60
-    maximum_retry_attempts            = 2
-    alarm_period_seconds              = 300
-    alarm_delivery_failures_threshold = 0
-    alarm_dropped_events_threshold    = 0
-    alarm_event_age_percent           = 50
-    on_failure                        = "arn:aws:s3:::failure-records-under-test"
-    account_id                        = "123456789012"
-    destination_permissions = [
-      {
-        sid          = "WriteFailureRecords"
-        actions      = ["s3:PutObject"]
-        resources    = ["arn:aws:s3:::failure-records-under-test/aws/lambda/async/ingest_orders/*"]
-        same_account = true
-      },
-      {
-        sid          = "SendFailureToQueue"
-        actions      = ["sqs:SendMessage"]
-        resources    = ["arn:aws:sqs:us-east-1:123456789012:queue-under-test"]
-        same_account = false
-      },
-    ]
-    project                = "orders-async"
-    notification_topic_arn = "arn:aws:sns:us-east-1:123456789012:topic-under-test"
-    failure_bucket         = "failure-records-under-test"
-    record_rule_name       = "orders-async-ingest_orders-failure-records"
   }
 
   assert {
@@ -345,58 +344,25 @@ run "function_module_grants_exactly_the_permissions_it_is_given" {
   }
 }
 
-# A value Lambda would refuse is stopped by the variable's validation, before any API call.
+# A value Lambda would refuse is stopped by the module's validation, before any API call.
 run "rejects_more_retries_than_lambda_allows" {
   command = plan
 
+  module {
+    source = "./modules/function"
+  }
+
   variables {
-    functions = {
-      ingest_orders = {
-        architecture         = "arm64"
-        memory_mb            = 256
-        timeout_seconds      = 30
-        reserved_concurrency = 0
-        environment = {
-          LOG_LEVEL = "debug"
-        }
-        log_retention_days                = 14
-        maximum_event_age_seconds         = 60
-        maximum_retry_attempts            = 3
-        alarm_period_seconds              = 300
-        alarm_delivery_failures_threshold = 0
-        alarm_dropped_events_threshold    = 0
-        alarm_event_age_percent           = 50
+    settings = {
+      memory_mb            = 256
+      timeout_seconds      = 30
+      reserved_concurrency = 0
+      environment = {
+        LOG_LEVEL = "debug"
       }
-      notify-customers = {
-        architecture                      = "x86_64"
-        memory_mb                         = 128
-        timeout_seconds                   = 10
-        reserved_concurrency              = 5
-        environment                       = {}
-        log_retention_days                = 30
-        maximum_event_age_seconds         = 3600
-        maximum_retry_attempts            = 0
-        alarm_period_seconds              = 300
-        alarm_delivery_failures_threshold = 0
-        alarm_dropped_events_threshold    = 0
-        alarm_event_age_percent           = 50
-      }
-      reconcile = {
-        architecture                      = "arm64"
-        memory_mb                         = 128
-        timeout_seconds                   = 10
-        reserved_concurrency              = null
-        environment                       = {}
-        log_retention_days                = 0
-        maximum_event_age_seconds         = 60
-        maximum_retry_attempts            = 1
-        alarm_period_seconds              = 300
-        alarm_delivery_failures_threshold = 0
-        alarm_dropped_events_threshold    = 0
-        alarm_event_age_percent           = 50
-      }
+      maximum_retry_attempts = 3
     }
   }
 
-  expect_failures = [var.functions]
+  expect_failures = [var.settings]
 }

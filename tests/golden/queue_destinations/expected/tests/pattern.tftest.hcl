@@ -44,6 +44,35 @@ mock_provider "aws" {
   }
 }
 
+# What the runs of the function module on its own give it, beside the settings each run sets.
+# The runs of the whole project ignore these: its root module declares none of them.
+variables {
+  name        = "orders"
+  description = "The function module under test"
+  role_name   = "queues-orders-role"
+  package     = "build/orders.zip"
+  runtime     = "python3.13"
+  handler     = "handler.handler"
+  on_failure  = "arn:aws:s3:::failure-records-under-test"
+  account_id  = "123456789012"
+  destination_permissions = [
+    {
+      sid          = "WriteFailureRecords"
+      actions      = ["s3:PutObject"]
+      resources    = ["arn:aws:s3:::failure-records-under-test/aws/lambda/async/orders/*"]
+      same_account = true
+    },
+    {
+      sid          = "SendFailureToQueue"
+      actions      = ["sqs:SendMessage"]
+      resources    = ["arn:aws:sqs:us-east-1:123456789012:queue-under-test"]
+      same_account = false
+    },
+  ]
+  project                = "queues"
+  notification_topic_arn = "arn:aws:sns:us-east-1:123456789012:topic-under-test"
+}
+
 # One plan checks the whole project: each function's destinations, settings,
 # log group and permissions.
 run "project" {
@@ -60,17 +89,17 @@ run "project" {
   }
 
   assert {
-    condition     = module.function["orders"].async_invocation.maximum_event_age_seconds == var.functions["orders"].maximum_event_age_seconds
+    condition     = module.function["orders"].async_invocation.maximum_event_age_seconds == module.function["orders"].settings.maximum_event_age_seconds
     error_message = "orders must keep events for maximum_event_age_seconds."
   }
 
   assert {
-    condition     = module.function["orders"].async_invocation.maximum_retry_attempts == var.functions["orders"].maximum_retry_attempts
+    condition     = module.function["orders"].async_invocation.maximum_retry_attempts == module.function["orders"].settings.maximum_retry_attempts
     error_message = "orders must retry maximum_retry_attempts times."
   }
 
   assert {
-    condition     = coalesce(module.function["orders"].async_invocation.reserved_concurrency, -1) == coalesce(var.functions["orders"].reserved_concurrency, -1)
+    condition     = coalesce(module.function["orders"].async_invocation.reserved_concurrency, -1) == coalesce(module.function["orders"].settings.reserved_concurrency, -1)
     error_message = "orders must reserve the configured concurrency (null or -1: unreserved)."
   }
 
@@ -102,17 +131,17 @@ run "project" {
   }
 
   assert {
-    condition     = module.function["payments"].async_invocation.maximum_event_age_seconds == var.functions["payments"].maximum_event_age_seconds
+    condition     = module.function["payments"].async_invocation.maximum_event_age_seconds == module.function["payments"].settings.maximum_event_age_seconds
     error_message = "payments must keep events for maximum_event_age_seconds."
   }
 
   assert {
-    condition     = module.function["payments"].async_invocation.maximum_retry_attempts == var.functions["payments"].maximum_retry_attempts
+    condition     = module.function["payments"].async_invocation.maximum_retry_attempts == module.function["payments"].settings.maximum_retry_attempts
     error_message = "payments must retry maximum_retry_attempts times."
   }
 
   assert {
-    condition     = coalesce(module.function["payments"].async_invocation.reserved_concurrency, -1) == coalesce(var.functions["payments"].reserved_concurrency, -1)
+    condition     = coalesce(module.function["payments"].async_invocation.reserved_concurrency, -1) == coalesce(module.function["payments"].settings.reserved_concurrency, -1)
     error_message = "payments must reserve the configured concurrency (null or -1: unreserved)."
   }
 
@@ -144,42 +173,9 @@ run "function_module_grants_exactly_the_permissions_it_is_given" {
   }
 
   variables {
-    name                              = "orders"
-    description                       = "The function module under test"
-    role_name                         = "queues-orders-role"
-    package                           = "build/orders.zip"
-    runtime                           = "python3.13"
-    handler                           = "handler.handler"
-    architecture                      = "arm64"
-    memory_mb                         = 128
-    timeout_seconds                   = 10
-    reserved_concurrency              = 0
-    environment                       = {}
-    log_retention_days                = 14
-    maximum_event_age_seconds         = 60
-    maximum_retry_attempts            = 2
-    alarm_period_seconds              = 300
-    alarm_delivery_failures_threshold = 0
-    alarm_dropped_events_threshold    = 0
-    alarm_event_age_percent           = 50
-    on_failure                        = "arn:aws:s3:::failure-records-under-test"
-    account_id                        = "123456789012"
-    destination_permissions = [
-      {
-        sid          = "WriteFailureRecords"
-        actions      = ["s3:PutObject"]
-        resources    = ["arn:aws:s3:::failure-records-under-test/aws/lambda/async/orders/*"]
-        same_account = true
-      },
-      {
-        sid          = "SendFailureToQueue"
-        actions      = ["sqs:SendMessage"]
-        resources    = ["arn:aws:sqs:us-east-1:123456789012:queue-under-test"]
-        same_account = false
-      },
-    ]
-    project                = "queues"
-    notification_topic_arn = "arn:aws:sns:us-east-1:123456789012:topic-under-test"
+    settings = {
+      reserved_concurrency = 0
+    }
   }
 
   assert {
@@ -224,42 +220,20 @@ run "function_module_grants_exactly_the_permissions_it_is_given" {
   }
 }
 
-# A value Lambda would refuse is stopped by the variable's validation, before any API call.
+# A value Lambda would refuse is stopped by the module's validation, before any API call.
 run "rejects_more_retries_than_lambda_allows" {
   command = plan
 
+  module {
+    source = "./modules/function"
+  }
+
   variables {
-    functions = {
-      orders = {
-        architecture                      = "arm64"
-        memory_mb                         = 128
-        timeout_seconds                   = 10
-        reserved_concurrency              = 0
-        environment                       = {}
-        log_retention_days                = 14
-        maximum_event_age_seconds         = 60
-        maximum_retry_attempts            = 3
-        alarm_period_seconds              = 300
-        alarm_delivery_failures_threshold = 0
-        alarm_dropped_events_threshold    = 0
-        alarm_event_age_percent           = 50
-      }
-      payments = {
-        architecture                      = "arm64"
-        memory_mb                         = 128
-        timeout_seconds                   = 10
-        reserved_concurrency              = 2
-        environment                       = {}
-        log_retention_days                = 14
-        maximum_event_age_seconds         = 60
-        maximum_retry_attempts            = 2
-        alarm_period_seconds              = 300
-        alarm_delivery_failures_threshold = 0
-        alarm_dropped_events_threshold    = 0
-        alarm_event_age_percent           = 50
-      }
+    settings = {
+      reserved_concurrency   = 0
+      maximum_retry_attempts = 3
     }
   }
 
-  expect_failures = [var.functions]
+  expect_failures = [var.settings]
 }
