@@ -32,8 +32,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from generator.config import parse_config  # noqa: E402
-from generator.render import render  # noqa: E402
+from generator.config.model import parse_config  # noqa: E402
+from generator.render.project import render  # noqa: E402
 from tests.harness import moto_server, write_cli_config  # noqa: E402
 from tests.support import many_functions_config, write_tree  # noqa: E402
 

@@ -19,8 +19,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from generator.config import MAX_DASHBOARD_FUNCTIONS, load_config, parse_config  # noqa: E402
-from generator.render import render  # noqa: E402
+from generator.config.model import MAX_DASHBOARD_FUNCTIONS, load_config, parse_config  # noqa: E402
+from generator.render.project import render  # noqa: E402
 
 
 def _best(seconds: list[float]) -> str:

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from generator import __version__
-from generator.config import Config
-from generator.output import Difference, Manifest, WriteReport, compare_tree, read_manifest_record, write_tree
-from generator.render import FLAT_LAYOUT_FILE, Rendered, is_generated_path, render_project
+from generator.config.model import Config
+from generator.output.files import Difference, Manifest, WriteReport, compare_tree, read_manifest_record, write_tree
+from generator.render.project import FLAT_LAYOUT_FILE, Rendered, is_generated_path, render_project
 
 # The manifest key that keeps the flat layout's moves once a render has seen it: a render killed, or rendered
 # twice before anyone applies, must not lose them.

@@ -24,8 +24,8 @@ from urllib.parse import unquote
 import pytest
 
 from generator import ci
-from generator.config import Config
-from generator.destinations import uses_failure_bucket
+from generator.config.model import Config
+from generator.render.destinations import uses_failure_bucket
 from tests.support import require_tool, terraform_binary
 
 PROVIDER_MIRROR = Path(os.environ.get("TF_PROVIDER_MIRROR", "/opt/tf-plugins"))

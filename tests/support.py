@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from generator import output
-from generator.config import Config, load_config
-from generator.render import is_generated_path, render
+from generator.config.model import Config, load_config
+from generator.output import files as output
+from generator.render.project import is_generated_path, render
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = REPO / "tests" / "golden"

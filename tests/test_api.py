@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 from generator import __version__, api
-from generator.config import load_config, parse_config
-from generator.output import MANIFEST
+from generator.config.model import load_config, parse_config
+from generator.output.files import MANIFEST
 from tests.support import REPO, parse_tree
 
 FLAT = REPO / "tests" / "upgrade" / "flat_layout"

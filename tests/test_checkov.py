@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.destinations import uses_failure_bucket
+from generator.render.destinations import uses_failure_bucket
 from tests.harness import checkov_executable
 from tests.support import GoldenCase, golden_cases, write_tree
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.cli import main
-from generator.config import load_config
-from generator.render import render
+from generator.cli.main import main
+from generator.config.model import load_config
+from generator.render.project import render
 from tests.support import REPO, read_manifest
 
 
@@ -42,7 +42,7 @@ def test_render_reports_what_it_did(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 def test_render_is_free_of_heavy_imports() -> None:
     code = (
-        "import sys; from generator.cli import main; "
+        "import sys; from generator.cli.main import main; "
         f"main(['render', '--config', {str(REPO / 'config.yaml')!r}, '--out', {str(REPO / 'out')!r}, '--check']); "
         "print(sorted(m for m in ('boto3', 'botocore', 'difflib', 'hcl2') if m in sys.modules))"
     )

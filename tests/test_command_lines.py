@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from generator.cli import build_parser
+from generator.cli.main import build_parser
 from tests.support import REPO, golden_cases
 
 # A command runs to the end of its code span, string or line; a comment or a redirect ends it too.

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.cli import main
-from generator.config import load_config
+from generator.cli.main import main
+from generator.config.model import load_config
 from tests.bad_configs import BASE, CASES
 from tests.support import REPO
 

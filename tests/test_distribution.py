@@ -45,7 +45,9 @@ def test_the_wheel_renders_initialises_and_prints_its_schema_outside_the_checkou
     installed: Path, tmp_path: Path
 ) -> None:
     generator, python = installed / "bin" / "generator", installed / "bin" / "python"
-    where = _run(python, "-c", "import generator.render as r; print(r.__file__, r.templates_dir())", cwd=tmp_path)
+    where = _run(
+        python, "-c", "import generator.render.project as r; print(r.__file__, r.templates_dir())", cwd=tmp_path
+    )
     module_file, templates = where.stdout.split()
     assert str(installed) in module_file and str(installed) in templates, "code and templates come from the wheel"
     assert _run(generator, "--version", cwd=tmp_path).stdout.strip() == f"generator {__version__}"

@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from generator.config import FIELDS_BY_SECTION
+from generator.config.model import FIELDS_BY_SECTION
 from tests.support import REPO
 
 
@@ -61,7 +61,7 @@ def _leaf_keys(value: object, prefix: str = "") -> set[str]:
 
 
 def test_default_config_spells_out_every_key() -> None:
-    from generator._yaml import load_yaml
+    from generator.config._yaml import load_yaml
 
     data = load_yaml((REPO / "config.yaml").read_text(), REPO / "config.yaml").data
     assert _leaf_keys(data) == _declared_keys()
@@ -76,7 +76,7 @@ def test_readme_opens_with_the_two_commands_ci_runs() -> None:
 
 
 def test_every_yaml_example_in_the_readme_is_a_valid_config() -> None:
-    from generator.config import parse_config
+    from generator.config.model import parse_config
 
     examples = re.findall(r"```yaml\n(.*?)```", (REPO / "README.md").read_text(), re.S)
     assert examples, "the README shows config examples"
@@ -104,7 +104,7 @@ def test_each_model_has_exactly_the_fields_its_declarations_name() -> None:
     import types
     import typing
 
-    from generator import config
+    from generator.config import model as config
 
     sections = {
         config.Function: (config.FUNCTION_FIELDS, set(config.DESTINATION_KINDS)),

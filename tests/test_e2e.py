@@ -20,13 +20,14 @@ from typing import Any
 
 import pytest
 
-from generator import api, layout
-from generator.analytics import NAMED_QUERIES
-from generator.config import Config, Function, load_config, parse_config
+from generator import api
+from generator.config.model import Config, Function, load_config, parse_config
 from generator.lambda_facts import RECORD_COLUMNS
-from generator.monitoring import ALARMS
-from generator.names import glue_database, record_rule_name, role_name, topic_name
-from generator.render import render
+from generator.render import layout
+from generator.render.analytics import NAMED_QUERIES
+from generator.render.monitoring import ALARMS
+from generator.render.names import glue_database, record_rule_name, role_name, topic_name
+from generator.render.project import render
 from tests.harness import Moto, Terraform, TerraformError, applied
 from tests.support import GOLDEN, REPO, parse_tree, write_tree
 

@@ -16,7 +16,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from generator.cli import main
+from generator.cli.main import main
 from generator.lambda_facts import expected_record
 from generator.ops import aws as ops_aws
 from generator.ops import commands, present, project, reading, redrive
@@ -769,7 +769,8 @@ def test_render_never_imports_boto3() -> None:
     import subprocess
     import sys
 
-    code = "import sys, generator.cli, generator.render, generator.output; print('boto3' in sys.modules)"
+    modules = "generator.cli.main, generator.render.project, generator.output.files"
+    code = f"import sys, {modules}; print('boto3' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
 
 

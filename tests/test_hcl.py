@@ -10,9 +10,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from generator import hcl
-from generator.config import parse_config
-from generator.render import render
+from generator.config.model import parse_config
+from generator.render import hcl
+from generator.render.project import render
 from tests.support import parse_hcl, unescape_template
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from generator.cli import main
-from generator.config import load_config, parse_config, partition_of
+from generator.cli.main import main
+from generator.config.model import load_config, parse_config, partition_of
 from generator.errors import MAX_PROBLEMS_SHOWN
 from generator.ops.commands import _is_bucket_arn
-from generator.render import markdown_code, markdown_text, render
+from generator.render.project import markdown_code, markdown_text, render
 from tests.support import REPO
 
 SECRET = "root:$y$j9T$Q0mEsecrethashsecrethashsecrethash:19000:0:99999:7:::"

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from generator import layout
-from generator.config import parse_config
-from generator.render import render
+from generator.config.model import parse_config
+from generator.render import layout
+from generator.render.project import render
 from tests.support import expected_group, many_functions_config, parse_tree
 
 GROUP_FILTER = re.compile(

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.cli import main
-from generator.output import MANIFEST
+from generator.cli.main import main
+from generator.output.files import MANIFEST
 from tests.support import REPO, read_manifest
 
 CONFIG = str(REPO / "config.yaml")

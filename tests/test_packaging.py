@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.config import parse_config
-from generator.packaging import build_zip, collect_sources
-from generator.render import render
+from generator.config.model import parse_config
+from generator.render.packaging import build_zip, collect_sources
+from generator.render.project import render
 from tests.support import GOLDEN
 
 
@@ -86,7 +86,7 @@ def _app(root: Path) -> Path:
 
 
 def _render_cli(config: Path, out: Path, *extra: str) -> int:
-    from generator.cli import main
+    from generator.cli.main import main
 
     return main(["render", "--config", str(config), "--out", str(out), *extra])
 

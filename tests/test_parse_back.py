@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from generator.analytics import NAMED_QUERIES
-from generator.config import FUNCTION_SETTINGS, Config, parse_config
-from generator.destinations import uses_failure_bucket
-from generator.monitoring import ALARMS
-from generator.names import MAX_ROLE_NAME, record_rule_name, role_name
+from generator.config.model import FUNCTION_SETTINGS, Config, parse_config
 from generator.ops.records import READS, FailureRecord, RecordError, RecordKey
-from generator.render import render, render_project
+from generator.render.analytics import NAMED_QUERIES
+from generator.render.destinations import uses_failure_bucket
+from generator.render.monitoring import ALARMS
+from generator.render.names import MAX_ROLE_NAME, record_rule_name, role_name
+from generator.render.project import render, render_project
 from tests.support import (
     GOLDEN,
     GoldenCase,

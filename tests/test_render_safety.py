@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.cli import main
-from generator.output import MANIFEST
+from generator.cli.main import main
+from generator.output.files import MANIFEST
 from tests.support import REPO
 
 CONFIG = str(REPO / "config.yaml")
@@ -258,7 +258,7 @@ def test_a_template_cache_planted_by_another_user_is_never_loaded(tmp_path: Path
     plant = f"""
 import jinja2, os
 from jinja2.bccache import Bucket
-from generator import render
+from generator.render import project as render
 directory = os.path.join({str(cache)!r}, "generator", f"jinja-{{jinja2.__version__}}")
 os.makedirs(directory)
 env = render._environment(True)
@@ -292,7 +292,7 @@ def test_the_users_own_template_cache_is_used(tmp_path: Path) -> None:
 
 def test_every_template_is_a_listed_output_file_or_a_partial() -> None:
     """A template render writes but the table lacks would make a file no later render could remove as stale."""
-    from generator.render import MODULE_FILES, OUTPUT_FILES, PARTIAL_TEMPLATES, is_generated_path, templates_dir
+    from generator.render.project import MODULE_FILES, OUTPUT_FILES, PARTIAL_TEMPLATES, is_generated_path, templates_dir
 
     root = templates_dir()
     on_disk = {p.relative_to(root).as_posix() for p in root.rglob("*.j2")}

@@ -10,9 +10,9 @@ import jsonschema
 import pytest
 import yaml
 
-from generator.cli import main
-from generator.render import render, starter_config, templates_dir
-from generator.schema import json_schema, schema_text
+from generator.cli.main import main
+from generator.config.schema import json_schema, schema_text
+from generator.render.project import render, starter_config, templates_dir
 from tests.bad_configs import CASES
 from tests.support import REPO, golden_cases
 
@@ -100,7 +100,7 @@ def test_init_writes_a_starter_that_renders_the_default_project(tmp_path: Path) 
     target = tmp_path / "infra" / "config.yaml"
     assert main(["init", str(target)]) == 0
     assert (tmp_path / "infra" / "config.schema.json").read_text() == schema_text()
-    from generator.config import load_config
+    from generator.config.model import load_config
 
     assert render(load_config(target)) == render(load_config(REPO / "config.yaml"))
 

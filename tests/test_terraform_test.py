@@ -12,11 +12,11 @@ from pathlib import Path
 import hcl2
 import pytest
 
-from generator import layout
-from generator.config import load_config, parse_config
-from generator.destinations import uses_failure_bucket
-from generator.render import render
-from generator.tftest import TEST_FILE
+from generator.config.model import load_config, parse_config
+from generator.render import layout
+from generator.render.destinations import uses_failure_bucket
+from generator.render.project import render
+from generator.render.tftest import TEST_FILE
 from tests.harness import Terraform, stand_in_for_random_if_missing
 from tests.support import REPO, GoldenCase, golden_cases, many_functions_config, write_tree
 

@@ -10,8 +10,8 @@ from typing import Any
 import hcl2
 import pytest
 
-from generator.config import FUNCTION_SETTINGS, parse_config
-from generator.render import render
+from generator.config.model import FUNCTION_SETTINGS, parse_config
+from generator.render.project import render
 from tests.harness import Terraform, stand_in_for_random_if_missing
 from tests.support import REPO, GoldenCase, golden_cases, write_tree
 

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.errors import GeneratorError
+from generator.output.files import MANIFEST
 
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can record
 _ENTRY_MODE = 0o100644  # regular file, rw-r--r--
-MANIFEST_NAME = ".generator-manifest.json"  # marks a rendered output directory, which is never packaged
 
 # Left out of every package unless an exclude pattern of the function re-includes it with "!".
 DEFAULT_EXCLUDES: tuple[str, ...] = (
@@ -33,7 +33,7 @@ DEFAULT_EXCLUDES: tuple[str, ...] = (
     ".env", ".env.*", "*.pem", "*.key", "*.p12", "*.pfx", "id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*",
     ".ssh/", ".aws/", ".netrc", ".npmrc", ".pypirc",
     # Terraform's files: state can hold every secret of a deployment
-    "*.tfstate", "*.tfstate.*", "*.tfvars", "*.tfplan", ".terraform/", ".terraform.lock.hcl", MANIFEST_NAME,
+    "*.tfstate", "*.tfstate.*", "*.tfvars", "*.tfplan", ".terraform/", ".terraform.lock.hcl", MANIFEST,
     # tools, caches and version control
     ".git/", ".hg/", ".svn/", ".venv/", "venv/", "__pycache__/", "*.pyc", ".pytest_cache/", ".mypy_cache/",
     ".ruff_cache/", ".DS_Store",
@@ -95,7 +95,7 @@ def collect_sources(directory: Path, exclude: Sequence[str] = (), never: Sequenc
             path, relative = here / name, _posix(relative_dir / name)
             if path.is_symlink():
                 skipped.append(f"{relative}/ (a link to a directory)")
-            elif path in never_dirs or (path / MANIFEST_NAME).exists():
+            elif path in never_dirs or (path / MANIFEST).exists():
                 skipped.append(f"{relative}/ (a rendered output directory)")
             elif spec.match_file(relative + "/"):
                 skipped.append(f"{relative}/ (excluded)")

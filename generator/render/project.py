@@ -18,11 +18,12 @@ from typing import Any
 
 import jinja2
 
-from generator import ci, destinations, hcl, lambda_facts, layout, tftest
-from generator.config import Config, Function
-from generator.names import record_rule_name, role_name
-from generator.packaging import PackagingError, SourceFile, build_zip, collect_sources
-from generator.view import FunctionView, ProjectView, active_settings, module_context
+from generator import ci, lambda_facts
+from generator.config.model import Config, Function
+from generator.render import destinations, hcl, layout, tftest
+from generator.render.names import record_rule_name, role_name
+from generator.render.packaging import PackagingError, SourceFile, build_zip, collect_sources
+from generator.render.view import FunctionView, ProjectView, active_settings, module_context
 
 FLAT_LAYOUT_FILE = "iam.tf"  # rendered only before 0.2, by the flat layout; a render removes it as stale
 _RETIRED_FILES = (FLAT_LAYOUT_FILE,)
@@ -93,16 +94,19 @@ def is_generated_path(path: str) -> bool:
     return parts[0] == "build" and len(parts) == 2 and parts[1].endswith(".zip")
 
 
+_PACKAGE = Path(__file__).resolve().parent.parent  # generator/, which holds the templates once installed
+
+
 def templates_dir() -> Path:
     """Where the templates are: inside the installed package, or beside it in a source checkout."""
-    installed = Path(__file__).parent / "templates"
-    return installed if installed.is_dir() else Path(__file__).resolve().parent.parent / "templates"
+    installed = _PACKAGE / "templates"
+    return installed if installed.is_dir() else _PACKAGE.parent / "templates"
 
 
 def starter_config() -> Path:
     """The commented starter that ``init`` copies: the checkout's own config.yaml, in the wheel as a template."""
-    installed = Path(__file__).parent / "templates" / "config.yaml"
-    return installed if installed.is_file() else Path(__file__).resolve().parent.parent / "config.yaml"
+    installed = _PACKAGE / "templates" / "config.yaml"
+    return installed if installed.is_file() else _PACKAGE.parent / "config.yaml"
 
 
 def render(config: Config) -> Files:

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from generator.config import FUNCTION_SETTINGS
-from generator.destinations import CREATED_RESOURCE_TYPES
+from generator.config.model import FUNCTION_SETTINGS
+from generator.render.destinations import CREATED_RESOURCE_TYPES
 
 TEST_FILE = "tests/pattern.tftest.hcl"
 ACCOUNT_ID = "123456789012"

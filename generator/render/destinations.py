@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from generator.config import (
+from generator.config.model import (
     DEFAULT_ON_FAILURE,
     DEFAULT_SQS_MAX_RECEIVE_COUNT,
     DEFAULT_SQS_RETENTION_SECONDS,
@@ -24,9 +24,9 @@ from generator.config import (
     Destination,
     Function,
 )
-from generator.hcl import Hcl, interpolate, quote
 from generator.lambda_facts import record_prefix
-from generator.names import scoped_name
+from generator.render.hcl import Hcl, interpolate, quote
+from generator.render.names import scoped_name
 
 KINDS = DESTINATION_KINDS
 CREATED_RESOURCE_TYPES = {"sqs": "aws_sqs_queue", "sns": "aws_sns_topic", "eventbridge": "aws_cloudwatch_event_bus"}

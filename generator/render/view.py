@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from generator import __version__, bucket_layout, ci, destinations, lambda_facts, layout, monitoring, names, tftest
-from generator import config as config_limits
-from generator.analytics import NAMED_QUERIES
-from generator.config import (
+from generator import __version__, bucket_layout, ci, lambda_facts
+from generator.config import model as config_limits
+from generator.config.model import (
     ANALYTICS_FIELDS,
     BUCKET_FIELDS,
     ENVIRONMENT_KEY_PATTERN,
@@ -28,9 +27,11 @@ from generator.config import (
     FailureBucket,
     Field,
 )
-from generator.destinations import Wiring
-from generator.hcl import Hcl, interpolate, to_hcl
-from generator.packaging import SourceFile
+from generator.render import destinations, layout, monitoring, names, tftest
+from generator.render.analytics import NAMED_QUERIES
+from generator.render.destinations import Wiring
+from generator.render.hcl import Hcl, interpolate, to_hcl
+from generator.render.packaging import SourceFile
 
 _MODULE_DEFAULTS = {f.name: None if f.nullable else f.default for f in FUNCTION_SETTINGS}  # see setting_type
 _DESCRIPTION_MAX = 256  # Lambda's limit on a function's description

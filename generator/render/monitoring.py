@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from generator.hcl import Hcl
+from generator.render.hcl import Hcl
 
 # "Types of metrics for Lambda functions", asynchronous invocation metrics: AsyncEventsReceived,
 # AsyncEventAge (milliseconds between Lambda queueing the event and invoking the function; it grows while

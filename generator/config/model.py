@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator._yaml import KeyPath, LoadedYaml, load_yaml, read_config_text
 from generator.bucket_layout import ATHENA_RESULTS_PREFIX
+from generator.config._yaml import KeyPath, LoadedYaml, load_yaml, read_config_text
 from generator.errors import ConfigError, ConfigProblemsError
 
 # Values AWS accepts, as of the provider versions in versions.tf.
@@ -503,7 +503,7 @@ class Config:
 
     def error(self, path: KeyPath, message: str) -> ConfigError:
         if self.origins is None:
-            from generator._yaml import format_path
+            from generator.config._yaml import format_path
 
             return ConfigError(message, key=format_path(path))
         return self.origins.error(path, message)

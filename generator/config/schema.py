@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from generator.config import (
+from generator.config.model import (
     ANALYTICS_FIELDS,
     BACKEND_FIELDS,
     BUCKET_FIELDS,

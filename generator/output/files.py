@@ -30,14 +30,14 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from generator.errors import OutputError
-from generator.packaging import MANIFEST_NAME
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows has no flock; renders there are not serialised
     fcntl = None  # type: ignore[assignment]
 
-MANIFEST = MANIFEST_NAME  # declared in packaging, which must never package an output directory
+# Marks a rendered output directory: render writes it, and packaging never puts such a directory in a zip.
+MANIFEST = ".generator-manifest.json"
 _TEMP_SUFFIX = ".generator-tmp"
 _TEMP_NAME = re.compile(r"^\..+\.[0-9a-f]{8}\.generator-tmp$")
 _LEGACY_TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp$")  # left by versions before 0.2

@@ -1,0 +1,1 @@
+"""The command line: arguments, exit codes and words, on top of ``generator.api`` and ``generator.ops``."""
