@@ -311,6 +311,7 @@ def _assert_redrive_trusts_only_its_own_markers(
     its ETag; the second stays, unsent, and the run exits 1. Then every object version is removed again."""
     from generator.ops import aws as ops_aws
     from generator.ops import reading, redrive
+    from generator.ops.redrive import claims
 
     config, (fn,) = deployment.config, deployment.config.functions
     bucket, region = deployment.outputs["failure_bucket_name"], config.region
@@ -330,7 +331,7 @@ def _assert_redrive_trusts_only_its_own_markers(
     s3.put_object(Bucket=bucket, Key=f"redriven/{keys[1]}", Body=b'{"decoy": true}')
     for name, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setattr(redrive, "CLAIM_SECONDS", 0)  # the planted claim is old enough to take over
+    monkeypatch.setattr(claims, "CLAIM_SECONDS", 0)  # the planted claim is old enough to take over
     aws = ops_aws.Aws(ops_aws.Target(bucket, region, moto.endpoint))
     out = io.StringIO()
     assert redrive.run_redrive(aws, reading.Selection(function=fn.name), dry_run=False, out=out) == 1

@@ -21,6 +21,8 @@ from generator.lambda_facts import expected_record
 from generator.ops import aws as ops_aws
 from generator.ops import commands, present, project, reading, redrive
 from generator.ops.records import RecordKey
+from generator.ops.redrive import claims
+from generator.ops.redrive import run as redrive_run
 from tests.harness import Moto
 
 BUCKET = "failure-records-test"
@@ -152,7 +154,7 @@ def _answer_403(body: bytes) -> Callable[..., Any]:
 @pytest.fixture(autouse=True)
 def brief_wait_for_held_records(monkeypatch: pytest.MonkeyPatch) -> None:
     """A redrive waits for records another claim holds; here no other run is alive unless a test starts one."""
-    monkeypatch.setattr(redrive, "HELD_WAIT_SECONDS", 0.2)
+    monkeypatch.setattr(redrive_run, "HELD_WAIT_SECONDS", 0.2)
 
 
 @pytest.fixture
@@ -515,7 +517,7 @@ def test_a_run_that_sent_but_could_not_remove_is_finished_by_the_next(
     assert f"skipped {key}: another redrive claimed it" in out and "can be taken over after 20" in out
     assert "1 record(s) were not sent and are still in place" in err
 
-    monkeypatch.setattr(redrive, "CLAIM_SECONDS", 0)  # long after: the claim is taken over, the move finished
+    monkeypatch.setattr(claims, "CLAIM_SECONDS", 0)  # long after: the claim is taken over, the move finished
     code, out, _ = run(seeded.moto, capsys, "redrive", key)
     assert code == 0 and len(invokes) == 1
     assert f"skipped {key}: already redriven (found redriven/{key}, a copy of it)" in out
@@ -533,7 +535,7 @@ def test_a_decoy_under_redriven_never_costs_the_record(
     seeded.s3.put_object(Bucket=BUCKET, Key=f"redrive-claims/{key}", Body=b'{"claimedBy": "x", "record": "' +
                          key.encode() + b'"}')  # fmt: skip
     seeded.s3.put_object(Bucket=BUCKET, Key=f"redriven/{key}", Body=b'{"decoy": true}')
-    monkeypatch.setattr(redrive, "CLAIM_SECONDS", 0)
+    monkeypatch.setattr(claims, "CLAIM_SECONDS", 0)
     code, out, _ = run(seeded.moto, capsys, "redrive", key)
     assert code == 1 and invokes == []
     assert f"failed {key}: redriven/{key} exists but is no copy of this record" in out
@@ -547,7 +549,7 @@ def test_a_byte_identical_copy_is_believed(
     key = seeded.keys["a_old"]
     seeded.s3.put_object(Bucket=BUCKET, Key=f"redrive-claims/{key}", Body=b"{}")
     seeded.s3.copy_object(Bucket=BUCKET, Key=f"redriven/{key}", CopySource={"Bucket": BUCKET, "Key": key})
-    monkeypatch.setattr(redrive, "CLAIM_SECONDS", 0)
+    monkeypatch.setattr(claims, "CLAIM_SECONDS", 0)
     code, out, _ = run(seeded.moto, capsys, "redrive", key)
     assert code == 0 and invokes == [] and f"skipped {key}: already redriven" in out
     assert not _exists(seeded, key)
@@ -588,7 +590,7 @@ def test_a_rerun_right_after_a_killed_run_says_what_it_left_and_until_when(
     aws = ops_aws.Aws(ops_aws.Target(BUCKET, REGION, seeded.moto.endpoint))
     for name in ("a_old", "a_new"):
         record = reading.fetch(aws, RecordKey.parse(seeded.keys[name]))
-        assert redrive._claim(aws, record.key.key, record.etag, "run-that-was-killed").refused is None
+        assert claims.take_claim(aws, record.key.key, record.etag, "run-that-was-killed").refused is None
     code, out, err = run(seeded.moto, capsys, "redrive", "--all")
     assert code == 1 and len(invokes) == 1
     assert out.count("another redrive claimed it") == 2 and "(run run-that-was-killed)" in out
@@ -602,15 +604,15 @@ def test_a_sent_records_claim_stays_so_a_late_reader_skips_it(
     """Run B sends and moves a record between run A's read of it and A's claim: A must not send it again."""
     key = seeded.keys["a_old"]
     other = ops_aws.Aws(ops_aws.Target(BUCKET, REGION, seeded.moto.endpoint))
-    real_stream = redrive._stream
+    real_stream = redrive_run._stream
 
     def stream_then_let_b_run(*args: Any) -> Iterator[Any]:
-        monkeypatch.setattr(redrive, "_stream", real_stream)  # B reads as usual
+        monkeypatch.setattr(redrive_run, "_stream", real_stream)  # B reads as usual
         for item in real_stream(*args):  # A has read the record; B runs to the end before A goes on
             assert redrive.run_redrive(other, reading.Selection(keys=[key]), dry_run=False, out=io.StringIO()) == 0
             yield item
 
-    monkeypatch.setattr(redrive, "_stream", stream_then_let_b_run)
+    monkeypatch.setattr(redrive_run, "_stream", stream_then_let_b_run)
     code, out, _ = run(seeded.moto, capsys, "redrive", key)
     assert code == 0 and len(invokes) == 1, "B sent it; A did not"
     assert f"skipped {key}: another redrive claimed it" in out
@@ -667,7 +669,7 @@ def test_a_record_moved_between_listing_and_reading_is_skipped(
         seeded.s3.delete_object(Bucket=BUCKET, Key=key)
         return found
 
-    monkeypatch.setattr(redrive, "selected_keys", listed_then_moved)
+    monkeypatch.setattr(redrive_run, "selected_keys", listed_then_moved)
     code, out, _ = run(seeded.moto, capsys, "redrive", "--all")
     assert code == 0 and len(invokes) == 2
     assert f"skipped {key}: it is gone (another redrive moved it, or it was deleted)" in out
@@ -972,7 +974,7 @@ def test_two_concurrent_redrives_send_each_event_once(
         aws = ops_aws.Aws(ops_aws.Target(BUCKET, REGION, seeded.moto.endpoint))
         results.append(redrive.run_redrive(aws, reading.Selection(), dry_run=False, out=io.StringIO()))
 
-    monkeypatch.setattr(redrive, "HELD_WAIT_SECONDS", 30.0)  # each waits for what the other claimed
+    monkeypatch.setattr(redrive_run, "HELD_WAIT_SECONDS", 30.0)  # each waits for what the other claimed
     threads = [threading.Thread(target=operator) for _ in range(2)]
     for thread in threads:
         thread.start()
@@ -995,7 +997,7 @@ def test_a_fresh_claim_is_respected_and_an_expired_one_taken_over(
     seeded.s3.put_object(Bucket=BUCKET, Key=f"redrive-claims/{key}", Body=b"{}")
     code, out, _ = run(seeded.moto, capsys, "redrive", key)
     assert code == 1 and invokes == [] and f"skipped {key}: redrive-claims/{key} holds it" in out
-    monkeypatch.setattr(redrive, "CLAIM_SECONDS", 0)  # the claim's run died long ago
+    monkeypatch.setattr(claims, "CLAIM_SECONDS", 0)  # the claim's run died long ago
     code, out, _ = run(seeded.moto, capsys, "redrive", key)
     assert code == 0 and len(invokes) == 1 and f"sent {key}" in out
 
@@ -1030,7 +1032,7 @@ def test_a_refused_delete_of_an_already_redriven_record_is_reported(
     key = seeded.keys["a_old"]
     seeded.s3.put_object(Bucket=BUCKET, Key=f"redrive-claims/{key}", Body=b"{}")  # a dead run's, long ago
     seeded.s3.copy_object(Bucket=BUCKET, Key=f"redriven/{key}", CopySource={"Bucket": BUCKET, "Key": key})
-    monkeypatch.setattr(redrive, "CLAIM_SECONDS", 0)
+    monkeypatch.setattr(claims, "CLAIM_SECONDS", 0)
     body = b"<Error><Code>AccessDenied</Code><Message>no delete for you</Message></Error>"
     on_aws_event(monkeypatch, "before-send.s3.DeleteObject", _answer_403(body))
     code, out, err = run(seeded.moto, capsys, "redrive", key)
@@ -1128,7 +1130,7 @@ def test_again_sends_a_redriven_record_once_however_many_operators_ask(
     key = seeded.keys["a_old"]
     assert run(seeded.moto, capsys, "redrive", key)[0] == 0
     invokes.clear()
-    monkeypatch.setattr(redrive, "HELD_WAIT_SECONDS", 30.0)  # the second operator waits for the first one's send
+    monkeypatch.setattr(redrive_run, "HELD_WAIT_SECONDS", 30.0)  # the second operator waits for the first one's send
     results: list[int] = []
 
     def operator() -> None:
@@ -1145,7 +1147,7 @@ def test_again_sends_a_redriven_record_once_however_many_operators_ask(
     assert json.loads(invokes[0]["body"]) == seeded.payloads["a_old"]
     assert _exists(seeded, f"redriven/{key}") and not _exists(seeded, key), "it stays under redriven/"
 
-    monkeypatch.setattr(redrive, "CLAIM_SECONDS", 0)  # later, asked once more: sent once more, by key alone
+    monkeypatch.setattr(claims, "CLAIM_SECONDS", 0)  # later, asked once more: sent once more, by key alone
     code, out, _ = run(seeded.moto, capsys, "redrive", "--again", key)
     assert code == 0 and len(invokes) == 2 and f"sent redriven/{key} again" in out
 
@@ -1479,11 +1481,11 @@ def test_the_pacer_spaces_starts_by_the_rate_across_threads() -> None:
         with lock:
             starts.append(clock[0] + seconds)
 
-    pacer = redrive._Pacer(rate=4, clock=lambda: clock[0], sleep=sleep)
+    pacer = redrive_run.Pacer(rate=4, clock=lambda: clock[0], sleep=sleep)
     threads = [threading.Thread(target=pacer.wait) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert sorted(starts) == [100.0 + i * 0.25 for i in range(8)], "4 a second, however many threads ask"
-    assert redrive._Pacer(rate=None).interval == 0.0
+    assert redrive_run.Pacer(rate=None).interval == 0.0

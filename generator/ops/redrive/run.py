@@ -1,21 +1,19 @@
-"""Redrive: send each failed event back to its function, at most once per claim, then move its record aside.
+"""The redrive run: send each failed event back to its function, at most once per claim, then move its record aside.
 
 Nothing in the bucket is trusted that this tool did not write itself. A function's role may write its
 own records only (the rendered role policy), but a policy attached by hand can widen that, so: the key
 names the function, and the bucket's own account and region are where it runs; a claim counts as a
 redrive's only when it names its run and the record's ETag; a record is taken for sent only when
 ``redriven/<key>`` carries its ETag or holds its very bytes. Two operators at once are kept apart by S3
-conditional writes on a claim object per record. A run that leaves a selected record unsent exits 1 and
-says why, and when a claim holding it expires.
+conditional writes on a claim object per record (``claims``); ``targets`` says where an event may go. A run
+that leaves a selected record unsent exits 1 and says why, and when a claim holding it expires.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
-import socket
 import sys
 import threading
 import time
@@ -41,36 +39,24 @@ from generator.ops.records import (
     RecordGoneError,
     RecordKey,
 )
+from generator.ops.redrive import claims
+from generator.ops.redrive.claims import (
+    RUN_METADATA,
+    SOURCE_ETAG_METADATA,
+    Held,
+    delete,
+    exists,
+    head,
+    stamp,
+    take_claim,
+)
+from generator.ops.redrive.targets import Home, bucket_home, invoke_target, warn_about_throttled_functions
 
 if TYPE_CHECKING:
-    from mypy_boto3_s3.type_defs import GetObjectOutputTypeDef, HeadObjectOutputTypeDef
+    from mypy_boto3_s3.type_defs import HeadObjectOutputTypeDef
 
-CLAIM_SECONDS = 900  # a claim older than this belongs to a run that died; another run may take it over
 HELD_WAIT_SECONDS = 30.0  # at the end, how long to wait for records another live run claimed to be moved
-# The user metadata of a redriven/ copy: the ETag of the record it copies, and the run that sent it.
-SOURCE_ETAG_METADATA = "redrive-source-etag"
-RUN_METADATA = "redrive-run"
-_CLAIM_READ_BYTES = 4096  # a claim is a small JSON object; more is not one of ours
-
-
 MAX_CONCURRENCY = MAX_CONNECTIONS  # invokes in flight at once: no more than a client's connection pool holds
-QUALIFIER_PATTERN = r"[A-Za-z0-9$_-]{1,128}"  # Lambda's pattern for a version or alias name
-
-
-@dataclass(frozen=True)
-class Held:
-    """A record another claim kept this run from sending: unsent, unless its holder finishes with it."""
-
-    key: str
-    expires: datetime  # when the claim can be taken over
-    run: str | None  # the holding redrive's run, when the claim names one
-    again: bool  # a --again send: the record stays under redriven/, and its copy names the run that sent it
-
-    def done(self, aws: Aws) -> bool:
-        if not self.again:
-            return not _exists(aws, self.key)  # moved to redriven/ by its holder
-        marker = _head(aws, self.key)
-        return bool(self.run) and marker is not None and marker.get("Metadata", {}).get(RUN_METADATA) == self.run
 
 
 @dataclass
@@ -94,7 +80,7 @@ class Pace:
     rate: float | None = None
 
 
-class _Pacer:
+class Pacer:
     """Spaces the starts of the worker threads' invokes so that together they stay under the rate."""
 
     def __init__(
@@ -116,23 +102,6 @@ class _Pacer:
             start = max(now, self.next)
             self.next = start + self.interval
         self.sleep(start - now)
-
-
-@dataclass(frozen=True)
-class Home:
-    """The bucket's partition, account and region: redrive invokes functions there and nowhere else.
-
-    Every function role may write to the bucket, so a record's ``functionArn`` is whatever some
-    function wrote. Redrive trusts only the key's function name and this home.
-    """
-
-    partition: str
-    account: str
-    region: str
-
-    def function_arn(self, name: str, qualifier: str | None) -> str:
-        arn = f"arn:{self.partition}:lambda:{self.region}:{self.account}:function:{name}"
-        return f"{arn}:{qualifier}" if qualifier else arn
 
 
 def run_redrive(
@@ -172,9 +141,9 @@ def run_redrive(
             pending.append(key)
     if pending:
         with aws_errors(f"cannot redrive from s3://{aws.target.bucket}"):
-            run.home = _home(aws)
+            run.home = bucket_home(aws)
         with aws_errors("cannot read the functions' concurrency"):
-            _warn_about_throttled_functions(aws, run.home, sorted({key.function for key in pending}))
+            warn_about_throttled_functions(aws, run.home, sorted({key.function for key in pending}))
         with aws_errors(f"cannot redrive from s3://{aws.target.bucket}"):
             reads = _stream(aws, pending, selection)
             if dry_run:
@@ -258,7 +227,7 @@ class _Run:
             else:
                 self.matched += 1
                 try:
-                    target = _target(result, self.home, self.to_qualifier)
+                    target = invoke_target(result, self.home, self.to_qualifier)
                 except RecordError as exc:
                     self.report(f"failed {safe(key.key)}: {exc}; the record stays", Tally(failed=1))
                 else:
@@ -276,7 +245,7 @@ class _Run:
         assert self.home is not None
         self.aws.lambda_for(self.home.region)  # made here: a boto3 session must not make clients on several threads
         self.progress = Progress(total, sys.stderr)
-        pacer = _Pacer(self.pace.rate)
+        pacer = Pacer(self.pace.rate)
         started = time.monotonic()
 
         def send_one(item: tuple[FailureRecord, str]) -> None:
@@ -301,11 +270,11 @@ class _Run:
         except botocore.exceptions.BotoCoreError as exc:
             pool.shutdown(wait=True, cancel_futures=True)  # the invokes in flight end; the queued ones never start
             self.progress.done()
-            expiry = datetime.now(timezone.utc) + timedelta(seconds=CLAIM_SECONDS)
+            expiry = datetime.now(timezone.utc) + timedelta(seconds=claims.CLAIM_SECONDS)
             raise AwsError(
                 f"lost the connection to AWS ({exc}) after sending {self.tally.sent} record(s); the records not "
                 f"sent are still in s3://{self.aws.target.bucket}/{RECORD_PREFIX}, and any this run had claimed "
-                f"is held by its claim until {_stamp(expiry)} at the latest: run the same redrive again after that"
+                f"is held by its claim until {stamp(expiry)} at the latest: run the same redrive again after that"
             ) from None
         finally:
             pool.shutdown(wait=True)
@@ -346,45 +315,13 @@ class _Run:
         if self.remaining:
             last = self.remaining[-1].expires
             print(f"redrive: {len(self.remaining)} record(s) were not sent and are still in place, held by a claim "
-                  f"that another run, or something else, wrote; it can be taken over after {_stamp(last)}: run "
+                  f"that another run, or something else, wrote; it can be taken over after {stamp(last)}: run "
                   "the same redrive again then", file=sys.stderr)  # fmt: skip
         return EXIT_INCOMPLETE if tally.failed or self.remaining or self.closed else EXIT_OK
 
     def _step(self) -> None:
         with self.lock:
             self.progress.step()
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _home(aws: Aws) -> Home:
-    identity = aws.sts().get_caller_identity()
-    account, partition = identity["Account"], identity["Arn"].split(":")[1]
-    location = aws.s3.get_bucket_location(Bucket=aws.target.bucket, ExpectedBucketOwner=account)
-    region = location.get("LocationConstraint") or "us-east-1"
-    return Home(partition, account, "eu-west-1" if region == "EU" else region)
-
-
-def _target(record: FailureRecord, home: Home, to_qualifier: str | None = None) -> str:
-    """The ARN to invoke: the key's function in the bucket's home, with the record's qualifier if it agrees.
-
-    ``to_qualifier`` replaces the record's qualifier, so a fixed version or alias can be targeted.
-    """
-    parts = record.function_arn.split(":")
-    if len(parts) not in (7, 8) or parts[0] != "arn" or parts[2] != "lambda" or parts[5] != "function":
-        raise RecordError(f"its functionArn {safe(record.function_arn)!r} is not a Lambda function ARN")
-    partition, region, account, name = parts[1], parts[3], parts[4], parts[6]
-    if name != record.key.function:
-        raise RecordError(f"its functionArn names {safe(name)!r}, but it is stored under {record.key.function}")
-    if (partition, region, account) != (home.partition, home.region, home.account):
-        raise RecordError(
-            f"its functionArn is in {safe(region)} of account {safe(account)}, not in the bucket's "
-            f"{home.region} of account {home.account}"
-        )
-    qualifier = parts[7] if len(parts) == 8 and parts[7] != "$LATEST" else None
-    return home.function_arn(name, to_qualifier or qualifier)
 
 
 class _Send:
@@ -410,7 +347,7 @@ class _Send:
 
     def run(self, *, again: bool = False) -> None:
         try:
-            claim = _claim(self.aws, self.key, self.record.etag, self.run_id)
+            claim = take_claim(self.aws, self.key, self.record.etag, self.run_id)
         except RecordError as exc:
             self.fail(f"{exc}; the record stays")
             return
@@ -446,7 +383,7 @@ class _Send:
         finally:
             if not sent:  # nothing went out: a later run may send it at once
                 with contextlib.suppress(botocore.exceptions.ClientError):
-                    _delete(self.aws, CLAIM_PREFIX + self.key)
+                    delete(self.aws, CLAIM_PREFIX + self.key)
         return True
 
     def _move(self) -> None:
@@ -457,7 +394,7 @@ class _Send:
                 CopySource={"Bucket": self.aws.target.bucket, "Key": self.key}, MetadataDirective="REPLACE",
                 Metadata={SOURCE_ETAG_METADATA: self.record.etag, RUN_METADATA: self.run_id},
             )  # fmt: skip
-            _delete(self.aws, self.key)
+            delete(self.aws, self.key)
         except botocore.exceptions.ClientError as exc:
             self.fail(f"sent, but could not be moved to {safe(self.marked)}: {describe_client_error(exc)}")
             return
@@ -483,8 +420,8 @@ class _Send:
         Only a copy that carries this record's ETag, or holds its very bytes, counts as sent: anything else
         under redriven/ was not written by a redrive of this record, and the record stays where it is.
         """
-        marker = _head(self.aws, self.marked)
-        if not _exists(self.aws, self.key):
+        marker = head(self.aws, self.marked)
+        if not exists(self.aws, self.key):
             self.say(f"skipped {self.shown}: already redriven by another run")
             self.tally.skipped += 1
             return True
@@ -496,7 +433,7 @@ class _Send:
                       "delete the one that is wrong")  # fmt: skip
             return True
         try:  # it sent and marked the record but could not remove the original
-            _delete(self.aws, self.key)
+            delete(self.aws, self.key)
         except botocore.exceptions.ClientError as exc:
             self.fail(f"already redriven, but the original could not be removed: {describe_client_error(exc)}")
             return True
@@ -513,107 +450,3 @@ class _Send:
         except botocore.exceptions.ClientError:
             return False
         return original.get("ETag") == self.record.etag and copy == original["Body"].read()
-
-
-@dataclass(frozen=True)
-class _Claim:
-    refused: str | None = None  # why this run must not send the record
-    expires: datetime = field(default_factory=lambda: datetime.now(timezone.utc))  # when a refusing claim expires
-    taken_over: bool = False  # from a run that died: it may have sent or moved the record already
-    holder_run: str | None = None  # the run a refusing claim names, when it is a redrive's
-
-
-def _claim(aws: Aws, key: str, etag: str, run_id: str) -> _Claim:
-    """Claim a record for this run with S3 conditional writes; the claim names the run and the record's ETag."""
-    claim, bucket = CLAIM_PREFIX + key, aws.target.bucket
-    mine = {"claimedBy": f"{socket.gethostname()}:{os.getpid()}", "run": run_id, "record": key, "etag": etag}
-    body = json.dumps(mine).encode()
-    try:
-        aws.s3.put_object(Bucket=bucket, Key=claim, Body=body, IfNoneMatch="*")
-        return _Claim()
-    except botocore.exceptions.ClientError as exc:
-        if not _lost_a_race(exc):
-            raise RecordError(f"cannot claim it: {describe_client_error(exc)}") from None
-    try:
-        held = aws.s3.get_object(Bucket=bucket, Key=claim, Range=f"bytes=0-{_CLAIM_READ_BYTES - 1}")
-        holder_run = _holder_run(held["Body"].read(), key)
-    except botocore.exceptions.ClientError:
-        return _Claim(refused="another redrive is sending it")
-    server_now = _server_time(held) or datetime.now(timezone.utc)
-    age = (server_now - held["LastModified"]).total_seconds()
-    if age < CLAIM_SECONDS:
-        expires = server_now + timedelta(seconds=CLAIM_SECONDS - age)
-        if holder_run is None:
-            why = (f"{safe(claim)} holds it, but no redrive wrote that claim (it names no run and no ETag of the "
-                   f"record); written {max(age, 0):.0f} s ago, it can be taken over after {_stamp(expires)}: check "
-                   "who may write to the bucket")  # fmt: skip
-        else:
-            why = (f"another redrive claimed it {max(age, 0):.0f} s ago (run {safe(holder_run)}); a claim expires "
-                   f"after {CLAIM_SECONDS} s, so it can be taken over after {_stamp(expires)}")  # fmt: skip
-        return _Claim(refused=why, expires=expires, holder_run=holder_run)
-    try:  # the claim of a run that died, or of one that finished: take it over, unless someone else just did
-        aws.s3.put_object(Bucket=bucket, Key=claim, Body=body, IfMatch=held["ETag"])
-    except botocore.exceptions.ClientError as exc:
-        if _lost_a_race(exc):
-            return _Claim(refused="another redrive took over its expired claim")
-        raise RecordError(f"cannot claim it: {describe_client_error(exc)}") from None
-    return _Claim(taken_over=True)
-
-
-def _holder_run(body: bytes, key: str) -> str | None:
-    """The run a claim names, when it is a redrive's claim of this record (run, host and ETag); None otherwise."""
-    try:
-        claim = json.loads(body)
-    except (ValueError, RecursionError):
-        return None
-    if not isinstance(claim, dict) or claim.get("record") != key:
-        return None
-    run, by, etag = claim.get("run"), claim.get("claimedBy"), claim.get("etag")
-    if not all(isinstance(value, str) and value for value in (run, by, etag)):
-        return None
-    return str(run)
-
-
-def _lost_a_race(exc: botocore.exceptions.ClientError) -> bool:
-    code = exc.response.get("Error", {}).get("Code", "")
-    return code in ("PreconditionFailed", "412", "ConditionalRequestConflict", "409")
-
-
-def _server_time(response: HeadObjectOutputTypeDef | GetObjectOutputTypeDef) -> datetime | None:
-    from email.utils import parsedate_to_datetime
-
-    date = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
-    try:
-        return parsedate_to_datetime(date) if date else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _head(aws: Aws, key: str) -> HeadObjectOutputTypeDef | None:
-    try:
-        return aws.s3.head_object(Bucket=aws.target.bucket, Key=key)
-    except botocore.exceptions.ClientError:
-        return None
-
-
-def _exists(aws: Aws, key: str) -> bool:
-    return _head(aws, key) is not None
-
-
-def _delete(aws: Aws, key: str) -> None:
-    aws.s3.delete_object(Bucket=aws.target.bucket, Key=key)
-
-
-def _warn_about_throttled_functions(aws: Aws, home: Home, functions: list[str]) -> None:
-    for name in functions:
-        target = home.function_arn(name, None)
-        try:
-            concurrency = aws.lambda_for(home.region).get_function_concurrency(FunctionName=target)
-        except botocore.exceptions.ClientError:
-            continue
-        if concurrency.get("ReservedConcurrentExecutions") == 0:
-            print(
-                f"warning: {target.rsplit(':', 1)[-1]} has reserved concurrency 0, so Lambda records every redriven "
-                "event again at once without running it; raise it (functions[].reserved_concurrency) before redriving",
-                file=sys.stderr,
-            )
