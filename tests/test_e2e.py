@@ -450,39 +450,6 @@ def test_three_functions_apply_cleanly(moto: Moto, deploy: Any) -> None:
     _assert_gone(moto, deployment)
 
 
-def test_terraform_validations_mirror_the_generator(moto: Moto, tf_cli_config: Path, tmp_path: Path) -> None:
-    """Values the generator refuses are refused by the rendered variables too, with a clear message."""
-    write_tree(render(parse_config(DEFAULT_WITH_BUCKET_PREFIX, REPO / "e2e.yaml")), tmp_path)
-    (tmp_path / "override.tf").write_text(moto.provider_override())
-    terraform = Terraform(tmp_path, tf_cli_config)
-    terraform.init()
-    settings = (
-        'architecture = "arm64", timeout_seconds = 10, log_retention_days = 14, '
-        "maximum_event_age_seconds = 60, maximum_retry_attempts = 2"
-    )
-    cases = {
-        f"functions={{async_function={{memory_mb=64, {settings}}}}}": "async_function: memory_mb must be a whole",
-        f'functions={{async_function={{memory_mb=128, {settings}, environment={{AWS_REGION="x"}}}}}}': "reserves",
-        f"functions={{other={{memory_mb=128, {settings}}}}}": "one entry for each packaged function",
-        'functions={async_function="small"}': "functions must map each function name to an object of its settings",
-        "region=mars": "region must be an AWS region code",
-        'tags={"aws:owner"="me"}': "must not start with aws:",
-        'tags={"Owner"="a;b"}': "may hold letters, digits",
-        "tags={" + ",".join(f'T{i}="v"' for i in range(49)) + "}": "AWS allows 50 tags a resource",
-        f"functions={{async_function={{memory_mb=128, reserved_concurrency=3000000000, {settings}}}}}": (
-            "reserved_concurrency must be null"
-        ),
-        f"functions={{async_function={{memory_mb=128, alarm_period_seconds=120, {settings}}}}}": (
-            r"async_function: alarm_period_seconds must be one of a period in seconds: 60,\s+300"  # Terraform wraps
-        ),
-        'notification_emails=["oncall"]': "notification_emails must hold email addresses",
-    }
-    for assignment, message in cases.items():
-        with pytest.raises(TerraformError, match=message):
-            terraform.run("plan", "-var", assignment)
-    terraform.run("plan", "-var", f"functions={{async_function={{memory_mb=256, {settings}}}}}")
-
-
 def test_a_failed_apply_still_destroys_what_it_created(moto: Moto, tf_cli_config: Path, tmp_path: Path) -> None:
     files = render(parse_config(DEFAULT_WITH_BUCKET_PREFIX, REPO / "e2e.yaml"))
     # A resource that fails only after the bucket, role and function exist.
