@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from generator import destination_types
 from generator.bucket_layout import ATHENA_RESULTS_PREFIX
 from generator.config._yaml import KeyPath, LoadedYaml, load_yaml, read_config_text
+from generator.destination_types import SNS_TOPIC_ARN_PATTERN
 from generator.errors import ConfigError, ConfigProblemsError
 
 # Values AWS accepts, as of the provider versions in versions.tf.
@@ -51,7 +53,6 @@ KMS_KEY_ARN_PATTERN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-
 HANDLER_PATTERN = r"^[^\s]{1,128}$"
 # Lambda's alias names (API reference, CreateAlias): not all digits, which would name a version.
 ALIAS_PATTERN = r"^(?![0-9]+$)[A-Za-z0-9_-]{1,128}$"
-SNS_TOPIC_ARN_PATTERN = r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$"
 # The partition of a region's ARNs, by the region's prefix (AWS General Reference, "Amazon Resource Names":
 # aws, aws-cn for China, aws-us-gov for GovCloud (US), aws-iso* for the isolated regions).
 _PARTITION_BY_PREFIX = (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"), ("us-isob-", "aws-iso-b"),
@@ -327,22 +328,16 @@ MONITORING_FIELDS = (
     Field("dashboard", bool, True, "A CloudWatch dashboard of every function's asynchronous invocations."),
 )  # fmt: skip
 
-DESTINATION_TYPES = ("s3", "sqs", "sns", "eventbridge", "lambda")
+DESTINATION_TYPES = destination_types.NAMES
 DESTINATION_KINDS = ("on_failure", "on_success")  # the two destinations of a function's invoke config
-_PARTITION = r"arn:aws[a-z-]*"
-DESTINATION_ARN_PATTERNS = {
-    "s3": rf"^{_PARTITION}:s3:::[a-z0-9][a-z0-9.-]{{1,61}}[a-z0-9]$",
-    "sqs": rf"^{_PARTITION}:sqs:[a-z0-9-]+:[0-9]{{12}}:[A-Za-z0-9_-]{{1,80}}$",
-    "sns": SNS_TOPIC_ARN_PATTERN,
-    "eventbridge": rf"^{_PARTITION}:events:[a-z0-9-]+:[0-9]{{12}}:event-bus/[A-Za-z0-9._/-]{{1,256}}$",
-    "lambda": rf"^{_PARTITION}:lambda:[a-z0-9-]+:[0-9]{{12}}:function:[A-Za-z0-9_-]{{1,64}}(:[A-Za-z0-9$_-]+)?$",
-}
+DESTINATION_ARN_PATTERNS = {t.name: t.arn_pattern for t in destination_types.TYPES}
 SQS_MAX_RETENTION_SECONDS = 1209600  # 14 days, the most SQS keeps a message
 DEFAULT_SQS_RETENTION_SECONDS = SQS_MAX_RETENTION_SECONDS
 DEFAULT_SQS_MAX_RECEIVE_COUNT = 5
 
 DESTINATION_FIELDS = (
-    Field("type", str, None, "s3, sqs, sns, eventbridge or lambda.", nullable=True, choices=DESTINATION_TYPES),
+    Field("type", str, None, f"{', '.join(DESTINATION_TYPES[:-1])} or {DESTINATION_TYPES[-1]}.", nullable=True,
+          choices=DESTINATION_TYPES),
     Field("arn", str, None, "An existing resource to send to; null creates one (s3: the failure bucket).",
           nullable=True),
     Field("function", str, None, "lambda: another function of this config to invoke.", nullable=True,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from generator import destination_types
 from generator.config.model import (
     DEFAULT_ON_FAILURE,
     DEFAULT_SQS_MAX_RECEIVE_COUNT,
@@ -29,11 +30,9 @@ from generator.render.hcl import Hcl, interpolate, quote
 from generator.render.names import scoped_name
 
 KINDS = DESTINATION_KINDS
-CREATED_RESOURCE_TYPES = {"sqs": "aws_sqs_queue", "sns": "aws_sns_topic", "eventbridge": "aws_cloudwatch_event_bus"}
+CREATED_RESOURCE_TYPES = {name: created.resource for name, created in destination_types.CREATED.items()}
 _SHARED_BUCKET = "aws_s3_bucket.failure_records.arn"
 _ACCOUNT_ID = "data.aws_caller_identity.current.account_id"
-# Name limits of what the project creates; a queue's dead-letter queue adds "-dlq" to its name (SQS: 80).
-_NAME_LIMITS = {"sqs": 80 - len("-dlq"), "sns": 256, "eventbridge": 256}
 
 
 @dataclass(frozen=True)
@@ -73,17 +72,13 @@ def wiring(project: str, fn: Function, bucket_kms: bool = False) -> list[Wiring]
     return result
 
 
-_KIND_WORDS = {"s3": "S3 bucket", "sqs": "SQS queue", "sns": "SNS topic", "eventbridge": "EventBridge bus",
-               "lambda": "Lambda function"}  # fmt: skip
-
-
 def described(wired: Wiring) -> str:
     """Where the records go, in words: 'the failure bucket', 'the SQS queue orders-on-failure'."""
     destination = wired.destination
     if destination.is_failure_bucket:
         return "the failure bucket"
     name = wired.created_name or destination.function or _name_in_arn(destination.arn or "")
-    return f"the {_KIND_WORDS[destination.type]} {name}"
+    return f"the {destination_types.BY_NAME[destination.type].words} {name}"
 
 
 def _name_in_arn(arn: str) -> str:
@@ -113,7 +108,8 @@ def _wire(project: str, fn: Function, kind: str, destination: Destination, bucke
         partition, account = Hcl("data.aws_partition.current.partition"), Hcl(_ACCOUNT_ID)
         arn = ("arn:", partition, ":lambda:", Hcl("var.region"), ":", account, ":function:", destination.function or "")
     else:
-        created_name = scoped_name(project, fn.name, kind.replace("_", "-"), limit=_NAME_LIMITS[destination.type])
+        limit = destination_types.CREATED[destination.type].name_limit
+        created_name = scoped_name(project, fn.name, kind.replace("_", "-"), limit=limit)
         arn = (Hcl(f"{CREATED_RESOURCE_TYPES[destination.type]}.destination[{quote(created_name)}].arn"),)
     target = interpolate(*arn)
     statements = _statements(destination, word, arn, fn.name)
@@ -124,17 +120,13 @@ def _wire(project: str, fn: Function, kind: str, destination: Destination, bucke
 
 
 def _statements(destination: Destination, word: str, arn: tuple[str, ...], function: str) -> tuple[Statement, ...]:
-    if destination.type == "s3":
+    kind = destination_types.BY_NAME[destination.type]
+    sid = kind.statement.format(word=word)
+    if destination.type == "s3":  # its own records only, and the listing Lambda needs beside them
         owned = destination.is_failure_bucket
         own_records = interpolate(*arn, "/", record_prefix(function), "*")
         return (
-            Statement(f"Write{word}Records", ("s3:PutObject",), (own_records,), owned),
+            Statement(sid, (kind.action,), (own_records,), owned),
             Statement(f"List{word}Bucket", ("s3:ListBucket",), (interpolate(*arn),), owned),
         )
-    action, sid = {
-        "sqs": ("sqs:SendMessage", f"Send{word}ToQueue"),
-        "sns": ("sns:Publish", f"Publish{word}ToTopic"),
-        "eventbridge": ("events:PutEvents", f"Put{word}Events"),
-        "lambda": ("lambda:InvokeFunction", f"Invoke{word}Function"),
-    }[destination.type]
-    return (Statement(sid, (action,), (interpolate(*arn),), False),)
+    return (Statement(sid, (kind.action,), (interpolate(*arn),), False),)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from generator.config.model import FUNCTION_SETTINGS
+from generator.destination_types import CREATED
 from generator.render.destinations import CREATED_RESOURCE_TYPES
 
 TEST_FILE = "tests/pattern.tftest.hcl"
@@ -23,9 +24,7 @@ ROLE_NAME = "role-under-test"
 # compare references, so what matters is that the value is known when the plan is made.
 MOCK_ARNS = {
     "aws_s3_bucket": f"arn:aws:s3:::{BUCKET_NAME}",
-    "aws_sqs_queue": f"arn:aws:sqs:us-east-1:{ACCOUNT_ID}:queue-under-test",
-    "aws_sns_topic": f"arn:aws:sns:us-east-1:{ACCOUNT_ID}:topic-under-test",
-    "aws_cloudwatch_event_bus": f"arn:aws:events:us-east-1:{ACCOUNT_ID}:event-bus/bus-under-test",
+    **{created.resource: created.mock_arn.format(account=ACCOUNT_ID) for created in CREATED.values()},
     "aws_cloudwatch_log_group": f"arn:aws:logs:us-east-1:{ACCOUNT_ID}:log-group:/aws/lambda/under-test",
     "aws_iam_role": f"arn:aws:iam::{ACCOUNT_ID}:role/{ROLE_NAME}",
 }

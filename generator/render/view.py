@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from generator import __version__, bucket_layout, ci, lambda_facts
+from generator import __version__, bucket_layout, ci, destination_types, lambda_facts
 from generator.config import model as config_limits
 from generator.config.model import (
     ANALYTICS_FIELDS,
@@ -35,7 +35,7 @@ from generator.render.packaging import SourceFile
 
 _MODULE_DEFAULTS = {f.name: None if f.nullable else f.default for f in FUNCTION_SETTINGS}  # see setting_type
 _DESCRIPTION_MAX = 256  # Lambda's limit on a function's description
-_CREATED_KINDS = ("sqs", "sns", "eventbridge")
+_CREATED_KINDS = tuple(destination_types.CREATED)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,31 @@
+"""The registry of destination types: each declaration is consistent with itself and with what renders."""
+
+from __future__ import annotations
+
+import re
+
+from generator.destination_types import BY_NAME, CREATED, NAMES, TYPES
+from generator.render.project import render
+from tests.support import golden_cases, parse_tree
+
+
+def test_each_mock_arn_is_an_arn_of_its_own_type_only() -> None:
+    for name, created in CREATED.items():
+        arn = created.mock_arn.format(account="123456789012")
+        matching = [t.name for t in TYPES if re.fullmatch(t.arn_pattern, arn)]
+        assert matching == [name], f"{arn} matches {matching}"
+
+
+def test_statement_ids_tell_each_type_and_kind_apart() -> None:
+    sids = [t.statement.format(word=word) for t in TYPES for word in ("Failure", "Success")]
+    assert len(set(sids)) == len(sids) == 2 * len(NAMES)
+    assert all(re.fullmatch(r"[A-Za-z0-9]+", sid) for sid in sids), "IAM statement ids are alphanumeric"
+
+
+def test_the_project_creates_exactly_the_registrys_resources() -> None:
+    """The golden config that creates every kind it can renders one resource of each created type, no other."""
+    case = next(c for c in golden_cases() if c.name == "destinations")
+    tree = parse_tree(render(case.config()))
+    created = {address.split(".")[0] for address in tree["resource"] if address.endswith(".destination")}
+    assert created == {c.resource for c in CREATED.values()}
+    assert set(BY_NAME) >= set(CREATED)
