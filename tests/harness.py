@@ -459,7 +459,8 @@ def applied(moto: Moto, cli_config: Path, workdir: Path, files: dict[str, bytes]
     """Write a rendered tree pointed at moto, apply it, and always destroy it afterwards.
 
     The destroy runs even when the apply itself fails half-way, so a failing test leaves
-    nothing behind in the emulator for the next one.
+    nothing behind in the emulator for the next one; it is left out only when the state shows that the
+    test destroyed everything itself, which a second destroy would only confirm at the cost of a plan.
     """
     from tests.support import write_tree
 
@@ -471,7 +472,16 @@ def applied(moto: Moto, cli_config: Path, workdir: Path, files: dict[str, bytes]
         terraform.run("apply", "-auto-approve")
         yield terraform
     finally:
-        terraform.run("destroy", "-auto-approve")
+        if _may_hold_resources(workdir / "terraform.tfstate"):
+            terraform.run("destroy", "-auto-approve")
+
+
+def _may_hold_resources(state: Path) -> bool:
+    """False only for a local state that Terraform wrote and that lists no resource; anything else may hold some."""
+    try:
+        return bool(json.loads(state.read_text()).get("resources", True))
+    except (OSError, ValueError, AttributeError):
+        return True
 
 
 # --- actionlint --------------------------------------------------------------------------------
