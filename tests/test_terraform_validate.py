@@ -125,6 +125,7 @@ _REFUSED = {
     f"functions = {{other = {{memory_mb = 128, {_SETTINGS}}}}}": "one entry for each packaged function",
     'functions = {async_function = "small"}': "functions must map each function name to an object of its settings",
     'region = "mars"': "region must be an AWS region code",
+    "failure_record_expiration_days = 0": "failure_record_expiration_days must be a whole number of days from 1 to",
     'tags = {"aws:owner" = "me"}': "must not start with aws:",
     'tags = {"Owner" = "a;b"}': "may hold letters, digits",
     "tags = {" + ", ".join(f'T{i} = "v"' for i in range(49)) + "}": "AWS allows 50 tags a resource",

@@ -109,6 +109,7 @@ class Field:
     choices_words: str = ""  # what the choices are, for messages: "the values CloudWatch Logs accepts"
     null_words: str = ""  # what null means, for messages: "unreserved"
     monitoring: bool = False  # a setting of the function's alarms: rendered only while monitoring is enabled
+    unit: str = ""  # what a whole number counts, for messages: "days"
 
     def validate(self, value: Any) -> str | None:
         """Return what is wrong with ``value``, or None when it is acceptable."""
@@ -264,7 +265,7 @@ BUCKET_FIELDS = (
     Field("force_destroy", bool, False, "Let `terraform destroy` delete a bucket that still holds records."),
     Field("versioning", bool, True, "Keep earlier versions of overwritten or deleted records."),
     Field("expire_after_days", int, 30, "Days after which failure records expire; null keeps them forever.",
-          nullable=True, minimum=1, maximum=API_INTEGER_MAX),
+          nullable=True, minimum=1, maximum=API_INTEGER_MAX, unit="days"),
     Field("kms_key_arn", str, None, "KMS key for SSE-KMS; null uses SSE-S3 (AES256).", nullable=True,
           pattern=KMS_KEY_ARN_PATTERN),
 )  # fmt: skip
@@ -354,9 +355,9 @@ ANALYTICS_FIELDS = (
     Field("enabled", bool, False, "Athena over the failure records: a Glue table with partition projection, a "
           "workgroup and named queries."),
     Field("scan_cutoff_mb", int, 10240, "Athena cancels a query of the workgroup once it has scanned this many MB.",
-          minimum=MIN_SCAN_CUTOFF_MB, maximum=API_INTEGER_MAX),
+          minimum=MIN_SCAN_CUTOFF_MB, maximum=API_INTEGER_MAX, unit="MB"),
     Field("results_expire_after_days", int, 7, f"Days after which query results (under {ATHENA_RESULTS_PREFIX} in "
-          "the failure bucket) expire.", minimum=1, maximum=API_INTEGER_MAX),
+          "the failure bucket) expire.", minimum=1, maximum=API_INTEGER_MAX, unit="days"),
 )  # fmt: skip
 
 BACKEND_TYPES = ("local", "s3")

@@ -21,6 +21,7 @@ from generator.config.model import (
     FUNCTION_FIELDS,
     FUNCTION_SETTINGS,
     MONITORING_FIELDS,
+    PATTERN_WORDS,
     RESERVED_ENVIRONMENT_KEYS,
     TOP_FIELDS,
     Config,
@@ -30,7 +31,7 @@ from generator.config.model import (
 from generator.render import destinations, layout, monitoring, names, tftest
 from generator.render.analytics import NAMED_QUERIES
 from generator.render.destinations import Wiring
-from generator.render.hcl import Hcl, interpolate, to_hcl
+from generator.render.hcl import Hcl, interpolate, quote, to_hcl
 from generator.render.packaging import SourceFile
 
 _MODULE_DEFAULTS = {f.name: None if f.nullable else f.default for f in FUNCTION_SETTINGS}  # see setting_type
@@ -204,32 +205,67 @@ def setting_type(field: Field) -> Hcl:
     return Hcl(f"optional({base}, {to_hcl(field.default)})")
 
 
+def _field(fields: tuple[Field, ...], name: str) -> Field:
+    return next(f for f in fields if f.name == name)
+
+
+# The root variables that carry one config key each, and that key: their validations come from its limits.
+VARIABLE_FIELDS = {
+    "region": _field(TOP_FIELDS, "region"),
+    "failure_record_expiration_days": _field(BUCKET_FIELDS, "expire_after_days"),
+    "failure_bucket_kms_key_arn": _field(BUCKET_FIELDS, "kms_key_arn"),
+    "athena_scan_cutoff_mb": _field(ANALYTICS_FIELDS, "scan_cutoff_mb"),
+    "athena_results_expiration_days": _field(ANALYTICS_FIELDS, "results_expire_after_days"),
+}
+
+
 def setting_validation(field: Field) -> Validation | None:
     """The module's check of a setting, from the same limits the generator checks (None: checked otherwise).
 
     The message starts with the function's name: the settings of many functions meet in one root variable.
     """
-    each, name = f"var.settings.{field.name}", field.name
+    return field_validation(field, f"var.settings.{field.name}", field.name, field.nullable, Hcl("var.name"))
+
+
+def variable_validation(field: Field, variable: str) -> Validation:
+    """The check of a root variable that carries ``field``'s value; the variable exists only when it is set."""
+    check = field_validation(field, f"var.{variable}", variable, nullable=False)
+    assert check is not None, f"{field.name} declares no limits for {variable} to check"
+    return check
+
+
+def field_validation(
+    field: Field, value: str, name: str, nullable: bool, about: Hcl | None = None
+) -> Validation | None:
+    """A Terraform validation of ``value`` from the limits ``field`` declares (None: it declares none).
+
+    ``about`` names what the message is about (a function's name), when one variable holds many of them.
+    """
     if field.choices is not None:
         words = f"one of {field.choices_words}: " if field.choices_words else "one of "
-        return _contains(each, list(field.choices), f"{name} must be {words}{_listed(field.choices)}.")
+        return _contains(value, list(field.choices), f"{name} must be {words}{_listed(field.choices)}.", about)
+    if field.pattern is not None:
+        condition = f"can(regex({quote(field.pattern)}, {value}))"
+        return _validation(condition, f"{name} must be {PATTERN_WORDS[field.pattern]}.", about)
     if field.minimum is None or field.maximum is None:
         return None
     if field.maximum - field.minimum < _LISTED_RANGE:  # a few values read best listed: "0, 1, 2"
         values = list(range(field.minimum, field.maximum + 1))
-        return _contains(each, values, f"{name} must be {_listed(values)}.")
-    value = f"coalesce({each}, {field.minimum})" if field.nullable else each
-    bounds = f"{value} >= {field.minimum} && {value} <= {field.maximum} && floor({value}) == {value}"
-    null = f"null ({field.null_words}) or " if field.nullable else ""
-    return _validation(bounds, f"{name} must be {null}a whole number from {field.minimum} to {field.maximum}.")
+        return _contains(value, values, f"{name} must be {_listed(values)}.", about)
+    number = f"coalesce({value}, {field.minimum})" if nullable else value
+    bounds = f"{number} >= {field.minimum} && {number} <= {field.maximum} && floor({number}) == {number}"
+    null = f"null ({field.null_words}) or " if nullable else ""
+    unit = f" of {field.unit}" if field.unit else ""
+    return _validation(bounds, f"{name} must be {null}a whole number{unit} from {field.minimum} to {field.maximum}.",
+                       about)  # fmt: skip
 
 
-def _contains(each: str, values: list[Any], message: str) -> Validation:
-    return _validation(f"contains({to_hcl(values)}, {each})", message)
+def _contains(value: str, values: list[Any], message: str, about: Hcl | None) -> Validation:
+    return _validation(f"contains({to_hcl(values)}, {value})", message, about)
 
 
-def _validation(condition: str, message: str) -> Validation:
-    return Validation(Hcl(condition), interpolate(Hcl("var.name"), f": {message}"))
+def _validation(condition: str, message: str, about: Hcl | None) -> Validation:
+    return Validation(Hcl(condition), interpolate(about, f": {message}") if about else quote(message))
 
 
 def _listed(values: Any) -> str:
@@ -237,7 +273,7 @@ def _listed(values: Any) -> str:
 
 
 def _doc(fields: tuple[Field, ...], name: str) -> str:
-    return next(f.doc for f in fields if f.name == name)
+    return _field(fields, name).doc
 
 
 def _cell(wired: Wiring | None) -> str:
@@ -485,6 +521,7 @@ class ProjectView:
         return {
             **{name: getattr(self, name) for name in shown},
             "facts": lambda_facts,
+            "variable_validations": {name: variable_validation(f, name) for name, f in VARIABLE_FIELDS.items()},
             "bucket_layout": bucket_layout,
             "destination_kinds": destinations.KINDS,
             "limits": config_limits,

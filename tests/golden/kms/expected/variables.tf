@@ -57,7 +57,7 @@ variable "failure_bucket_kms_key_arn" {
 
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.failure_bucket_kms_key_arn))
-    error_message = "failure_bucket_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
+    error_message = "failure_bucket_kms_key_arn must be a KMS key ARN such as arn:aws:kms:us-east-1:123456789012:key/<key id>."
   }
 }
 
