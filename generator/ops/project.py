@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from generator import project_outputs
 from generator.errors import UsageError
 from generator.ops.aws import Target
 from generator.ops.present import safe
@@ -25,8 +26,8 @@ def resolve_target(
         if from_terraform is None and not (directory / "terraform.tfstate").is_file():
             raise UsageError("no bucket given: pass --bucket NAME, or --from-terraform DIR for a deployed project")
         outputs = terraform_outputs(directory)
-        bucket = outputs.get("failure_bucket_name")
-        destinations = outputs.get("destinations")
+        bucket = outputs.get(project_outputs.FAILURE_BUCKET_NAME)
+        destinations = outputs.get(project_outputs.DESTINATIONS)
         if (not isinstance(bucket, str) or not bucket) and isinstance(destinations, dict):
             where = "; ".join(f"{name}: {safe(str(d.get('on_failure')))}" for name, d in sorted(destinations.items()))
             raise UsageError(
@@ -34,8 +35,8 @@ def resolve_target(
                 f"commands read; they go to: {where}"
             )
         if not isinstance(bucket, str) or not bucket:
-            raise UsageError(f"{directory} has no failure_bucket_name output; has it been applied?")
-        region = region or outputs.get("region")
+            raise UsageError(f"{directory} has no {project_outputs.FAILURE_BUCKET_NAME} output; has it been applied?")
+        region = region or outputs.get(project_outputs.REGION)
     return Target(bucket=bucket, region=region, endpoint_url=endpoint_url)
 
 

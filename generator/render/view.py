@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from generator import __version__, bucket_layout, ci, destination_types, lambda_facts
+from generator import __version__, bucket_layout, ci, destination_types, lambda_facts, project_outputs
 from generator.config import model as config_limits
 from generator.config.model import (
     ANALYTICS_FIELDS,
@@ -114,8 +114,8 @@ _FUNCTIONS_DESCRIPTION = (
     "A setting left out takes its default from the settings variable of modules/function, which checks each value."
 )
 _FUNCTION_OUTPUTS = {
-    "destinations": "Where Lambda sends the record of each function's asynchronous invocations once they end: "
-    "ARNs by function name.",
+    project_outputs.DESTINATIONS: "Where Lambda sends the record of each function's asynchronous invocations once "
+    "they end: ARNs by function name.",
     "function_names": "Names of the Lambda functions.",
     "function_arns": "ARN of each Lambda function, by function name.",
     "role_arns": "ARN of each function's execution role, by function name.",
@@ -474,7 +474,7 @@ class ProjectView:
         outputs: dict[str, str] = {}
         if self.uses_bucket:
             whose = "the functions that keep the default" if self.custom_destinations else "every function"
-            outputs["failure_bucket_name"] = (
+            outputs[project_outputs.FAILURE_BUCKET_NAME] = (
                 "Name of the S3 bucket that receives the records of failed asynchronous invocations."
             )
             outputs["failure_bucket_arn"] = f"ARN of the failure bucket, the on-failure destination of {whose}."
@@ -502,7 +502,9 @@ class ProjectView:
             outputs["athena_named_queries"] = "IDs of the saved queries over the failure records, by name."
         if self.dashboard:
             outputs["dashboard_url"] = "URL of the project's CloudWatch dashboard in the AWS console."
-        outputs["region"] = "AWS region of the deployment, for the AWS CLI and the generator's failures commands."
+        outputs[project_outputs.REGION] = (
+            "AWS region of the deployment, for the AWS CLI and the generator's failures commands."
+        )
         return outputs
 
     @property
