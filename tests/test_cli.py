@@ -44,10 +44,18 @@ def test_render_is_free_of_heavy_imports() -> None:
     code = (
         "import sys; from generator.cli.main import main; "
         f"main(['render', '--config', {str(REPO / 'config.yaml')!r}, '--out', {str(REPO / 'out')!r}, '--check']); "
-        "print(sorted(m for m in ('boto3', 'botocore', 'difflib', 'hcl2') if m in sys.modules))"
+        "print(sorted(m for m in ('boto3', 'botocore', 'difflib', 'hcl2', 'generator.cli.failures', 'generator.ops') "
+        "if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip().endswith("[]"), result.stdout
+
+
+def test_the_command_list_is_the_same_whether_or_not_failures_is_built() -> None:
+    """A render's parser names the failures command without building it; `generator --help` cannot tell."""
+    from generator.cli.main import build_parser
+
+    assert build_parser(with_failures=False).format_help() == build_parser().format_help()
 
 
 def test_non_editable_install_works_from_any_directory(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from generator import lambda_facts
 from generator.bucket_layout import REDRIVEN_PREFIX as _REDRIVEN
-from generator.cli.parsing import Parser, in_words
+from generator.cli.parsing import FAILURES_SUMMARY, Parser, in_words
 
 if TYPE_CHECKING:
     from generator.ops.aws import Aws
@@ -64,7 +64,7 @@ def add_failures_parser(commands: argparse._SubParsersAction[Parser]) -> None:
 
     failures = commands.add_parser(
         "failures",
-        help="list, show, wait for and redrive the records of failed invocations",
+        help=FAILURES_SUMMARY,
         description="Work with the JSON records Lambda writes into the failure bucket when an asynchronous "
         "invocation fails.",
         epilog=_FAILURES_EXAMPLES,

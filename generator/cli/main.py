@@ -14,8 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from generator import __version__
-from generator.cli.failures import add_failures_parser
-from generator.cli.parsing import Parser
+from generator.cli.parsing import FAILURES_SUMMARY, Parser
 from generator.errors import EXIT_INCOMPLETE, EXIT_OK, GeneratorError
 
 _RENDER_EXAMPLES = """\
@@ -34,7 +33,12 @@ examples:
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*, with_failures: bool = True) -> argparse.ArgumentParser:
+    """The whole command line; without ``with_failures``, the failures command is only its name and summary.
+
+    Its subcommands and their options are most of the parser, and a command line that does not name it never
+    parses them: ``main`` leaves them out then, so a render does not build or import them.
+    """
     parser = Parser(
         prog="generator",
         description="Render a Terraform project for an asynchronously invoked AWS Lambda function "
@@ -64,7 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="write nothing; exit 1 and show a diff if the output is out of date"
     )
     render.set_defaults(run=_run_render, parser=render)
-    add_failures_parser(commands)
+    if with_failures:
+        from generator.cli.failures import add_failures_parser
+
+        add_failures_parser(commands)
+    else:
+        commands.add_parser("failures", help=FAILURES_SUMMARY)
     schema = commands.add_parser(
         "schema",
         help="print the JSON Schema of the config, for editors and CI",
@@ -89,7 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args, unknown = build_parser().parse_known_args(argv)
+        words = sys.argv[1:] if argv is None else list(argv)
+        args, unknown = build_parser(with_failures="failures" in words).parse_known_args(words)
         if unknown:  # reported by the command's own parser, so its usage is the one shown
             args.parser.error(f"unrecognized arguments: {' '.join(unknown)}")
         code = int(args.run(args))

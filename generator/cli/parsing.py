@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING, NoReturn
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
 
+# The failures command's line in `generator --help`, which a render prints without loading that command.
+FAILURES_SUMMARY = "list, show, wait for and redrive the records of failed invocations"
+
 
 class Parser(argparse.ArgumentParser):
     """argparse, with a "did you mean" for a mistyped command or option, and help whose write errors count."""
