@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from generator import api
 from generator.config.model import Config, Function, load_config, parse_config
@@ -59,9 +60,17 @@ def deploy(moto: Moto, tf_cli_config: Path, tmp_path: Path) -> Iterator[Any]:
 
 
 def _assert_wired(moto: Moto, deployment: Deployment) -> None:
+    """The bucket, and each function that records its failures there (the other destinations: see
+    test_every_destination_type_applies_cleanly); each other function's records go where its output says."""
     _assert_bucket(moto, deployment)
+    lam = moto.client("lambda", deployment.config.region)
     for fn in deployment.config.functions:
-        _assert_function(moto, deployment, fn)
+        if fn.on_failure.is_failure_bucket:
+            _assert_function(moto, deployment, fn)
+        else:
+            invoke = lam.get_function_event_invoke_config(FunctionName=fn.name)
+            expected = deployment.outputs["destinations"][fn.name]["on_failure"]
+            assert invoke["DestinationConfig"]["OnFailure"]["Destination"] == expected
 
 
 def _assert_bucket(moto: Moto, deployment: Deployment) -> None:
@@ -313,7 +322,8 @@ def _assert_redrive_trusts_only_its_own_markers(
     from generator.ops import reading, redrive
     from generator.ops.redrive import claims
 
-    config, (fn,) = deployment.config, deployment.config.functions
+    config = deployment.config
+    fn = next(f for f in config.functions if f.name == "async_function")
     bucket, region = deployment.outputs["failure_bucket_name"], config.region
     role = moto.client("iam", region).get_role(RoleName=role_name(config.project, fn.name))["Role"]["Arn"]
     keys = [f"aws/lambda/async/{fn.name}/2026/11/29/2026-11-29T10.00.0{i}-00000000-0000-4000-8000-00000000000{i}"
@@ -345,15 +355,34 @@ def _assert_redrive_trusts_only_its_own_markers(
         s3.delete_object(Bucket=bucket, Key=entry["Key"], VersionId=entry["VersionId"])
 
 
-def test_default_config_applies_cleanly(moto: Moto, deploy: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    deployment = deploy(DEFAULT_WITH_BUCKET_PREFIX)
-    assert deployment.config.functions[0].reserved_concurrency == 0
+def _with_functions_of(base: str, golden: str, *sections: str) -> str:
+    """``base`` config text with the functions (and the named sections) of a golden config added: one deployment
+    serves the assertions of both, so an apply is paid for once."""
+    data = yaml.safe_load(base)
+    other = yaml.safe_load((GOLDEN / golden / "config.yaml").read_text())
+    data["functions"] = data.get("functions", []) + other["functions"]
+    for section in sections:
+        data[section] = {**data.get(section, {}), **other[section]}
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+def test_default_config_with_tuned_monitoring_applies_cleanly(
+    moto: Moto, deploy: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default project, with monitoring_email's two functions (tuned alarms; one records to a queue) and
+    email subscriptions added: what the default config renders and what tuned monitoring renders, in one apply."""
+    deployment = deploy(_with_functions_of(DEFAULT_WITH_BUCKET_PREFIX, "monitoring_email", "monitoring"))
+    config = deployment.config
+    assert [fn.name for fn in config.functions] == ["async_function", "charge", "refund"]
+    assert config.functions[0].reserved_concurrency == 0
+    assert config.monitoring.email and not config.functions[2].on_failure.is_failure_bucket
     # What a user pastes, as Terraform evaluates it: the payload must reach the shell as valid JSON.
-    assert deployment.outputs["invoke_commands"] == {
-        "async_function": "aws lambda invoke --region us-east-1 --function-name async_function "
+    assert deployment.outputs["invoke_commands"]["async_function"] == (
+        "aws lambda invoke --region us-east-1 --function-name async_function "
         "--invocation-type Event --cli-binary-format raw-in-base64-out "
         """--payload '{"forceError": true}' /dev/null"""
-    }
+    )
+    assert sorted(deployment.outputs["invoke_commands"]) == ["async_function", "charge", "refund"]
     bucket = deployment.outputs["failure_bucket_name"]
     assert deployment.outputs["list_failure_records_command"] == (
         f"aws s3 ls --region us-east-1 --recursive s3://{bucket}/aws/lambda/async/"
@@ -361,16 +390,6 @@ def test_default_config_applies_cleanly(moto: Moto, deploy: Any, monkeypatch: py
     _assert_wired(moto, deployment)
     _assert_monitoring(moto, deployment)
     _assert_redrive_trusts_only_its_own_markers(moto, deployment, monkeypatch)
-    _assert_no_changes(deployment.terraform)
-    deployment.terraform.run("destroy", "-auto-approve")
-    _assert_gone(moto, deployment)
-
-
-def test_monitoring_with_email_and_two_functions_applies_cleanly(moto: Moto, deploy: Any) -> None:
-    case = GOLDEN / "monitoring_email"
-    deployment = deploy((case / "config.yaml").read_text(), case)
-    assert deployment.config.monitoring.email and len(deployment.config.functions) == 2
-    _assert_monitoring(moto, deployment)
     _assert_no_changes(deployment.terraform)
     deployment.terraform.run("destroy", "-auto-approve")
     _assert_gone(moto, deployment)
@@ -420,11 +439,14 @@ def test_athena_over_the_failure_records_applies_cleanly(moto: Moto, deploy: Any
     assert glue.get_databases()["DatabaseList"] == []
 
 
-def test_published_versions_and_an_alias_apply_cleanly(moto: Moto, deploy: Any) -> None:
-    """The alias follows the published version and carries the invoke config (redriving to it: test_failures)."""
-    case = GOLDEN / "published"
-    deployment = deploy((case / "config.yaml").read_text(), case)
-    lam = moto.client("lambda", deployment.config.region)
+def test_three_functions_and_published_versions_apply_cleanly(moto: Moto, deploy: Any) -> None:
+    """multi_function's three functions (runtimes, tags, settings) with published's three beside them: the alias
+    follows the published version and carries the invoke config (redriving to it: test_failures)."""
+    deployment = deploy(_with_functions_of((GOLDEN / "multi_function" / "config.yaml").read_text(), "published"))
+    config = deployment.config
+    assert len(config.functions) == 6
+    assert sorted(deployment.outputs["function_arns"]) == sorted(f.name for f in config.functions)
+    lam = moto.client("lambda", config.region)
     alias = lam.get_alias(FunctionName="async_function", Name="live")
     published = [v["Version"] for v in lam.list_versions_by_function(FunctionName="async_function")["Versions"]]
     assert alias["FunctionVersion"] != "$LATEST" and alias["FunctionVersion"] in published
@@ -433,17 +455,6 @@ def test_published_versions_and_an_alias_apply_cleanly(moto: Moto, deploy: Any) 
     assert deployment.outputs["alias_arns"] == {"async_function": alias["AliasArn"]}
     assert f"--function-name {alias['AliasArn']} " in deployment.outputs["invoke_commands"]["async_function"]
     assert "--function-name versioned " in deployment.outputs["invoke_commands"]["versioned"]
-    _assert_wired(moto, deployment)
-    _assert_no_changes(deployment.terraform)
-
-    deployment.terraform.run("destroy", "-auto-approve")
-    _assert_gone(moto, deployment)
-
-
-def test_three_functions_apply_cleanly(moto: Moto, deploy: Any) -> None:
-    deployment = deploy((GOLDEN / "multi_function" / "config.yaml").read_text(), GOLDEN / "multi_function")
-    assert len(deployment.config.functions) == 3
-    assert sorted(deployment.outputs["function_arns"]) == sorted(f.name for f in deployment.config.functions)
     _assert_wired(moto, deployment)
     _assert_no_changes(deployment.terraform)
     deployment.terraform.run("destroy", "-auto-approve")
