@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import signal
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -201,29 +199,57 @@ def _cli(*argv: str) -> list[str]:
     return [sys.executable, "-m", "generator", *argv]
 
 
+# A render that kills itself at its Nth file replace, just before or just after it: the kill lands at a point the
+# test names, so every run tests something, on a fast machine or a slow one. It prints how many replaces it made.
+_KILLED_AT = """
+import atexit, os, signal, sys
+from generator.cli.main import main
+point, when, calls, real = int(sys.argv[1]), sys.argv[2], [0], os.replace
+def replace(*args, **kwargs):
+    calls[0] += 1
+    if calls[0] == point and when == "before":
+        os.kill(os.getpid(), signal.SIGKILL)
+    real(*args, **kwargs)
+    if calls[0] == point and when == "after":
+        os.kill(os.getpid(), signal.SIGKILL)
+os.replace = replace
+atexit.register(lambda: print(f"replaces={calls[0]}", file=sys.stderr))
+sys.exit(main(sys.argv[3:]))
+"""
+
+
+def _make_stale(out: Path) -> None:
+    """Every rendered file out of date, so that the next render writes all of them again; left-overs stay."""
+    for path in out.rglob("*"):
+        if path.is_file() and not path.name.startswith(".generator") and not path.name.endswith(".generator-tmp"):
+            path.write_bytes(b"stale\n")
+
+
 def test_a_killed_render_leaves_nothing_the_next_render_does_not_clean(tmp_path: Path) -> None:
-    config = _many_functions(tmp_path / "big.yaml", 300, "f")
+    """Killed with a temporary file written and not yet in place, and just after a file went in place, at the
+    first, an early, the middle and the last of a render's writes: the next render cleans up and completes."""
+    config = _many_functions(tmp_path / "big.yaml", 40, "f")
     out = tmp_path / "out"
     env = {**os.environ, "GENERATOR_NO_CACHE": "1"}
-    rounds = random.Random(8)
-    killed = 0
-    for _ in range(12):
-        process = subprocess.Popen(_cli("render", "--config", str(config), "--out", str(out)), env=env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-        time.sleep(rounds.uniform(0.25, 0.9))
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-            killed += 1
-        process.wait()
-        if (out / "main.tf").exists():
-            (out / "main.tf").write_text("# stale\n")  # so the next render writes again
-    assert killed >= 3, "the kills must land during renders to test anything"
-    final = subprocess.run(_cli("render", "--config", str(config), "--out", str(out)), env=env, capture_output=True,
-                           text=True, check=False)  # fmt: skip
+    render = ["render", "--config", str(config), "--out", str(out)]
+    subprocess.run(_cli(*render), env=env, capture_output=True, check=True)
+    _make_stale(out)
+    counted = subprocess.run([sys.executable, "-c", _KILLED_AT, "0", "never", *render], env=env,
+                             capture_output=True, text=True, check=True)  # fmt: skip
+    total = int(counted.stderr.rsplit("replaces=", 1)[1])
+    assert total > 40, "a render of 40 functions replaces each of its files"
+    for point in sorted({1, 2, total // 2, total}):
+        for when in ("before", "after"):
+            _make_stale(out)
+            killed = subprocess.run([sys.executable, "-c", _KILLED_AT, str(point), when, *render], env=env,
+                                    capture_output=True, text=True, check=False)  # fmt: skip
+            assert killed.returncode == -signal.SIGKILL, (point, when, killed.stderr[-2000:])
+            left = [p for p in out.rglob("*") if p.name.endswith(".generator-tmp")]
+            assert bool(left) is (when == "before"), (point, when, left)  # killed with a file not yet in place
+    final = subprocess.run(_cli(*render), env=env, capture_output=True, text=True, check=False)
     assert final.returncode == 0, final.stderr
     assert not [p for p in out.rglob("*") if p.name.endswith((".generator-tmp", ".tmp"))]
-    check = subprocess.run(_cli("render", "--config", str(config), "--out", str(out), "--check"), env=env,
-                           capture_output=True, text=True, check=False)  # fmt: skip
+    check = subprocess.run(_cli(*render, "--check"), env=env, capture_output=True, text=True, check=False)
     assert check.returncode == 0, check.stdout[-2000:]
 
 
