@@ -604,15 +604,15 @@ def test_a_sent_records_claim_stays_so_a_late_reader_skips_it(
     """Run B sends and moves a record between run A's read of it and A's claim: A must not send it again."""
     key = seeded.keys["a_old"]
     other = ops_aws.Aws(ops_aws.Target(BUCKET, REGION, seeded.moto.endpoint))
-    real_stream = redrive_run._stream
+    real_read = reading.read_records
 
-    def stream_then_let_b_run(*args: Any) -> Iterator[Any]:
-        monkeypatch.setattr(redrive_run, "_stream", real_stream)  # B reads as usual
-        for item in real_stream(*args):  # A has read the record; B runs to the end before A goes on
+    def read_then_let_b_run(*args: Any) -> Iterator[Any]:
+        monkeypatch.setattr(redrive_run, "read_records", real_read)  # B reads as usual
+        for item in real_read(*args):  # A has read the record; B runs to the end before A goes on
             assert redrive.run_redrive(other, reading.Selection(keys=[key]), dry_run=False, out=io.StringIO()) == 0
             yield item
 
-    monkeypatch.setattr(redrive_run, "_stream", stream_then_let_b_run)
+    monkeypatch.setattr(redrive_run, "read_records", read_then_let_b_run)
     code, out, _ = run(seeded.moto, capsys, "redrive", key)
     assert code == 0 and len(invokes) == 1, "B sent it; A did not"
     assert f"skipped {key}: another redrive claimed it" in out
