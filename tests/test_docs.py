@@ -6,6 +6,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from generator.config.model import FIELDS_BY_SECTION
 from tests.support import REPO
 
@@ -127,3 +129,16 @@ def test_each_model_has_exactly_the_fields_its_declarations_name() -> None:
 
 # The model may hold a richer type than YAML gives: a resolved source directory, an immutable tuple.
 _PYTHON_TYPES_FOR: dict[type, set[type]] = {str: {str, Path}, list: {tuple}}
+
+
+def test_readme_key_table_is_written_from_the_declarations(request: pytest.FixtureRequest) -> None:
+    """The table between the markers is key_table(): a key's default, limits and sentence live in its Field."""
+    from generator.config import docs
+
+    path = REPO / "README.md"
+    readme = path.read_text()
+    start, end = readme.index(docs.BEGIN), readme.index(docs.END) + len(docs.END) + 1
+    if request.config.getoption("--update-golden"):
+        path.write_text(readme[:start] + docs.key_table() + readme[end:])
+        return
+    assert readme[start:end] == docs.key_table(), "run: python -m pytest tests/test_docs.py --update-golden -n 0"

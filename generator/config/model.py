@@ -252,47 +252,59 @@ TOP_FIELDS = (
     Field("project", str, "lambda-s3-async-failure", "Name of the deployment; goes into the Project tag.",
           pattern=PROJECT_PATTERN),
     Field("region", str, "us-east-1", "AWS region to deploy into.", pattern=REGION_PATTERN),
-    Field("tags", dict, {}, "Extra tags for every taggable resource.", check=_tag_problem),
+    Field("tags", dict, {}, "Extra tags for every taggable resource; AWS's tag rules are checked.",
+          check=_tag_problem),
     Field("ci", str, "none", "A CI workflow for the rendered project: none, or github-actions "
-          "(.github/workflows/terraform.yml: fmt, init, validate, test and checkov).", choices=CI_SYSTEMS),
+          "(.github/workflows/terraform.yml: fmt, init, validate, test and checkov, actions pinned by commit, "
+          "read-only permissions, superseded runs cancelled).", choices=CI_SYSTEMS),
 )  # fmt: skip
 
 BUCKET_FIELDS = (
-    Field("naming", str, "random_uuid", "How the failure bucket gets its unique name.", choices=NAMING_MODES),
-    Field("prefix", str, "async-lambda-destination", "Start of the bucket name (random_uuid, bucket_prefix).",
+    Field("naming", str, "random_uuid", "How the failure bucket gets its unique name: random_uuid "
+          "(<prefix>-<uuid>, by hashicorp/random), bucket_prefix (AWS adds a suffix) or fixed (name).",
+          choices=NAMING_MODES),
+    Field("prefix", str, "async-lambda-destination", "Start of the bucket name: at most "
+          f"{MAX_RANDOM_UUID_PREFIX} characters with random_uuid, {MAX_BUCKET_PREFIX} with bucket_prefix.",
           pattern=BUCKET_PREFIX_PATTERN),
-    Field("name", str, None, "Full bucket name (fixed naming only).", nullable=True, check=bucket_name_problem),
+    Field("name", str, None, "Full bucket name (fixed naming only); S3's naming rules are "
+          "checked.", nullable=True, check=bucket_name_problem),
     Field("force_destroy", bool, False, "Let `terraform destroy` delete a bucket that still holds records."),
     Field("versioning", bool, True, "Keep earlier versions of overwritten or deleted records."),
     Field("expire_after_days", int, 30, "Days after which failure records expire; null keeps them forever.",
           nullable=True, minimum=1, maximum=API_INTEGER_MAX, unit="days"),
-    Field("kms_key_arn", str, None, "KMS key for SSE-KMS; null uses SSE-S3 (AES256).", nullable=True,
+    Field("kms_key_arn", str, None, "KMS key for SSE-KMS (the roles get kms:GenerateDataKey on it); null uses "
+          "SSE-S3 (AES256).", nullable=True,
           pattern=KMS_KEY_ARN_PATTERN),
 )  # fmt: skip
 
 FUNCTION_FIELDS = (
     Field("name", str, "async_function", "Lambda function name, unique in the config.", pattern=FUNCTION_NAME_PATTERN),
-    Field("runtime", str, "python3.13", "Lambda runtime.", choices=RUNTIMES),
-    Field("handler", str, None, "Handler entry point; null uses the bundled demo handler's.", nullable=True,
+    Field("runtime", str, "python3.13", "Lambda runtime; the bundled demo handler comes in each.",
+          choices=RUNTIMES),
+    Field("handler", str, None, "Handler entry point, required with source; null uses the bundled demo "
+          "handler's.", nullable=True,
           pattern=HANDLER_PATTERN),
     Field("architecture", str, "arm64", "Instruction set of the function: arm64 or x86_64.", choices=ARCHITECTURES,
           setting=True),
     Field("memory_mb", int, 128, "Memory in MB.", minimum=128, maximum=10240, setting=True),
     Field("timeout_seconds", int, 10, "Timeout in seconds.", minimum=1, maximum=900, setting=True),
     Field("reserved_concurrency", int, 0,
-          "Reserved concurrency; 0 keeps the function from running, null leaves it unreserved.", nullable=True,
+          "Reserved concurrency; 0 keeps the function from running (Lambda records each event at once), null "
+          "leaves it unreserved.", nullable=True,
           minimum=0, maximum=API_INTEGER_MAX, setting=True, null_words="unreserved"),
     Field("publish", bool, False, "Publish a new version of the function each time its code or configuration "
           "changes."),
     Field("alias", str, None, "An alias that follows the newest published version (needs publish: true); the "
-          "asynchronous invocation settings and destinations are set on it, and the invoke commands use it. "
-          "null: no alias.", nullable=True, pattern=ALIAS_PATTERN),
-    Field("source", str, None, "Directory with the function's code, relative to the config file.", nullable=True),
+          "asynchronous invocation settings and destinations are set on it, and the alias_arns output and the "
+          "invoke commands use it. null: no alias.", nullable=True, pattern=ALIAS_PATTERN),
+    Field("source", str, None, "Directory with the function's code, relative to the config file; null packages "
+          "the bundled demo handler.", nullable=True),
     Field("source_exclude", list, [], "Gitignore-style patterns of files in source to leave out of the package, "
           "on top of the defaults (secrets, state, caches); !pattern puts a default back.", check=_patterns_problem),
     Field("allow_source_outside_config", bool, False, "Let source lead outside the config file's directory "
           "(an absolute path, .. or a link)."),
-    Field("environment", dict, {}, "Environment variables of the function.", check=_environment_problem,
+    Field("environment", dict, {}, "Environment variables of the function, string to string; names the runtime "
+          f"reserves are refused, and Lambda allows {ENVIRONMENT_MAX_BYTES} bytes in all.", check=_environment_problem,
           setting=True),
     Field("log_retention_days", int, 14, "Days CloudWatch Logs keeps the function's logs (0: forever).",
           choices=LOG_RETENTION_DAYS, setting=True, choices_words="the values CloudWatch Logs accepts"),
@@ -325,8 +337,10 @@ MONITORING_FIELDS = (
           "with a customer managed KMS key.", nullable=True, pattern=SNS_TOPIC_ARN_PATTERN),
     Field("email", list, [], "Email addresses to subscribe to the topic; AWS mails each a link to confirm.",
           check=_emails_problem),
-    Field("record_notices", bool, True, "Publish a notice to the topic for each new record in the failure bucket."),
-    Field("dashboard", bool, True, "A CloudWatch dashboard of every function's asynchronous invocations."),
+    Field("record_notices", bool, True, "Publish a notice to the topic for each new record in the failure bucket "
+          "(S3 to EventBridge)."),
+    Field("dashboard", bool, True, "A CloudWatch dashboard of every function's asynchronous invocations (at most "
+          f"{MAX_DASHBOARD_FUNCTIONS} functions)."),
 )  # fmt: skip
 
 DESTINATION_TYPES = destination_types.NAMES
@@ -337,12 +351,14 @@ DEFAULT_SQS_RETENTION_SECONDS = SQS_MAX_RETENTION_SECONDS
 DEFAULT_SQS_MAX_RECEIVE_COUNT = 5
 
 DESTINATION_FIELDS = (
-    Field("type", str, None, f"{', '.join(DESTINATION_TYPES[:-1])} or {DESTINATION_TYPES[-1]}.", nullable=True,
+    Field("type", str, None, f"Where the records go: {', '.join(DESTINATION_TYPES[:-1])} or "
+          f"{DESTINATION_TYPES[-1]}; required in an on_failure one writes (without one, s3).", nullable=True,
           choices=DESTINATION_TYPES),
-    Field("arn", str, None, "An existing resource to send to; null creates one (s3: the failure bucket).",
+    Field("arn", str, None, "An existing resource to send to; null creates one (s3: the failure bucket; "
+          "lambda needs function).",
           nullable=True),
-    Field("function", str, None, "lambda: another function of this config to invoke.", nullable=True,
-          pattern=FUNCTION_NAME_PATTERN),
+    Field("function", str, None, "lambda: another function of this config to invoke, not the function itself.",
+          nullable=True, pattern=FUNCTION_NAME_PATTERN),
     Field("retention_seconds", int, None, "sqs, created: how long the queue keeps a record (default 14 days).",
           nullable=True, minimum=60, maximum=SQS_MAX_RETENTION_SECONDS),
     Field("max_receive_count", int, None, "sqs, created: receives before a record goes to the DLQ (default 5).",
@@ -366,7 +382,8 @@ STATE_KEY_PATTERN = r"^[A-Za-z0-9!_.*'()=-]+(/[A-Za-z0-9!_.*'()=-]+)*$"
 PATTERN_WORDS[STATE_KEY_PATTERN] = "an S3 key of letters, digits and ! - _ . * ' ( ) =, in parts separated by /"
 
 BACKEND_FIELDS = (
-    Field("type", str, "local", "Where Terraform keeps its state: local (a file) or s3.", choices=BACKEND_TYPES),
+    Field("type", str, "local", "Where Terraform keeps its state: local (a file beside the project) or s3 "
+          "(renders backend.tf).", choices=BACKEND_TYPES),
     Field("bucket", str, None, "s3: the existing bucket that holds the state.", nullable=True,
           check=bucket_name_problem),
     Field("key", str, None, "s3: the state object's key, e.g. lambda-s3-async-failure/terraform.tfstate.",

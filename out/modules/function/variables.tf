@@ -37,9 +37,9 @@ variable "settings" {
     memory_mb = optional(number, 128)
     # Timeout in seconds.
     timeout_seconds = optional(number, 10)
-    # Reserved concurrency; 0 keeps the function from running, null leaves it unreserved.
+    # Reserved concurrency; 0 keeps the function from running (Lambda records each event at once), null leaves it unreserved.
     reserved_concurrency = optional(number)
-    # Environment variables of the function.
+    # Environment variables of the function, string to string; names the runtime reserves are refused, and Lambda allows 4096 bytes in all.
     environment = optional(map(string), {})
     # Days CloudWatch Logs keeps the function's logs (0: forever).
     log_retention_days = optional(number, 14)
