@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from generator.destination_types import BY_NAME, CREATED, NAMES, TYPES
+from generator.destination_types import CREATED, NAMES, TYPES
 from generator.render.project import render
 from tests.support import golden_cases, parse_tree
 
@@ -28,4 +28,3 @@ def test_the_project_creates_exactly_the_registrys_resources() -> None:
     tree = parse_tree(render(case.config()))
     created = {address.split(".")[0] for address in tree["resource"] if address.endswith(".destination")}
     assert created == {c.resource for c in CREATED.values()}
-    assert set(BY_NAME) >= set(CREATED)

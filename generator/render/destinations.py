@@ -30,7 +30,6 @@ from generator.render.hcl import Hcl, interpolate, quote
 from generator.render.names import scoped_name
 
 KINDS = DESTINATION_KINDS
-CREATED_RESOURCE_TYPES = {name: created.resource for name, created in destination_types.CREATED.items()}
 _SHARED_BUCKET = "aws_s3_bucket.failure_records.arn"
 _ACCOUNT_ID = "data.aws_caller_identity.current.account_id"
 
@@ -108,9 +107,9 @@ def _wire(project: str, fn: Function, kind: str, destination: Destination, bucke
         partition, account = Hcl("data.aws_partition.current.partition"), Hcl(_ACCOUNT_ID)
         arn = ("arn:", partition, ":lambda:", Hcl("var.region"), ":", account, ":function:", destination.function or "")
     else:
-        limit = destination_types.CREATED[destination.type].name_limit
-        created_name = scoped_name(project, fn.name, kind.replace("_", "-"), limit=limit)
-        arn = (Hcl(f"{CREATED_RESOURCE_TYPES[destination.type]}.destination[{quote(created_name)}].arn"),)
+        created = destination_types.CREATED[destination.type]
+        created_name = scoped_name(project, fn.name, kind.replace("_", "-"), limit=created.name_limit)
+        arn = (Hcl(f"{created.resource}.destination[{quote(created_name)}].arn"),)
     target = interpolate(*arn)
     statements = _statements(destination, word, arn, fn.name)
     if bucket_kms and destination.is_failure_bucket:

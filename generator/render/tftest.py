@@ -13,7 +13,6 @@ from typing import Any
 
 from generator.config.model import FUNCTION_SETTINGS
 from generator.destination_types import CREATED
-from generator.render.destinations import CREATED_RESOURCE_TYPES
 
 TEST_FILE = "tests/pattern.tftest.hcl"
 ACCOUNT_ID = "123456789012"
@@ -45,7 +44,7 @@ def mocked_resources(uses_bucket: bool, created: Mapping[str, Mapping[str, Any]]
         mocks.append(Mock("aws_s3_bucket", {"arn": MOCK_ARNS["aws_s3_bucket"], "id": BUCKET_NAME}))
     for kind, names in created.items():
         if names:
-            resource_type = CREATED_RESOURCE_TYPES[kind]
+            resource_type = CREATED[kind].resource
             mocks.append(Mock(resource_type, {"arn": MOCK_ARNS[resource_type]}))
     mocks.append(Mock("aws_cloudwatch_log_group", {"arn": MOCK_ARNS["aws_cloudwatch_log_group"]}))
     mocks.append(Mock("aws_iam_role", {"arn": MOCK_ARNS["aws_iam_role"], "id": ROLE_NAME}))

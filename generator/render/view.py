@@ -34,7 +34,6 @@ from generator.render.destinations import Wiring
 from generator.render.hcl import Hcl, interpolate, quote, to_hcl
 from generator.render.packaging import SourceFile
 
-_MODULE_DEFAULTS = {f.name: None if f.nullable else f.default for f in FUNCTION_SETTINGS}  # see setting_type
 _DESCRIPTION_MAX = 256  # Lambda's limit on a function's description
 _CREATED_KINDS = tuple(destination_types.CREATED)
 
@@ -67,7 +66,8 @@ class FunctionView:
 
         The module holds every default, so a setting added to it changes no root file of any project.
         """
-        return {name: value for name, value in self.settings.items() if value != _MODULE_DEFAULTS[name]}
+        defaults = {f.name: module_default(f) for f in FUNCTION_SETTINGS}
+        return {name: value for name, value in self.settings.items() if value != defaults[name]}
 
     @property
     def on_failure(self) -> Wiring:
@@ -191,18 +191,23 @@ _HCL_TYPES = {str: "string", int: "number", bool: "bool", dict: "map(string)"}
 _LISTED_RANGE = 3  # a whole-number range of at most this many values reads best listed: "0, 1, 2"
 
 
+def module_default(field: Field) -> Any:
+    """What the function module gives a setting a call leaves out: its declared default; null when nullable.
+
+    Terraform replaces an explicit null with an ``optional`` default, and null has a meaning of its own, so a
+    nullable setting left out is null.
+    """
+    return None if field.nullable else field.default
+
+
 def setting_type(field: Field) -> Hcl:
     """The type of a setting in the function module's settings variable: every one may be left out.
 
-    A setting left out takes the default the config declares for it, so a ``functions`` value written for an
-    earlier release, before a setting existed, stays valid, and the root module carries only what a config
-    changes. A nullable setting left out is null, since Terraform replaces an explicit null with an
-    ``optional`` default and null has a meaning of its own.
+    A setting left out takes ``module_default``, so a ``functions`` value written for an earlier release,
+    before a setting existed, stays valid, and the root module carries only what a config changes.
     """
-    base = _HCL_TYPES[field.type]
-    if field.nullable:
-        return Hcl(f"optional({base})")
-    return Hcl(f"optional({base}, {to_hcl(field.default)})")
+    base, default = _HCL_TYPES[field.type], module_default(field)
+    return Hcl(f"optional({base})" if default is None else f"optional({base}, {to_hcl(default)})")
 
 
 def _field(fields: tuple[Field, ...], name: str) -> Field:
@@ -533,7 +538,6 @@ class ProjectView:
             "checkov_version": ci.CHECKOV_VERSION,
             "named_queries": NAMED_QUERIES,
             "tftest": tftest,
-            "functions_overrides": {fn.name: fn.overrides for fn in self.functions},
             "glue_database": names.glue_database(self.config.project),
             "layout": layout,
             "workgroup": names.athena_workgroup(self.config.project),
