@@ -33,7 +33,7 @@ import tracemalloc
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +60,7 @@ def seed(bucket: str, count: int) -> None:
     from moto.s3.models import s3_backends
 
     backend = s3_backends[ACCOUNT]["aws"]
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     recent = max(count // 100, 1)
     for index in range(count):
         age = timedelta(minutes=index % 50) if index < recent else timedelta(days=1 + index % 99, seconds=index)
@@ -104,7 +104,7 @@ def bench_count(moto: Any, s3: Any, lam: Any, count: int, send: bool) -> None:
     seeding = timed(lambda: seed(bucket, count))
     aws = Aws(resolve_target(bucket, None, REGION, moto.endpoint))
     sink = io.StringIO()
-    hour = Selection(since=datetime.now(timezone.utc) - timedelta(hours=1))
+    hour = Selection(since=datetime.now(UTC) - timedelta(hours=1))
     since = timed(lambda: commands.run_list(aws, hour, True, sink))
     keys_only = ("function", "day")
     by_key = timed(lambda: stats.run_stats(aws, Selection(), keys_only, True, sink))

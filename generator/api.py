@@ -7,16 +7,15 @@ moves that carry its flat layout into the module, and the manifest records who r
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from generator import __version__
 from generator.config.model import Config
 from generator.output.files import Difference, Manifest, WriteReport, compare_tree, read_manifest_record, write_tree
+from generator.record import Record, as_dict
 from generator.render.project import FLAT_LAYOUT_FILE, Rendered, is_generated_path, render_project
 
 # The manifest key that keeps the flat layout's moves once a render has seen it: a render killed, or rendered
@@ -24,8 +23,7 @@ from generator.render.project import FLAT_LAYOUT_FILE, Rendered, is_generated_pa
 CARRIES_FLAT_LAYOUT = "carries_flat_layout"
 
 
-@dataclass(frozen=True)
-class RenderResult:
+class RenderResult(Record):
     """A render into a directory: what was rendered, and what changed on disk."""
 
     rendered: Rendered
@@ -69,6 +67,6 @@ def manifest_stamp(config: Config, carries: bool) -> dict[str, Any]:
 
 def config_digest(config: Config) -> str:
     """SHA-256 of the merged config as written (key order aside), or of the validated one when none was read."""
-    data = config.origins.data if config.origins is not None else dataclasses.asdict(config)
+    data = config.origins.data if config.origins is not None else as_dict(config)
     text = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()

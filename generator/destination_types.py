@@ -9,14 +9,13 @@ https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.htm
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from generator.record import Record
 
 _PARTITION = r"arn:aws[a-z-]*"
 SNS_TOPIC_ARN_PATTERN = rf"^{_PARTITION}:sns:[a-z0-9-]+:[0-9]{{12}}:[A-Za-z0-9_-]{{1,256}}$"
 
 
-@dataclass(frozen=True)
-class Created:
+class Created(Record):
     """What the project creates for a destination the config names by type alone."""
 
     resource: str  # the Terraform resource type
@@ -24,8 +23,7 @@ class Created:
     mock_arn: str  # the rendered terraform test's stand-in for one, in its {account}
 
 
-@dataclass(frozen=True)
-class DestinationType:
+class DestinationType(Record):
     """One kind of destination: how the config names and checks it, and what the project grants and creates."""
 
     name: str  # the config's `type`

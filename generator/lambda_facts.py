@@ -6,7 +6,7 @@ they take it from here so that they cannot disagree with each other or drift fro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from generator.record import Record
 
 # "How Lambda handles errors and retries with asynchronous invocation"
 ERROR_HANDLING_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html"
@@ -39,8 +39,7 @@ def record_prefix(function: str) -> str:
     return f"{RECORD_PREFIX}{function}/"
 
 
-@dataclass(frozen=True)
-class Condition:
+class Condition(Record):
     """A value of ``requestContext.condition`` in a failure record."""
 
     name: str

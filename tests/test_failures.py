@@ -10,7 +10,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
@@ -32,7 +32,7 @@ ACCOUNT = "123456789012"
 
 def now() -> datetime:
     """The current time, read when a record is seeded or a filter built: tests may run minutes after import."""
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def record_key(function: str, when: datetime) -> str:
@@ -300,7 +300,7 @@ def _write_later(
         if after is not None:
             after.wait(timeout=30)
         time.sleep(delay)
-        when = datetime.now(timezone.utc)
+        when = datetime.now(UTC)
         body = record_body(
             function, "EventAgeExceeded", {"forceError": True}, when, request_id=request_id or "late", error=False
         )
@@ -1340,8 +1340,8 @@ def around_midnight(aws_env: Moto) -> Seeded:
     s3 = aws_env.client("s3")
     s3.create_bucket(Bucket=BUCKET)
     seeded = Seeded(aws_env, s3)
-    for name, when in (("late", datetime(2026, 11, 29, 23, tzinfo=timezone.utc)),
-                       ("early", datetime(2026, 11, 30, 1, tzinfo=timezone.utc))):  # fmt: skip
+    for name, when in (("late", datetime(2026, 11, 29, 23, tzinfo=UTC)),
+                       ("early", datetime(2026, 11, 30, 1, tzinfo=UTC))):  # fmt: skip
         key = _put_raw(seeded, "fn_a", record_body("fn_a", "RetriesExhausted", {}, when, request_id=name,
                                                     error=True), when)  # fmt: skip
         seeded.keys[name] = key
@@ -1376,12 +1376,12 @@ def test_a_window_with_an_offset_selects_by_the_instant(
 @pytest.mark.parametrize(
     ("text", "utc"),
     [
-        ("2026-03-29T03:30+02:00", datetime(2026, 3, 29, 1, 30, tzinfo=timezone.utc)),  # the EU's spring DST day
-        ("2026-11-01T01:30-04:00", datetime(2026, 11, 1, 5, 30, tzinfo=timezone.utc)),  # the US's autumn one
-        ("2028-02-29T23:30-01:00", datetime(2028, 3, 1, 0, 30, tzinfo=timezone.utc)),  # a leap day, crossed
-        ("2028-03-01T00:30+01:00", datetime(2028, 2, 29, 23, 30, tzinfo=timezone.utc)),
-        ("9999-12-31T18:00-05:00", datetime(9999, 12, 31, 23, 0, tzinfo=timezone.utc)),
-        ("2026-11-30T10:00Z", datetime(2026, 11, 30, 10, tzinfo=timezone.utc)),
+        ("2026-03-29T03:30+02:00", datetime(2026, 3, 29, 1, 30, tzinfo=UTC)),  # the EU's spring DST day
+        ("2026-11-01T01:30-04:00", datetime(2026, 11, 1, 5, 30, tzinfo=UTC)),  # the US's autumn one
+        ("2028-02-29T23:30-01:00", datetime(2028, 3, 1, 0, 30, tzinfo=UTC)),  # a leap day, crossed
+        ("2028-03-01T00:30+01:00", datetime(2028, 2, 29, 23, 30, tzinfo=UTC)),
+        ("9999-12-31T18:00-05:00", datetime(9999, 12, 31, 23, 0, tzinfo=UTC)),
+        ("2026-11-30T10:00Z", datetime(2026, 11, 30, 10, tzinfo=UTC)),
     ],
 )
 def test_times_become_utc_instants(text: str, utc: datetime) -> None:

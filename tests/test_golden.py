@@ -41,6 +41,24 @@ def _keep_only_what_differs_from_the_default(tree: Path, rendered: dict[str, byt
             directory.rmdir()
 
 
+def test_the_shipped_function_module_is_what_the_declarations_write(request: pytest.FixtureRequest) -> None:
+    """Render copies the module's plain files; those the declarations write must match a fresh rendering.
+
+    It runs before the golden trees, so that ``--update-golden`` refreshes the module first and the
+    trees below then copy the refreshed files.
+    """
+    from generator.render.project import declared_module_files, function_module, templates_dir
+
+    fresh = declared_module_files()
+    shipped = templates_dir() / "terraform"
+    if request.config.getoption("--update-golden"):
+        for path, content in fresh.items():
+            (shipped / path).write_bytes(content)
+        function_module.cache_clear()
+    for path, content in fresh.items():
+        assert (shipped / path).read_bytes() == content, f"templates/terraform/{path} is stale: run --update-golden"
+
+
 @pytest.mark.parametrize("case", golden_cases(), ids=repr)
 def test_render_matches_golden_tree(case: GoldenCase, request: pytest.FixtureRequest) -> None:
     rendered = case.render()

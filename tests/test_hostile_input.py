@@ -3,7 +3,6 @@ addresses that are markup, and ARNs of other partitions. Each gets one line and 
 
 from __future__ import annotations
 
-import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ from generator.cli.main import main
 from generator.config.model import load_config, parse_config, partition_of
 from generator.errors import MAX_PROBLEMS_SHOWN
 from generator.ops.commands import _is_bucket_arn
+from generator.record import replace
 from generator.render.project import markdown_code, markdown_text, render
 from tests.support import REPO
 
@@ -101,7 +101,7 @@ def test_markdown_text_leaves_no_markup_and_code_no_way_out() -> None:
 def test_a_hostile_address_that_slipped_past_validation_shows_as_text(tmp_path: Path) -> None:
     config = parse_config("monitoring:\n  email: [oncall@example.com]\n", tmp_path / "c.yaml")
     hostile = "<img/src=x/onerror=alert(1)>[x](y)@example.com"
-    config = dataclasses.replace(config, monitoring=dataclasses.replace(config.monitoring, email=(hostile,)))
+    config = replace(config, monitoring=replace(config.monitoring, email=(hostile,)))
     readme = render(config)["README.md"].decode()
     assert hostile not in readme and markdown_text(hostile) in readme
 

@@ -318,10 +318,19 @@ def test_the_users_own_template_cache_is_used(tmp_path: Path) -> None:
 
 def test_every_template_is_a_listed_output_file_or_a_partial() -> None:
     """A template render writes but the table lacks would make a file no later render could remove as stale."""
-    from generator.render.project import MODULE_FILES, OUTPUT_FILES, PARTIAL_TEMPLATES, is_generated_path, templates_dir
+    from generator.render.project import (
+        DECLARED_MODULE_FILES,
+        MODULE_FILES,
+        OUTPUT_FILES,
+        PARTIAL_TEMPLATES,
+        is_generated_path,
+        templates_dir,
+    )
 
     root = templates_dir()
     on_disk = {p.relative_to(root).as_posix() for p in root.rglob("*.j2")}
-    listed = {f.template for f in OUTPUT_FILES} | {f"terraform/{m}.j2" for m in MODULE_FILES} | set(PARTIAL_TEMPLATES)
-    assert on_disk == listed
+    declared = {f"terraform/{m}.j2" for m in DECLARED_MODULE_FILES}
+    assert on_disk == {f.template for f in OUTPUT_FILES} | declared | set(PARTIAL_TEMPLATES)
+    shipped = {p.relative_to(root / "terraform").as_posix() for p in (root / "terraform/modules").rglob("*.tf")}
+    assert shipped == set(MODULE_FILES), "the module's plain files are exactly the ones render copies"
     assert all(is_generated_path(f.path) for f in OUTPUT_FILES) and all(map(is_generated_path, MODULE_FILES))

@@ -9,13 +9,14 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from generator import lambda_facts
 from generator.bucket_layout import REDRIVEN_PREFIX as _REDRIVEN
 from generator.cli.parsing import FAILURES_SUMMARY, Parser, in_words
+from generator.record import Record
 
 if TYPE_CHECKING:
     from generator.ops.aws import Aws
@@ -86,8 +87,7 @@ def add_failures_parser(commands: argparse._SubParsersAction[Parser]) -> None:
         parser.set_defaults(run=_run_failures, command=command, parser=parser)
 
 
-@dataclass(frozen=True)
-class FailuresCommand:
+class FailuresCommand(Record):
     """One ``failures`` subcommand: its name, the shared options it takes, its own arguments and its run."""
 
     name: str
@@ -343,13 +343,13 @@ def _bucket_and_key(text: str, bucket: str | None, from_terraform: Path | None) 
 
 
 def _selection(args: argparse.Namespace) -> Selection:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from generator.errors import UsageError
     from generator.ops.reading import Selection
     from generator.ops.records import parse_since
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     try:
         since = parse_since(args.since, now) if args.since else None
         until = parse_since(args.until, now, "--until") if args.until else None

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import stat
-import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -251,7 +250,9 @@ class _Builder:
                 raise self.error(path, node, f"invalid {kind} value: {exc.problem}") from None
             shown = f"{node.value[:40]}..." if len(node.value) > 40 else node.value
             raise self.error(path, node, f"invalid {kind} value: {shown!r} cannot be read as one") from None
-        if isinstance(value, str):
+        if isinstance(value, str) and not value.isascii():  # ASCII holds no format character or surrogate
+            import unicodedata  # only for non-ASCII text: keeps it off the render path's import time
+
             invisible = next((c for c in value if unicodedata.category(c) in ("Cf", "Cs")), None)
             if invisible is not None:
                 name = unicodedata.name(invisible, "a surrogate")

@@ -9,9 +9,7 @@ what a valid value is.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ from generator.bucket_layout import ATHENA_RESULTS_PREFIX
 from generator.config._yaml import KeyPath, LoadedYaml, load_yaml, read_config_text
 from generator.destination_types import SNS_TOPIC_ARN_PATTERN
 from generator.errors import ConfigError, ConfigProblemsError
+from generator.record import Record, field
 
 # Values AWS accepts, as of the provider versions in versions.tf.
 LOG_RETENTION_DAYS = (0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
@@ -91,8 +90,7 @@ API_INTEGER_MAX = 2**31 - 1  # AWS's API models type these numbers as 32-bit int
 Check = Callable[[Any], "str | None"]
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(Record):
     """One config key: its type, default and limits, with a sentence for users."""
 
     name: str
@@ -187,7 +185,11 @@ TAG_PATTERN = r"^[\p{L}\p{Z}\p{N}_.:/=+@-]*$"
 
 
 def _tag_character_ok(char: str) -> bool:
-    return char in TAG_SYMBOLS or unicodedata.category(char)[0] in "LNZ"
+    if char.isascii():  # ASCII's letters, digits and space are its only characters of categories L, N and Z
+        return char.isalnum() or char == " " or char in TAG_SYMBOLS
+    import unicodedata  # only for non-ASCII tags: keeps it off the render path's import time
+
+    return unicodedata.category(char)[0] in "LNZ"
 
 
 def _environment_problem(variables: Mapping[str, Any]) -> str | None:
@@ -409,8 +411,7 @@ FIELDS_BY_SECTION: dict[str, tuple[Field, ...]] = {
 # --- the models -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class FailureBucket:
+class FailureBucket(Record):
     naming: str
     prefix: str
     name: str | None
@@ -420,8 +421,7 @@ class FailureBucket:
     kms_key_arn: str | None
 
 
-@dataclass(frozen=True)
-class Destination:
+class Destination(Record):
     """Where Lambda sends the record of an asynchronous invocation once it has ended."""
 
     type: str
@@ -444,8 +444,7 @@ class Destination:
 DEFAULT_ON_FAILURE = Destination(type="s3")
 
 
-@dataclass(frozen=True)
-class Function:
+class Function(Record):
     name: str
     runtime: str
     handler: str | None
@@ -474,8 +473,7 @@ class Function:
         return "python" if self.runtime.startswith("python") else "nodejs"
 
 
-@dataclass(frozen=True)
-class Monitoring:
+class Monitoring(Record):
     enabled: bool
     topic_arn: str | None
     email: tuple[str, ...]
@@ -483,15 +481,13 @@ class Monitoring:
     dashboard: bool
 
 
-@dataclass(frozen=True)
-class Analytics:
+class Analytics(Record):
     enabled: bool
     scan_cutoff_mb: int
     results_expire_after_days: int
 
 
-@dataclass(frozen=True)
-class Backend:
+class Backend(Record):
     type: str
     bucket: str | None
     key: str | None
@@ -499,8 +495,7 @@ class Backend:
     use_lockfile: bool
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(Record):
     project: str
     region: str
     tags: dict[str, str]
@@ -511,7 +506,7 @@ class Config:
     monitoring: Monitoring
     analytics: Analytics
     # Where each key was written, so checks made after loading (render's) still point at a line.
-    origins: LoadedYaml | None = field(default=None, compare=False, repr=False)
+    origins: LoadedYaml | None = field(default=None, compare=False)
     notes: tuple[str, ...] = field(default=(), compare=False)  # worth saying, not wrong
 
     def error(self, path: KeyPath, message: str) -> ConfigError:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from generator import DISTRIBUTION
 from generator.errors import AwsError, UsageError
 from generator.ops.present import safe
+from generator.record import Record
 
 if TYPE_CHECKING:  # the stubs come with the test extras; at run time only boto3 itself is needed
     from mypy_boto3_lambda import LambdaClient
@@ -30,8 +30,7 @@ _RETRIES = {"mode": "standard", "max_attempts": 8}
 MAX_CONNECTIONS = 32  # per client: the most requests a command has in flight at once
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(Record):
     """Where the records are and how to reach AWS."""
 
     bucket: str

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
 import botocore.exceptions
@@ -17,6 +16,7 @@ from generator.ops.aws import Aws, aws_errors
 from generator.ops.present import Status, print_record, print_table, report_problems, safe, suggest_athena
 from generator.ops.reading import Selection, fetch, iter_selected, list_keys
 from generator.ops.records import FailureRecord, Problem, RecordError, RecordKey
+from generator.record import Record
 
 FORCE_ERROR_PAYLOAD = b'{"forceError": true}'
 
@@ -95,7 +95,7 @@ def _wait(
             f"{function} sends the records of its failed events to {settings.destination}, not to "
             f"s3://{aws.target.bucket}; the failures commands read only an S3 failure bucket"
         )
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     prefix = f"{RECORD_PREFIX}{function}/"
     # Records newer than a few minutes before now: a key built from that moment sorts before them all.
     since = started - timedelta(minutes=5)
@@ -143,8 +143,7 @@ def _is_bucket_arn(arn: str, bucket: str) -> bool:
     return len(parts) == 6 and parts[0] == "arn" and parts[2] == "s3" and parts[3:] == ["", "", bucket]
 
 
-@dataclass(frozen=True)
-class AsyncSettings:
+class AsyncSettings(Record):
     """What decides when a failure record arrives, as the function is configured in AWS."""
 
     reserved_concurrency: int | None = None

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -20,6 +18,7 @@ from generator.ops.records import (
     RecordGoneError,
     RecordKey,
 )
+from generator.record import Record, field, replace
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import ListObjectsV2RequestPaginateTypeDef
@@ -28,8 +27,7 @@ _FETCH_BATCH = 32
 _FETCH_WORKERS = 8
 
 
-@dataclass
-class Selection:
+class Selection(Record, frozen=False):
     """Which records a command works on."""
 
     function: str | None = None
@@ -77,7 +75,7 @@ def fetch(aws: Aws, key: RecordKey) -> FailureRecord:
         if is_whole_command_error(exc):  # no record can be read either: the command cannot run (exit 2)
             raise
         raise RecordError(describe_client_error(exc)) from None
-    return dataclasses.replace(FailureRecord.parse(key, body), etag=response.get("ETag", ""))
+    return replace(FailureRecord.parse(key, body), etag=response.get("ETag", ""))
 
 
 def selected_keys(aws: Aws, selection: Selection) -> tuple[list[RecordKey], list[Problem]]:

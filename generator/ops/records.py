@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from generator.bucket_layout import RECORD_PREFIX, REDRIVEN_PREFIX
+from generator.record import Record
 
 _KEY = re.compile(
     "^(?P<redriven>"
@@ -47,16 +47,14 @@ class RecordGoneError(RecordError):
     """The object was listed but is gone when read: another redrive moved it, or someone deleted it."""
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(Record):
     """An object under the prefix that is not a usable record, and why: reported, never fatal."""
 
     key: str
     reason: str
 
 
-@dataclass(frozen=True)
-class RecordKey:
+class RecordKey(Record):
     """Where a record lives, and what its key alone tells: the function and the time."""
 
     key: str
@@ -70,14 +68,13 @@ class RecordKey:
         if not match:
             raise RecordError(f"key is outside the record layout {RECORD_PREFIX}<function>/YYYY/MM/DD/<time>-<uuid>")
         try:
-            stamp = datetime.strptime(match["stamp"], "%Y-%m-%dT%H.%M.%S").replace(tzinfo=timezone.utc)
+            stamp = datetime.strptime(match["stamp"], "%Y-%m-%dT%H.%M.%S").replace(tzinfo=UTC)
         except ValueError:
             raise RecordError(f"key holds an impossible time {match['stamp']}") from None
         return cls(key=key, function=match["function"], time=stamp, redriven=bool(match["redriven"]))
 
 
-@dataclass(frozen=True)
-class FailureRecord:
+class FailureRecord(Record):
     """One failed invocation: what was sent, why it failed, and what the function answered.
 
     ``payload_text`` is the event exactly as the record holds it: redrive sends these characters,
@@ -260,8 +257,8 @@ def parse_since(text: str, now: datetime, option: str = "--since") -> datetime:
             f"{option} takes an ISO time (2026-11-29T10:00Z) or a duration (30m, 2h, 7d), not {text!r}"
         ) from None
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
+        return moment.replace(tzinfo=UTC)
     try:  # records are keyed by UTC day: a window with an offset selects by the instant, in UTC
-        return moment.astimezone(timezone.utc)
+        return moment.astimezone(UTC)
     except OverflowError:
         raise ValueError(f"{option} {text} is outside the years 1 to 9999 in UTC") from None

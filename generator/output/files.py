@@ -21,15 +21,14 @@ import errno
 import json
 import os
 import re
-import secrets
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from generator.errors import OutputError
+from generator.record import Record, field
 
 try:
     import fcntl
@@ -59,8 +58,7 @@ def is_terraform_file(path: str) -> bool:
     )
 
 
-@dataclass
-class WriteReport:
+class WriteReport(Record, frozen=False):
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
@@ -68,8 +66,7 @@ class WriteReport:
     cleaned: list[str] = field(default_factory=list)  # temporary files an interrupted render left
 
 
-@dataclass
-class Difference:
+class Difference(Record, frozen=False):
     path: str
     kind: str  # "changed", "missing" or "stale"
     diff: str = ""
@@ -225,7 +222,7 @@ class _Root:
         existing = self.lstat(path)
         if existing is not None:
             mode &= stat.S_IMODE(existing.st_mode)  # never wider than the file it replaces
-        temp = f".{parts[-1][:100]}.{secrets.token_hex(4)}{_TEMP_SUFFIX}"
+        temp = f".{parts[-1][:100]}.{os.urandom(4).hex()}{_TEMP_SUFFIX}"
         descriptor = os.open(temp, _NEW_FILE_FLAGS, mode, dir_fd=parent)
         try:
             with os.fdopen(descriptor, "wb") as handle:
@@ -323,8 +320,7 @@ def _write_locked(
     return report
 
 
-@dataclass(frozen=True)
-class Manifest:
+class Manifest(Record):
     """What the last render into a directory recorded: the files it wrote, and its stamp (who, from what)."""
 
     files: frozenset[str]

@@ -7,15 +7,14 @@ condition on ``day`` reads only those days' objects.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from generator.record import Record
 
 # The key of a record relative to the bucket, as the failures commands take it.
 _KEY = """regexp_extract("$path", 'aws/lambda/async/.*$') AS key"""
 _LAST_WEEK = "day >= date_format(current_date - INTERVAL '7' DAY, '%Y/%m/%d')"
 
 
-@dataclass(frozen=True)
-class NamedQuery:
+class NamedQuery(Record):
     resource: str
     name: str
     description: str

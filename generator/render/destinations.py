@@ -13,8 +13,6 @@ bucket-policy ``Deny`` a function would need a statement per function, and a buc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from generator import destination_types
 from generator.config.model import (
     DEFAULT_ON_FAILURE,
@@ -26,6 +24,7 @@ from generator.config.model import (
     Function,
 )
 from generator.lambda_facts import record_prefix
+from generator.record import Record
 from generator.render.hcl import Hcl, interpolate, quote
 from generator.render.names import scoped_name
 
@@ -34,16 +33,14 @@ _SHARED_BUCKET = "aws_s3_bucket.failure_records.arn"
 _ACCOUNT_ID = "data.aws_caller_identity.current.account_id"
 
 
-@dataclass(frozen=True)
-class Statement:
+class Statement(Record):
     sid: str
     actions: tuple[str, ...]
     resources: tuple[Hcl, ...]
     same_account: bool  # adds the s3:ResourceAccount condition AWS recommends for the bucket this project owns
 
 
-@dataclass(frozen=True)
-class Wiring:
+class Wiring(Record):
     kind: str
     destination: Destination
     target: Hcl  # an HCL expression for the destination's ARN

@@ -98,6 +98,8 @@ _QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 def _opens_block(value: str) -> bool:
     """True when an attribute's value continues on the next lines (an open bracket)."""
+    if "{" not in value and "[" not in value and "(" not in value:
+        return False
     depth = 0
     for char in _QUOTED.sub('""', value):
         if char in "{[(":

@@ -6,8 +6,7 @@ all come from this table, so what an alarm says about itself cannot drift from w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from generator.record import Record
 from generator.render.hcl import Hcl
 
 # "Types of metrics for Lambda functions", asynchronous invocation metrics: AsyncEventsReceived,
@@ -28,8 +27,7 @@ NAMESPACE = "AWS/Lambda"
 DASHBOARD_METRICS = ("AsyncEventsReceived", "AsyncEventsDropped", "DestinationDeliveryFailures", "Errors", "Throttles")
 
 
-@dataclass(frozen=True)
-class Alarm:
+class Alarm(Record):
     """One alarm of each function: CloudWatch compares one period's statistic with the threshold."""
 
     resource: str  # the resource name in the function module, and the end of the alarm's name

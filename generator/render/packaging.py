@@ -18,11 +18,11 @@ import os
 import stat
 import zipfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from generator.errors import GeneratorError
 from generator.output.files import MANIFEST
+from generator.record import Record
 
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can record
 _ENTRY_MODE = 0o100644  # regular file, rw-r--r--
@@ -44,15 +44,13 @@ class PackagingError(GeneratorError):
     """A source directory cannot be packaged as it is; the message names the file."""
 
 
-@dataclass(frozen=True)
-class SourceFile:
+class SourceFile(Record):
     name: str  # POSIX path inside the package
     content: bytes
     mode: int  # permission bits of the file it was read from
 
 
-@dataclass(frozen=True)
-class Sources:
+class Sources(Record):
     files: tuple[SourceFile, ...]
     skipped: tuple[str, ...]  # what was left out, and why, for the person rendering
 

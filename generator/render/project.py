@@ -11,7 +11,6 @@ import os
 import re
 import stat
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import jinja2
 
 from generator import ci, lambda_facts
 from generator.config.model import Config, Function
+from generator.record import Record, field
 from generator.render import destinations, hcl, layout, tftest
 from generator.render.names import record_rule_name, role_name
 from generator.render.packaging import PackagingError, SourceFile, build_zip, collect_sources
@@ -29,8 +29,7 @@ FLAT_LAYOUT_FILE = "iam.tf"  # rendered only before 0.2, by the flat layout; a r
 _RETIRED_FILES = (FLAT_LAYOUT_FILE,)
 
 
-@dataclass(frozen=True)
-class OutputFile:
+class OutputFile(Record):
     """A file render makes from a template: where it goes, when a project has it, and whether it is Terraform.
 
     OUTPUT_FILES is the one list of them: render writes from it, and ``is_generated_path`` (what a render
@@ -61,10 +60,14 @@ OUTPUT_FILES = (
     OutputFile(ci.WORKFLOW_PATH, "project/github/terraform.yml.j2",
                lambda project: project.config.ci == "github-actions", terraform=False),
 )  # fmt: skip
-# The child module each function is an instance of (see layout.py for which call holds it): the same files
-# for every config, rendered from the project's facts alone (view.module_context).
+# The child module each function is an instance of (see layout.py for which call holds it): plain Terraform,
+# the same files for every config, shipped in templates/ and copied as they are.
 MODULE_FILES = tuple(f"modules/function/{name}" for name in ("main.tf", "iam.tf", "monitoring.tf", "variables.tf",
                                                                "outputs.tf", "versions.tf"))  # fmt: skip
+# The module's files written from the declarations (the settings' types, limits and sentences) by the
+# template of the same name plus .j2; ``pytest --update-golden`` rewrites them, and a test keeps them fresh.
+DECLARED_MODULE_FILES = ("modules/function/monitoring.tf", "modules/function/variables.tf",
+                         "modules/function/outputs.tf")  # fmt: skip
 # Templates that only others include.
 PARTIAL_TEMPLATES = ("terraform/function_arguments.j2", "terraform/permissions.j2")
 _GENERATED_PATHS = frozenset((*(f.path for f in OUTPUT_FILES), *MODULE_FILES, *_RETIRED_FILES))
@@ -75,8 +78,7 @@ _HANDLER_FILES = {"python": (".py", "/__init__.py"), "nodejs": (".js", ".mjs", "
 Files = dict[str, bytes]
 
 
-@dataclass(frozen=True)
-class Rendered:
+class Rendered(Record):
     """A rendered project: its files, the modes that keep private copies private, and what packaging left out."""
 
     files: Files
@@ -152,11 +154,18 @@ def _narrowest(modes: Iterable[int]) -> int:
 
 @cache
 def function_module() -> Files:
-    """The function module's files: one rendering serves every config, since none of them depends on one."""
+    """The function module's files, as shipped: no config changes them, so render only copies them."""
+    root = templates_dir() / "terraform"
+    return {path: (root / path).read_bytes() for path in MODULE_FILES}
+
+
+def declared_module_files() -> Files:
+    """The module's files that the declarations write, rendered afresh (for the test that keeps them current)."""
     context = module_context()
+    environment = _environment(True)
     return {
-        path: hcl.format_hcl(_environment(True).get_template(f"terraform/{path}.j2").render(context)).encode()
-        for path in MODULE_FILES
+        path: hcl.format_hcl(environment.get_template(f"terraform/{path}.j2").render(context)).encode()
+        for path in DECLARED_MODULE_FILES
     }
 
 

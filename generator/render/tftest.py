@@ -8,11 +8,11 @@ so that a plan answers them offline: no account, no credentials, nothing created
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from generator.config.model import FUNCTION_SETTINGS
 from generator.destination_types import CREATED
+from generator.record import Record
 
 TEST_FILE = "tests/pattern.tftest.hcl"
 ACCOUNT_ID = "123456789012"
@@ -31,8 +31,7 @@ _RETRY_LIMIT = next(f.maximum for f in FUNCTION_SETTINGS if f.name == "maximum_r
 REJECTED_RETRIES = (_RETRY_LIMIT or 0) + 1  # one more than Lambda allows: the negative test's value
 
 
-@dataclass(frozen=True)
-class Mock:
+class Mock(Record):
     resource_type: str
     values: Mapping[str, str]
 

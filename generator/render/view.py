@@ -8,7 +8,6 @@ property here, typed and checked by mypy, and made once for every template that 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -28,6 +27,7 @@ from generator.config.model import (
     FailureBucket,
     Field,
 )
+from generator.record import Record
 from generator.render import destinations, layout, monitoring, names, tftest
 from generator.render.analytics import NAMED_QUERIES
 from generator.render.destinations import Wiring
@@ -38,8 +38,7 @@ _DESCRIPTION_MAX = 256  # Lambda's limit on a function's description
 _CREATED_KINDS = tuple(destination_types.CREATED)
 
 
-@dataclass(frozen=True)
-class FunctionView:
+class FunctionView(Record):
     """One function as the templates show it."""
 
     name: str
@@ -127,8 +126,7 @@ def active_settings(config: Config) -> tuple[Field, ...]:
     return tuple(f for f in FUNCTION_SETTINGS if config.monitoring.enabled or not f.monitoring)
 
 
-@dataclass(frozen=True)
-class Publisher:
+class Publisher(Record):
     """A service that publishes to the notification topic, and how its sources' ARNs start."""
 
     sid: str
@@ -146,8 +144,7 @@ _PUBLISHERS = (
 )
 
 
-@dataclass(frozen=True)
-class ModuleSetting:
+class ModuleSetting(Record):
     """One attribute of the function module's settings variable: its sentence, and its type with its default."""
 
     name: str
@@ -179,8 +176,7 @@ def field_tables() -> dict[str, dict[str, Field]]:
     return {section: {f.name: f for f in specs} for section, specs in sections.items()}
 
 
-@dataclass(frozen=True)
-class Validation:
+class Validation(Record):
     """A validation block of the module's settings variable: its condition and error message, as HCL."""
 
     condition: Hcl
@@ -296,8 +292,7 @@ def _cell(wired: Wiring | None) -> str:
     return f"{destination.type}: {where}"
 
 
-@dataclass(frozen=True)
-class ModuleCall:
+class ModuleCall(Record):
     """One call of modules/function and the functions it holds."""
 
     name: str
@@ -305,8 +300,7 @@ class ModuleCall:
     functions: tuple[FunctionView, ...]
 
 
-@dataclass(frozen=True)
-class ProjectView:
+class ProjectView(Record):
     """The project one config describes, as the templates show it."""
 
     config: Config

@@ -11,8 +11,7 @@ from __future__ import annotations
 import json
 import os
 import socket
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import botocore.exceptions
@@ -21,6 +20,7 @@ from generator.bucket_layout import CLAIM_PREFIX
 from generator.ops.aws import Aws, describe_client_error
 from generator.ops.present import safe
 from generator.ops.records import RecordError
+from generator.record import Record, field
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import GetObjectOutputTypeDef, HeadObjectOutputTypeDef
@@ -32,8 +32,7 @@ RUN_METADATA = "redrive-run"
 _CLAIM_READ_BYTES = 4096  # a claim is a small JSON object; more is not one of ours
 
 
-@dataclass(frozen=True)
-class Held:
+class Held(Record):
     """A record another claim kept this run from sending: unsent, unless its holder finishes with it."""
 
     key: str
@@ -48,10 +47,9 @@ class Held:
         return bool(self.run) and marker is not None and marker.get("Metadata", {}).get(RUN_METADATA) == self.run
 
 
-@dataclass(frozen=True)
-class Claim:
+class Claim(Record):
     refused: str | None = None  # why this run must not send the record
-    expires: datetime = field(default_factory=lambda: datetime.now(timezone.utc))  # when a refusing claim expires
+    expires: datetime = field(default_factory=lambda: datetime.now(UTC))  # when a refusing claim expires
     taken_over: bool = False  # from a run that died: it may have sent or moved the record already
     holder_run: str | None = None  # the run a refusing claim names, when it is a redrive's
 
@@ -72,7 +70,7 @@ def take_claim(aws: Aws, key: str, etag: str, run_id: str) -> Claim:
         holder_run = _holder_run(held["Body"].read(), key)
     except botocore.exceptions.ClientError:
         return Claim(refused="another redrive is sending it")
-    server_now = _server_time(held) or datetime.now(timezone.utc)
+    server_now = _server_time(held) or datetime.now(UTC)
     age = (server_now - held["LastModified"]).total_seconds()
     if age < CLAIM_SECONDS:
         expires = server_now + timedelta(seconds=CLAIM_SECONDS - age)
@@ -138,4 +136,4 @@ def delete(aws: Aws, key: str) -> None:
 
 
 def stamp(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

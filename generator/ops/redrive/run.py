@@ -21,8 +21,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, TextIO
 
 import botocore.exceptions
@@ -51,6 +50,7 @@ from generator.ops.redrive.claims import (
     take_claim,
 )
 from generator.ops.redrive.targets import Home, bucket_home, invoke_target, warn_about_throttled_functions
+from generator.record import Record, field
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import HeadObjectOutputTypeDef
@@ -59,8 +59,7 @@ HELD_WAIT_SECONDS = 30.0  # at the end, how long to wait for records another liv
 MAX_CONCURRENCY = MAX_CONNECTIONS  # invokes in flight at once: no more than a client's connection pool holds
 
 
-@dataclass
-class Tally:
+class Tally(Record, frozen=False):
     sent: int = 0
     skipped: int = 0
     failed: int = 0
@@ -72,8 +71,7 @@ class Tally:
         self.held.extend(other.held)
 
 
-@dataclass(frozen=True)
-class Pace:
+class Pace(Record):
     """How fast to redrive: invokes in flight at once, and at most ``rate`` started a second (None: no cap)."""
 
     concurrency: int = 4
@@ -270,7 +268,7 @@ class _Run:
         except botocore.exceptions.BotoCoreError as exc:
             pool.shutdown(wait=True, cancel_futures=True)  # the invokes in flight end; the queued ones never start
             self.progress.done()
-            expiry = datetime.now(timezone.utc) + timedelta(seconds=claims.CLAIM_SECONDS)
+            expiry = datetime.now(UTC) + timedelta(seconds=claims.CLAIM_SECONDS)
             raise AwsError(
                 f"lost the connection to AWS ({exc}) after sending {self.tally.sent} record(s); the records not "
                 f"sent are still in s3://{self.aws.target.bucket}/{RECORD_PREFIX}, and any this run had claimed "

@@ -7,19 +7,18 @@ only the key's function name and the bucket's home are trusted.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 
 import botocore.exceptions
 
 from generator.ops.aws import Aws
 from generator.ops.present import safe
 from generator.ops.records import FailureRecord, RecordError
+from generator.record import Record
 
 QUALIFIER_PATTERN = r"[A-Za-z0-9$_-]{1,128}"  # Lambda's pattern for a version or alias name
 
 
-@dataclass(frozen=True)
-class Home:
+class Home(Record):
     """The bucket's partition, account and region: redrive invokes functions there and nowhere else.
 
     Every function role may write to the bucket, so a record's ``functionArn`` is whatever some

@@ -1,0 +1,192 @@
+variable "name" {
+  description = "Name of the Lambda function."
+  type        = string
+}
+
+variable "description" {
+  description = "Description of the function: where the records of its failed events go."
+  type        = string
+}
+
+variable "role_name" {
+  description = "Name of the function's execution role."
+  type        = string
+}
+
+variable "package" {
+  description = "Path of the deployment package (a zip the generator built)."
+  type        = string
+}
+
+variable "runtime" {
+  description = "Lambda runtime; it must match the code in the package."
+  type        = string
+}
+
+variable "handler" {
+  description = "Handler entry point in the package."
+  type        = string
+}
+
+variable "settings" {
+  description = "The function's settings; each one left out takes the default written beside it."
+  type = object({
+    # Instruction set of the function: arm64 or x86_64.
+    architecture = optional(string, "arm64")
+    # Memory in MB.
+    memory_mb = optional(number, 128)
+    # Timeout in seconds.
+    timeout_seconds = optional(number, 10)
+    # Reserved concurrency; 0 keeps the function from running (Lambda records each event at once), null leaves it unreserved.
+    reserved_concurrency = optional(number)
+    # Environment variables of the function, string to string; names the runtime reserves are refused, and Lambda allows 4096 bytes in all.
+    environment = optional(map(string), {})
+    # Days CloudWatch Logs keeps the function's logs (0: forever).
+    log_retention_days = optional(number, 14)
+    # How long Lambda keeps an asynchronous event before it records it as failed.
+    maximum_event_age_seconds = optional(number, 60)
+    # Retries after the function returns an error.
+    maximum_retry_attempts = optional(number, 2)
+    # Period of the function's alarms: each compares one period's value with its threshold.
+    alarm_period_seconds = optional(number, 300)
+    # The DestinationDeliveryFailures alarm fires when more records than this fail to reach the on-failure destination in one period.
+    alarm_delivery_failures_threshold = optional(number, 0)
+    # The AsyncEventsDropped alarm fires when Lambda drops more events than this in one period.
+    alarm_dropped_events_threshold = optional(number, 0)
+    # The AsyncEventAge alarm fires when an event has waited longer than this percentage of maximum_event_age_seconds.
+    alarm_event_age_percent = optional(number, 50)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.settings.architecture)
+    error_message = "${var.name}: architecture must be one of arm64, x86_64."
+  }
+
+  validation {
+    condition     = var.settings.memory_mb >= 128 && var.settings.memory_mb <= 10240 && floor(var.settings.memory_mb) == var.settings.memory_mb
+    error_message = "${var.name}: memory_mb must be a whole number from 128 to 10240."
+  }
+
+  validation {
+    condition     = var.settings.timeout_seconds >= 1 && var.settings.timeout_seconds <= 900 && floor(var.settings.timeout_seconds) == var.settings.timeout_seconds
+    error_message = "${var.name}: timeout_seconds must be a whole number from 1 to 900."
+  }
+
+  validation {
+    condition     = coalesce(var.settings.reserved_concurrency, 0) >= 0 && coalesce(var.settings.reserved_concurrency, 0) <= 2147483647 && floor(coalesce(var.settings.reserved_concurrency, 0)) == coalesce(var.settings.reserved_concurrency, 0)
+    error_message = "${var.name}: reserved_concurrency must be null (unreserved) or a whole number from 0 to 2147483647."
+  }
+
+  validation {
+    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.settings.log_retention_days)
+    error_message = "${var.name}: log_retention_days must be one of the values CloudWatch Logs accepts: 0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+
+  validation {
+    condition     = var.settings.maximum_event_age_seconds >= 60 && var.settings.maximum_event_age_seconds <= 21600 && floor(var.settings.maximum_event_age_seconds) == var.settings.maximum_event_age_seconds
+    error_message = "${var.name}: maximum_event_age_seconds must be a whole number from 60 to 21600."
+  }
+
+  validation {
+    condition     = contains([0, 1, 2], var.settings.maximum_retry_attempts)
+    error_message = "${var.name}: maximum_retry_attempts must be 0, 1, 2."
+  }
+
+  validation {
+    condition     = contains([60, 300, 900, 3600, 21600, 86400], var.settings.alarm_period_seconds)
+    error_message = "${var.name}: alarm_period_seconds must be one of a period in seconds: 60, 300, 900, 3600, 21600, 86400."
+  }
+
+  validation {
+    condition     = var.settings.alarm_delivery_failures_threshold >= 0 && var.settings.alarm_delivery_failures_threshold <= 2147483647 && floor(var.settings.alarm_delivery_failures_threshold) == var.settings.alarm_delivery_failures_threshold
+    error_message = "${var.name}: alarm_delivery_failures_threshold must be a whole number from 0 to 2147483647."
+  }
+
+  validation {
+    condition     = var.settings.alarm_dropped_events_threshold >= 0 && var.settings.alarm_dropped_events_threshold <= 2147483647 && floor(var.settings.alarm_dropped_events_threshold) == var.settings.alarm_dropped_events_threshold
+    error_message = "${var.name}: alarm_dropped_events_threshold must be a whole number from 0 to 2147483647."
+  }
+
+  validation {
+    condition     = var.settings.alarm_event_age_percent >= 1 && var.settings.alarm_event_age_percent <= 100 && floor(var.settings.alarm_event_age_percent) == var.settings.alarm_event_age_percent
+    error_message = "${var.name}: alarm_event_age_percent must be a whole number from 1 to 100."
+  }
+
+  validation {
+    condition = alltrue([
+      for name in keys(var.settings.environment) :
+      can(regex("^[A-Za-z][A-Za-z0-9_]+$", name)) && !contains(["AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_DEFAULT_REGION", "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_LAMBDA_RUNTIME_API", "AWS_REGION", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "LAMBDA_RUNTIME_DIR", "LAMBDA_TASK_ROOT", "_HANDLER", "_X_AMZN_TRACE_ID"], name)
+    ])
+    error_message = "${var.name}: environment variable names must start with a letter, hold only letters, digits and _, and not be one the Lambda runtime reserves."
+  }
+}
+
+variable "on_failure" {
+  description = "ARN of the destination of the records of failed asynchronous invocations."
+  type        = string
+}
+
+variable "on_success" {
+  description = "ARN of the destination of the records of successful asynchronous invocations, or null."
+  type        = string
+  default     = null
+}
+
+variable "destination_permissions" {
+  description = "What the role may do to reach the destinations: one statement per action, on exactly its ARNs."
+  type = list(object({
+    sid          = string
+    actions      = list(string)
+    resources    = list(string)
+    same_account = bool
+  }))
+}
+
+variable "account_id" {
+  description = "The account that must own a destination bucket (the s3:ResourceAccount condition)."
+  type        = string
+}
+
+variable "publish" {
+  description = "Publish a new version of the function each time its code or configuration changes."
+  type        = bool
+  default     = false
+}
+
+variable "alias" {
+  description = "Name of an alias that follows the newest published version, with the asynchronous invocation settings on it; null: none."
+  type        = string
+  default     = null
+}
+
+variable "create_alarms" {
+  description = "Whether the function gets its CloudWatch alarms, sent to notification_topic_arn."
+  type        = bool
+  default     = false
+}
+
+variable "project" {
+  description = "Name of the deployment; the alarm names start with it."
+  type        = string
+  default     = null
+}
+
+variable "notification_topic_arn" {
+  description = "ARN of the SNS topic that receives the alarms and the notices of new failure records; null when there are neither."
+  type        = string
+  default     = null
+}
+
+variable "failure_bucket" {
+  description = "Name of the bucket that holds the function's failure records, or null when they go elsewhere."
+  type        = string
+  default     = null
+}
+
+variable "record_rule_name" {
+  description = "Name of the EventBridge rule that announces the function's new failure records, or null for none."
+  type        = string
+  default     = null
+}
