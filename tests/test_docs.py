@@ -100,35 +100,25 @@ def test_the_readme_example_error_is_what_the_generator_prints(tmp_path: Path) -
     assert result.returncode == 2 and result.stderr == example[0] + "\n"
 
 
-def test_each_model_has_exactly_the_fields_its_declarations_name() -> None:
-    """A key added to a Field tuple must reach its model, and the other way round: the two cannot drift."""
-    import types
-    import typing
-
+def test_every_declared_default_is_a_value_its_own_key_accepts() -> None:
+    """A key is declared once, in its model; the default it declares must pass the checks it declares."""
     from generator.config import model as config
-    from generator.record import Record
 
-    sections: dict[type[Record], tuple[tuple[config.Field, ...], set[str]]] = {
-        config.Function: (config.FUNCTION_FIELDS, set(config.DESTINATION_KINDS)),
-        config.FailureBucket: (config.BUCKET_FIELDS, set()),
-        config.Backend: (config.BACKEND_FIELDS, set()),
-        config.Destination: (config.DESTINATION_FIELDS, set()),
-    }
-    for model, (declared, nested) in sections.items():
-        hints = typing.get_type_hints(model)
-        fields = [name for name in model.__fields__ if name not in nested]
-        assert fields == [f.name for f in declared], model.__name__
-        for field in declared:
-            hint = hints[field.name]
-            union = typing.get_origin(hint) in (typing.Union, types.UnionType)
-            origins = {typing.get_origin(option) or option for option in (typing.get_args(hint) if union else (hint,))}
-            assert origins & {field.type, *_PYTHON_TYPES_FOR.get(field.type, set())}, (model.__name__, field.name)
-            # A model may be stricter than its key (a destination's type is checked as required), never looser.
-            assert type(None) not in origins or field.nullable, (model.__name__, field.name)
+    for section, fields in config.FIELDS_BY_SECTION.items():
+        for field in fields:
+            assert field.validate(field.default) is None, (section, field.name, field.validate(field.default))
+    assert config.Config() == config.Config(functions=(config.Function(),)), "a bare model is the default config"
+    assert config.Function().environment is not config.Function().environment, "no record shares a mutable default"
 
 
-# The model may hold a richer type than YAML gives: a resolved source directory, an immutable tuple.
-_PYTHON_TYPES_FOR: dict[type, set[type]] = {str: {str, Path}, list: {tuple}}
+def test_a_section_refuses_a_key_of_a_type_yaml_cannot_give() -> None:
+    """The annotation is the key's type: one the reader cannot produce is an error when the model is declared."""
+    from generator.config.model import Section, config_key
+
+    with pytest.raises(TypeError, match=r"Odd\.when: a config key cannot be 'float'"):
+
+        class Odd(Section):
+            when: float = config_key(default=1.5, doc="no YAML reader of this project makes a float")
 
 
 def test_readme_key_table_is_written_from_the_declarations(request: pytest.FixtureRequest) -> None:

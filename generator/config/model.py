@@ -8,17 +8,18 @@ what a valid value is.
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, dataclass_transform
 
 from generator import destination_types
 from generator.bucket_layout import ATHENA_RESULTS_PREFIX
 from generator.config._yaml import KeyPath, LoadedYaml, load_yaml, read_config_text
 from generator.destination_types import SNS_TOPIC_ARN_PATTERN
 from generator.errors import ConfigError, ConfigProblemsError
-from generator.record import Record, field
+from generator.record import FieldSpec, Record, field, replace
 
 # Values AWS accepts, as of the provider versions in versions.tf.
 LOG_RETENTION_DAYS = (0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
@@ -250,100 +251,111 @@ def bucket_name_problem(name: str) -> str | None:
 
 # --- the schema -------------------------------------------------------------------------------
 
-TOP_FIELDS = (
-    Field("project", str, "lambda-s3-async-failure", "Name of the deployment; goes into the Project tag.",
-          pattern=PROJECT_PATTERN),
-    Field("region", str, "us-east-1", "AWS region to deploy into.", pattern=REGION_PATTERN),
-    Field("tags", dict, {}, "Extra tags for every taggable resource; AWS's tag rules are checked.",
-          check=_tag_problem),
-    Field("ci", str, "none", "A CI workflow for the rendered project: none, or github-actions "
-          "(.github/workflows/terraform.yml: fmt, init, validate, test and checkov, actions pinned by commit, "
-          "read-only permissions, superseded runs cancelled).", choices=CI_SYSTEMS),
-)  # fmt: skip
+# --- the sections: each key declared once, in its model ---------------------------------------
+#
+# A section's keys are its model's fields, declared with ``config_key()``: the annotation gives the type (and
+# ``| None`` or a null default makes null acceptable), ``config_key()`` the default, the limits and the sentence.
+# ``Section`` turns them into the ``Field``s that validation, the JSON Schema, the Terraform validations
+# and the README's key table read, so none of those can name a key the model lacks, or miss one.
 
-BUCKET_FIELDS = (
-    Field("naming", str, "random_uuid", "How the failure bucket gets its unique name: random_uuid "
-          "(<prefix>-<uuid>, by hashicorp/random), bucket_prefix (AWS adds a suffix) or fixed (name).",
-          choices=NAMING_MODES),
-    Field("prefix", str, "async-lambda-destination", "Start of the bucket name: at most "
-          f"{MAX_RANDOM_UUID_PREFIX} characters with random_uuid, {MAX_BUCKET_PREFIX} with bucket_prefix.",
-          pattern=BUCKET_PREFIX_PATTERN),
-    Field("name", str, None, "Full bucket name (fixed naming only); S3's naming rules are "
-          "checked.", nullable=True, check=bucket_name_problem),
-    Field("force_destroy", bool, False, "Let `terraform destroy` delete a bucket that still holds records."),
-    Field("versioning", bool, True, "Keep earlier versions of overwritten or deleted records."),
-    Field("expire_after_days", int, 30, "Days after which failure records expire; null keeps them forever.",
-          nullable=True, minimum=1, maximum=API_INTEGER_MAX, unit="days"),
-    Field("kms_key_arn", str, None, "KMS key for SSE-KMS (the roles get kms:GenerateDataKey on it); null uses "
-          "SSE-S3 (AES256).", nullable=True,
-          pattern=KMS_KEY_ARN_PATTERN),
-)  # fmt: skip
+# How an annotation's type is written in YAML: lists become tuples, a source directory a Path.
+_YAML_TYPES: dict[str, type] = {"str": str, "int": int, "bool": bool, "dict[str, str]": dict, "tuple[str, ...]": list,
+                                "Path": str}  # fmt: skip
 
-FUNCTION_FIELDS = (
-    Field("name", str, "async_function", "Lambda function name, unique in the config.", pattern=FUNCTION_NAME_PATTERN),
-    Field("runtime", str, "python3.13", "Lambda runtime; the bundled demo handler comes in each.",
-          choices=RUNTIMES),
-    Field("handler", str, None, "Handler entry point, required with source; null uses the bundled demo "
-          "handler's.", nullable=True,
-          pattern=HANDLER_PATTERN),
-    Field("architecture", str, "arm64", "Instruction set of the function: arm64 or x86_64.", choices=ARCHITECTURES,
-          setting=True),
-    Field("memory_mb", int, 128, "Memory in MB.", minimum=128, maximum=10240, setting=True),
-    Field("timeout_seconds", int, 10, "Timeout in seconds.", minimum=1, maximum=900, setting=True),
-    Field("reserved_concurrency", int, 0,
-          "Reserved concurrency; 0 keeps the function from running (Lambda records each event at once), null "
-          "leaves it unreserved.", nullable=True,
-          minimum=0, maximum=API_INTEGER_MAX, setting=True, null_words="unreserved"),
-    Field("publish", bool, False, "Publish a new version of the function each time its code or configuration "
-          "changes."),
-    Field("alias", str, None, "An alias that follows the newest published version (needs publish: true); the "
-          "asynchronous invocation settings and destinations are set on it, and the alias_arns output and the "
-          "invoke commands use it. null: no alias.", nullable=True, pattern=ALIAS_PATTERN),
-    Field("source", str, None, "Directory with the function's code, relative to the config file; null packages "
-          "the bundled demo handler.", nullable=True),
-    Field("source_exclude", list, [], "Gitignore-style patterns of files in source to leave out of the package, "
-          "on top of the defaults (secrets, state, caches); !pattern puts a default back.", check=_patterns_problem),
-    Field("allow_source_outside_config", bool, False, "Let source lead outside the config file's directory "
-          "(an absolute path, .. or a link)."),
-    Field("environment", dict, {}, "Environment variables of the function, string to string; names the runtime "
-          f"reserves are refused, and Lambda allows {ENVIRONMENT_MAX_BYTES} bytes in all.", check=_environment_problem,
-          setting=True),
-    Field("log_retention_days", int, 14, "Days CloudWatch Logs keeps the function's logs (0: forever).",
-          choices=LOG_RETENTION_DAYS, setting=True, choices_words="the values CloudWatch Logs accepts"),
-    Field("maximum_event_age_seconds", int, 60,
-          "How long Lambda keeps an asynchronous event before it records it as failed.", minimum=60,
-          maximum=21600, setting=True),
-    Field("maximum_retry_attempts", int, 2, "Retries after the function returns an error.", minimum=0, maximum=2,
-          setting=True),
-    Field("alarm_period_seconds", int, 300, "Period of the function's alarms: each compares one period's value "
-          "with its threshold.", choices=ALARM_PERIODS, setting=True, monitoring=True,
-          choices_words="a period in seconds"),
-    Field("alarm_delivery_failures_threshold", int, 0, "The DestinationDeliveryFailures alarm fires when more "
-          "records than this fail to reach the on-failure destination in one period.", minimum=0,
-          maximum=API_INTEGER_MAX, setting=True, monitoring=True),
-    Field("alarm_dropped_events_threshold", int, 0, "The AsyncEventsDropped alarm fires when Lambda drops more "
-          "events than this in one period.", minimum=0, maximum=API_INTEGER_MAX, setting=True, monitoring=True),
-    Field("alarm_event_age_percent", int, 50, "The AsyncEventAge alarm fires when an event has waited longer than "
-          "this percentage of maximum_event_age_seconds.", minimum=1, maximum=100, setting=True, monitoring=True),
-)  # fmt: skip
 
-# A dashboard holds at most 500 widgets (CloudWatch's "Dashboard Body Structure and Syntax"): one for the
-# failures commands and one per function.
-MAX_DASHBOARD_WIDGETS = 500
-MAX_DASHBOARD_FUNCTIONS = MAX_DASHBOARD_WIDGETS - 1
+def config_key(
+    *,
+    default: Any,
+    doc: str,
+    minimum: int | None = None,
+    maximum: int | None = None,
+    choices: Sequence[Any] | None = None,
+    pattern: str | None = None,
+    check: Check | None = None,
+    setting: bool = False,
+    choices_words: str = "",
+    null_words: str = "",
+    monitoring: bool = False,
+    unit: str = "",
+) -> Any:
+    """Declare a config key in a ``Section``: its default, limits and sentence (see ``Field``)."""
+    return Field("", object, default, doc, minimum=minimum, maximum=maximum, choices=choices, pattern=pattern,
+                 check=check, setting=setting, choices_words=choices_words, null_words=null_words,
+                 monitoring=monitoring, unit=unit)  # fmt: skip
 
-MONITORING_FIELDS = (
-    Field("enabled", bool, True, "Alarms on each function's asynchronous invocations, a notice for each new "
-          "failure record and a dashboard; false renders none of them."),
-    Field("topic_arn", str, None, "An existing SNS topic for the alarms and notices; null creates one, encrypted "
-          "with a customer managed KMS key.", nullable=True, pattern=SNS_TOPIC_ARN_PATTERN),
-    Field("email", list, [], "Email addresses to subscribe to the topic; AWS mails each a link to confirm.",
-          check=_emails_problem),
-    Field("record_notices", bool, True, "Publish a notice to the topic for each new record in the failure bucket "
-          "(S3 to EventBridge)."),
-    Field("dashboard", bool, True, "A CloudWatch dashboard of every function's asynchronous invocations (at most "
-          f"{MAX_DASHBOARD_FUNCTIONS} functions)."),
-)  # fmt: skip
+
+def _yaml_type(owner: str, name: str, annotation: str) -> tuple[type, bool]:
+    """(the YAML type, whether null is allowed) of a key annotated ``annotation``."""
+    options = [part.strip() for part in annotation.split("|")]
+    optional = "None" in options
+    options = [part for part in options if part != "None"]
+    if len(options) != 1 or options[0] not in _YAML_TYPES:
+        raise TypeError(f"{owner}.{name}: a config key cannot be {annotation!r} (known: {', '.join(_YAML_TYPES)})")
+    return _YAML_TYPES[options[0]], optional
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(config_key, field, FieldSpec))
+class Section(Record):
+    """A model whose ``config_key()`` attributes are config keys; ``FIELDS`` lists them, in order, as ``Field``s."""
+
+    FIELDS: ClassVar[tuple[Field, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        fields = []
+        for name, annotation in inspect.get_annotations(cls).items():
+            spec = cls.__dict__.get(name)
+            if not isinstance(spec, Field):
+                continue
+            kind, optional = _yaml_type(cls.__name__, name, str(annotation))
+            declared = replace(spec, name=name, type=kind, nullable=optional or spec.default is None)
+            fields.append(declared)
+            # The model's own default: a list is held as a tuple, a mapping is copied for each record.
+            if isinstance(spec.default, dict):
+                setattr(cls, name, field(default_factory=spec.default.copy))
+            else:
+                setattr(cls, name, tuple(spec.default) if isinstance(spec.default, list) else spec.default)
+        cls.FIELDS = tuple(fields)
+        super().__init_subclass__(**kwargs)
+
+
+class FailureBucket(Section):
+    """The S3 bucket that receives the records of failed asynchronous invocations."""
+
+    naming: str = config_key(
+        default="random_uuid",
+        doc="How the failure bucket gets its unique name: random_uuid "
+        "(<prefix>-<uuid>, by hashicorp/random), bucket_prefix (AWS adds a suffix) or fixed (name).",
+        choices=NAMING_MODES,
+    )
+    prefix: str = config_key(
+        default="async-lambda-destination",
+        doc="Start of the bucket name: at most "
+        f"{MAX_RANDOM_UUID_PREFIX} characters with random_uuid, {MAX_BUCKET_PREFIX} with "
+        "bucket_prefix.",
+        pattern=BUCKET_PREFIX_PATTERN,
+    )
+    name: str | None = config_key(
+        default=None,
+        doc="Full bucket name (fixed naming only); S3's naming rules are checked.",
+        check=bucket_name_problem,
+    )
+    force_destroy: bool = config_key(
+        default=False, doc="Let `terraform destroy` delete a bucket that still holds records."
+    )
+    versioning: bool = config_key(default=True, doc="Keep earlier versions of overwritten or deleted records.")
+    expire_after_days: int | None = config_key(
+        default=30,
+        doc="Days after which failure records expire; null keeps them forever.",
+        minimum=1,
+        maximum=API_INTEGER_MAX,
+        unit="days",
+    )
+    kms_key_arn: str | None = config_key(
+        default=None,
+        doc="KMS key for SSE-KMS (the roles get kms:GenerateDataKey on it); null uses SSE-S3 (AES256).",
+        pattern=KMS_KEY_ARN_PATTERN,
+    )
+
 
 DESTINATION_TYPES = destination_types.NAMES
 DESTINATION_KINDS = ("on_failure", "on_success")  # the two destinations of a function's invoke config
@@ -352,83 +364,35 @@ SQS_MAX_RETENTION_SECONDS = 1209600  # 14 days, the most SQS keeps a message
 DEFAULT_SQS_RETENTION_SECONDS = SQS_MAX_RETENTION_SECONDS
 DEFAULT_SQS_MAX_RECEIVE_COUNT = 5
 
-DESTINATION_FIELDS = (
-    Field("type", str, None, f"Where the records go: {', '.join(DESTINATION_TYPES[:-1])} or "
-          f"{DESTINATION_TYPES[-1]}; required in an on_failure one writes (without one, s3).", nullable=True,
-          choices=DESTINATION_TYPES),
-    Field("arn", str, None, "An existing resource to send to; null creates one (s3: the failure bucket; "
-          "lambda needs function).",
-          nullable=True),
-    Field("function", str, None, "lambda: another function of this config to invoke, not the function itself.",
-          nullable=True, pattern=FUNCTION_NAME_PATTERN),
-    Field("retention_seconds", int, None, "sqs, created: how long the queue keeps a record (default 14 days).",
-          nullable=True, minimum=60, maximum=SQS_MAX_RETENTION_SECONDS),
-    Field("max_receive_count", int, None, "sqs, created: receives before a record goes to the DLQ (default 5).",
-          nullable=True, minimum=1, maximum=1000),
-)  # fmt: skip
 
-# Athena cancels a query once it has scanned this much; BytesScannedCutoffPerQuery is at least 10,000,000 bytes.
-MIN_SCAN_CUTOFF_MB = 10  # of 2**20 bytes each
-ANALYTICS_FIELDS = (
-    Field("enabled", bool, False, "Athena over the failure records: a Glue table with partition projection, a "
-          "workgroup and named queries."),
-    Field("scan_cutoff_mb", int, 10240, "Athena cancels a query of the workgroup once it has scanned this many MB.",
-          minimum=MIN_SCAN_CUTOFF_MB, maximum=API_INTEGER_MAX, unit="MB"),
-    Field("results_expire_after_days", int, 7, f"Days after which query results (under {ATHENA_RESULTS_PREFIX} in "
-          "the failure bucket) expire.", minimum=1, maximum=API_INTEGER_MAX, unit="days"),
-)  # fmt: skip
-
-BACKEND_TYPES = ("local", "s3")
-# S3's "safe characters" for object keys (letters, digits, ! - _ . * ' ( )) plus = and / between parts.
-STATE_KEY_PATTERN = r"^[A-Za-z0-9!_.*'()=-]+(/[A-Za-z0-9!_.*'()=-]+)*$"
-PATTERN_WORDS[STATE_KEY_PATTERN] = "an S3 key of letters, digits and ! - _ . * ' ( ) =, in parts separated by /"
-
-BACKEND_FIELDS = (
-    Field("type", str, "local", "Where Terraform keeps its state: local (a file beside the project) or s3 "
-          "(renders backend.tf).", choices=BACKEND_TYPES),
-    Field("bucket", str, None, "s3: the existing bucket that holds the state.", nullable=True,
-          check=bucket_name_problem),
-    Field("key", str, None, "s3: the state object's key, e.g. lambda-s3-async-failure/terraform.tfstate.",
-          nullable=True, pattern=STATE_KEY_PATTERN),
-    Field("region", str, None, "s3: the state bucket's region; null uses the config's region.", nullable=True,
-          pattern=REGION_PATTERN),
-    Field("use_lockfile", bool, True, "s3: lock the state with an S3 lock file (Terraform 1.11 or later)."),
-)  # fmt: skip
-
-FUNCTION_SETTINGS = tuple(f for f in FUNCTION_FIELDS if f.setting)
-
-FIELDS_BY_SECTION: dict[str, tuple[Field, ...]] = {
-    "": TOP_FIELDS,
-    "failure_bucket": BUCKET_FIELDS,
-    "functions[]": FUNCTION_FIELDS,
-    "terraform.backend": BACKEND_FIELDS,
-    "monitoring": MONITORING_FIELDS,
-    "analytics": ANALYTICS_FIELDS,
-    "functions[].on_failure": DESTINATION_FIELDS,  # on_success takes the same fields
-}
-
-
-# --- the models -------------------------------------------------------------------------------
-
-
-class FailureBucket(Record):
-    naming: str
-    prefix: str
-    name: str | None
-    force_destroy: bool
-    versioning: bool
-    expire_after_days: int | None
-    kms_key_arn: str | None
-
-
-class Destination(Record):
+class Destination(Section):
     """Where Lambda sends the record of an asynchronous invocation once it has ended."""
 
-    type: str
-    arn: str | None = None
-    function: str | None = None
-    retention_seconds: int | None = None
-    max_receive_count: int | None = None
+    # null only as written: the reader makes an on_failure without a type s3, and refuses any other without one
+    type: str = config_key(
+        default=None,
+        doc=f"Where the records go: {', '.join(DESTINATION_TYPES[:-1])} or "
+        f"{DESTINATION_TYPES[-1]}; required in an on_failure one writes (without one, s3).",
+        choices=DESTINATION_TYPES,
+    )
+    arn: str | None = config_key(
+        default=None,
+        doc="An existing resource to send to; null creates one (s3: the failure bucket; lambda needs function).",
+    )
+    function: str | None = config_key(
+        default=None,
+        doc="lambda: another function of this config to invoke, not the function itself.",
+        pattern=FUNCTION_NAME_PATTERN,
+    )
+    retention_seconds: int | None = config_key(
+        default=None,
+        doc="sqs, created: how long the queue keeps a record (default 14 days).",
+        minimum=60,
+        maximum=SQS_MAX_RETENTION_SECONDS,
+    )
+    max_receive_count: int | None = config_key(
+        default=None, doc="sqs, created: receives before a record goes to the DLQ (default 5).", minimum=1, maximum=1000
+    )
 
     @property
     def is_failure_bucket(self) -> bool:
@@ -444,27 +408,118 @@ class Destination(Record):
 DEFAULT_ON_FAILURE = Destination(type="s3")
 
 
-class Function(Record):
-    name: str
-    runtime: str
-    handler: str | None
-    architecture: str
-    memory_mb: int
-    timeout_seconds: int
-    reserved_concurrency: int | None
-    publish: bool
-    alias: str | None
-    source: Path | None
-    source_exclude: tuple[str, ...]
-    allow_source_outside_config: bool
-    environment: dict[str, str]
-    log_retention_days: int
-    maximum_event_age_seconds: int
-    maximum_retry_attempts: int
-    alarm_period_seconds: int
-    alarm_delivery_failures_threshold: int
-    alarm_dropped_events_threshold: int
-    alarm_event_age_percent: int
+class Function(Section):
+    """A Lambda function invoked asynchronously, and where the records of its invocations go."""
+
+    name: str = config_key(
+        default="async_function", doc="Lambda function name, unique in the config.", pattern=FUNCTION_NAME_PATTERN
+    )
+    runtime: str = config_key(
+        default="python3.13", doc="Lambda runtime; the bundled demo handler comes in each.", choices=RUNTIMES
+    )
+    handler: str | None = config_key(
+        default=None,
+        doc="Handler entry point, required with source; null uses the bundled demo handler's.",
+        pattern=HANDLER_PATTERN,
+    )
+    architecture: str = config_key(
+        default="arm64", doc="Instruction set of the function: arm64 or x86_64.", choices=ARCHITECTURES, setting=True
+    )
+    memory_mb: int = config_key(default=128, doc="Memory in MB.", minimum=128, maximum=10240, setting=True)
+    timeout_seconds: int = config_key(default=10, doc="Timeout in seconds.", minimum=1, maximum=900, setting=True)
+    reserved_concurrency: int | None = config_key(
+        default=0,
+        doc="Reserved concurrency; 0 keeps the function from running "
+        "(Lambda records each event at once), null leaves it unreserved.",
+        minimum=0,
+        maximum=API_INTEGER_MAX,
+        setting=True,
+        null_words="unreserved",
+    )
+    publish: bool = config_key(
+        default=False, doc="Publish a new version of the function each time its code or configuration changes."
+    )
+    alias: str | None = config_key(
+        default=None,
+        doc="An alias that follows the newest published version (needs publish: "
+        "true); the asynchronous invocation settings and destinations are set on it, and the "
+        "alias_arns output and the invoke commands use it. null: no alias.",
+        pattern=ALIAS_PATTERN,
+    )
+    source: Path | None = config_key(
+        default=None,
+        doc="Directory with the function's code, relative to the config file; null packages the bundled demo handler.",
+    )
+    source_exclude: tuple[str, ...] = config_key(
+        default=[],
+        doc="Gitignore-style patterns of files in source to leave out "
+        "of the package, on top of the defaults (secrets, state, caches); !pattern "
+        "puts a default back.",
+        check=_patterns_problem,
+    )
+    allow_source_outside_config: bool = config_key(
+        default=False, doc="Let source lead outside the config file's directory (an absolute path, .. or a link)."
+    )
+    environment: dict[str, str] = config_key(
+        default={},
+        doc="Environment variables of the function, string to string; "
+        "names the runtime reserves are refused, and Lambda allows "
+        f"{ENVIRONMENT_MAX_BYTES} bytes in all.",
+        check=_environment_problem,
+        setting=True,
+    )
+    log_retention_days: int = config_key(
+        default=14,
+        doc="Days CloudWatch Logs keeps the function's logs (0: forever).",
+        choices=LOG_RETENTION_DAYS,
+        setting=True,
+        choices_words="the values CloudWatch Logs accepts",
+    )
+    maximum_event_age_seconds: int = config_key(
+        default=60,
+        doc="How long Lambda keeps an asynchronous event before it records it as failed.",
+        minimum=60,
+        maximum=21600,
+        setting=True,
+    )
+    maximum_retry_attempts: int = config_key(
+        default=2, doc="Retries after the function returns an error.", minimum=0, maximum=2, setting=True
+    )
+    alarm_period_seconds: int = config_key(
+        default=300,
+        doc="Period of the function's alarms: each compares one period's value with its threshold.",
+        choices=ALARM_PERIODS,
+        setting=True,
+        monitoring=True,
+        choices_words="a period in seconds",
+    )
+    alarm_delivery_failures_threshold: int = config_key(
+        default=0,
+        doc="The DestinationDeliveryFailures alarm fires when "
+        "more records than this fail to reach the on-failure destination "
+        "in one period.",
+        minimum=0,
+        maximum=API_INTEGER_MAX,
+        setting=True,
+        monitoring=True,
+    )
+    alarm_dropped_events_threshold: int = config_key(
+        default=0,
+        doc="The AsyncEventsDropped alarm fires when Lambda drops more events than this in one period.",
+        minimum=0,
+        maximum=API_INTEGER_MAX,
+        setting=True,
+        monitoring=True,
+    )
+    alarm_event_age_percent: int = config_key(
+        default=50,
+        doc="The AsyncEventAge alarm fires when an event has waited "
+        "longer than this percentage of maximum_event_age_seconds.",
+        minimum=1,
+        maximum=100,
+        setting=True,
+        monitoring=True,
+    )
     on_failure: Destination = DEFAULT_ON_FAILURE
     on_success: Destination | None = None
 
@@ -473,38 +528,122 @@ class Function(Record):
         return "python" if self.runtime.startswith("python") else "nodejs"
 
 
-class Monitoring(Record):
-    enabled: bool
-    topic_arn: str | None
-    email: tuple[str, ...]
-    record_notices: bool
-    dashboard: bool
+# A dashboard holds at most 500 widgets (CloudWatch's "Dashboard Body Structure and Syntax"): one for the
+# failures commands and one per function.
+MAX_DASHBOARD_WIDGETS = 500
+MAX_DASHBOARD_FUNCTIONS = MAX_DASHBOARD_WIDGETS - 1
 
 
-class Analytics(Record):
-    enabled: bool
-    scan_cutoff_mb: int
-    results_expire_after_days: int
+class Monitoring(Section):
+    """Alarms, notices of new failure records and a dashboard, on one topic."""
+
+    enabled: bool = config_key(
+        default=True,
+        doc="Alarms on each function's asynchronous invocations, a notice for each new "
+        "failure record and a dashboard; false renders none of them.",
+    )
+    topic_arn: str | None = config_key(
+        default=None,
+        doc="An existing SNS topic for the alarms and notices; null creates "
+        "one, encrypted with a customer managed KMS key.",
+        pattern=SNS_TOPIC_ARN_PATTERN,
+    )
+    email: tuple[str, ...] = config_key(
+        default=[],
+        doc="Email addresses to subscribe to the topic; AWS mails each a link to confirm.",
+        check=_emails_problem,
+    )
+    record_notices: bool = config_key(
+        default=True, doc="Publish a notice to the topic for each new record in the failure bucket (S3 to EventBridge)."
+    )
+    dashboard: bool = config_key(
+        default=True,
+        doc="A CloudWatch dashboard of every function's asynchronous invocations (at "
+        f"most {MAX_DASHBOARD_FUNCTIONS} functions).",
+    )
 
 
-class Backend(Record):
-    type: str
-    bucket: str | None
-    key: str | None
-    region: str | None
-    use_lockfile: bool
+# Athena cancels a query once it has scanned this much; BytesScannedCutoffPerQuery is at least 10,000,000 bytes.
+MIN_SCAN_CUTOFF_MB = 10  # of 2**20 bytes each
 
 
-class Config(Record):
-    project: str
-    region: str
-    tags: dict[str, str]
-    ci: str
-    failure_bucket: FailureBucket
-    functions: tuple[Function, ...]
-    backend: Backend
-    monitoring: Monitoring
-    analytics: Analytics
+class Analytics(Section):
+    """Athena over the failure records."""
+
+    enabled: bool = config_key(
+        default=False,
+        doc="Athena over the failure records: a Glue table with partition projection, a workgroup and named queries.",
+    )
+    scan_cutoff_mb: int = config_key(
+        default=10240,
+        doc="Athena cancels a query of the workgroup once it has scanned this many MB.",
+        minimum=MIN_SCAN_CUTOFF_MB,
+        maximum=API_INTEGER_MAX,
+        unit="MB",
+    )
+    results_expire_after_days: int = config_key(
+        default=7,
+        doc=f"Days after which query results (under {ATHENA_RESULTS_PREFIX} in the failure bucket) expire.",
+        minimum=1,
+        maximum=API_INTEGER_MAX,
+        unit="days",
+    )
+
+
+BACKEND_TYPES = ("local", "s3")
+# S3's "safe characters" for object keys (letters, digits, ! - _ . * ' ( )) plus = and / between parts.
+STATE_KEY_PATTERN = r"^[A-Za-z0-9!_.*'()=-]+(/[A-Za-z0-9!_.*'()=-]+)*$"
+PATTERN_WORDS[STATE_KEY_PATTERN] = "an S3 key of letters, digits and ! - _ . * ' ( ) =, in parts separated by /"
+
+
+class Backend(Section):
+    """Where Terraform keeps the state of the rendered project."""
+
+    type: str = config_key(
+        default="local",
+        doc="Where Terraform keeps its state: local (a file beside the project) or s3 (renders backend.tf).",
+        choices=BACKEND_TYPES,
+    )
+    bucket: str | None = config_key(
+        default=None, doc="s3: the existing bucket that holds the state.", check=bucket_name_problem
+    )
+    key: str | None = config_key(
+        default=None,
+        doc="s3: the state object's key, e.g. lambda-s3-async-failure/terraform.tfstate.",
+        pattern=STATE_KEY_PATTERN,
+    )
+    region: str | None = config_key(
+        default=None, doc="s3: the state bucket's region; null uses the config's region.", pattern=REGION_PATTERN
+    )
+    use_lockfile: bool = config_key(
+        default=True, doc="s3: lock the state with an S3 lock file (Terraform 1.11 or later)."
+    )
+
+
+class Config(Section):
+    """Config of the generator: one YAML file renders one Terraform project."""
+
+    project: str = config_key(
+        default="lambda-s3-async-failure",
+        doc="Name of the deployment; goes into the Project tag.",
+        pattern=PROJECT_PATTERN,
+    )
+    region: str = config_key(default="us-east-1", doc="AWS region to deploy into.", pattern=REGION_PATTERN)
+    tags: dict[str, str] = config_key(
+        default={}, doc="Extra tags for every taggable resource; AWS's tag rules are checked.", check=_tag_problem
+    )
+    ci: str = config_key(
+        default="none",
+        doc="A CI workflow for the rendered project: none, or github-actions "
+        "(.github/workflows/terraform.yml: fmt, init, validate, test and checkov, actions pinned by commit, "
+        "read-only permissions, superseded runs cancelled).",
+        choices=CI_SYSTEMS,
+    )
+    failure_bucket: FailureBucket = field(default_factory=FailureBucket)
+    functions: tuple[Function, ...] = field(default_factory=lambda: (Function(),))
+    backend: Backend = field(default_factory=Backend)
+    monitoring: Monitoring = field(default_factory=Monitoring)
+    analytics: Analytics = field(default_factory=Analytics)
     # Where each key was written, so checks made after loading (render's) still point at a line.
     origins: LoadedYaml | None = field(default=None, compare=False)
     notes: tuple[str, ...] = field(default=(), compare=False)  # worth saying, not wrong
@@ -515,6 +654,26 @@ class Config(Record):
 
             return ConfigError(message, key=format_path(path))
         return self.origins.error(path, message)
+
+
+TOP_FIELDS = Config.FIELDS
+BUCKET_FIELDS = FailureBucket.FIELDS
+FUNCTION_FIELDS = Function.FIELDS
+MONITORING_FIELDS = Monitoring.FIELDS
+DESTINATION_FIELDS = Destination.FIELDS
+ANALYTICS_FIELDS = Analytics.FIELDS
+BACKEND_FIELDS = Backend.FIELDS
+FUNCTION_SETTINGS = tuple(f for f in FUNCTION_FIELDS if f.setting)
+
+FIELDS_BY_SECTION: dict[str, tuple[Field, ...]] = {
+    "": TOP_FIELDS,
+    "failure_bucket": BUCKET_FIELDS,
+    "functions[]": FUNCTION_FIELDS,
+    "terraform.backend": BACKEND_FIELDS,
+    "monitoring": MONITORING_FIELDS,
+    "analytics": ANALYTICS_FIELDS,
+    "functions[].on_failure": DESTINATION_FIELDS,  # on_success takes the same fields
+}
 
 
 # --- loading ----------------------------------------------------------------------------------
