@@ -13,7 +13,7 @@ import pytest
 
 from generator.cli.main import main
 from generator.config import _yaml
-from generator.config.model import load_config
+from generator.config.model import DESTINATION_TYPES, load_config
 from tests.bad_configs import BASE, CASES
 from tests.support import REPO
 
@@ -191,3 +191,30 @@ def test_an_empty_config_says_it_renders_the_defaults(tmp_path: Path, capsys: py
     empty.write_text("# nothing yet\n")
     assert main(["render", "--config", str(empty), "--out", str(tmp_path / "out")]) == 0
     assert f"note: {empty} sets nothing; rendering every default" in capsys.readouterr().err
+
+
+def test_a_sections_rules_report_every_problem_in_one_pass(tmp_path: Path) -> None:
+    """Both keys an s3 backend needs are named at once; a rule on a key already at fault adds nothing more."""
+    from generator.config.model import parse_config
+    from generator.errors import ConfigProblemsError
+
+    with pytest.raises(ConfigProblemsError) as caught:
+        parse_config("terraform:\n  backend:\n    type: s3\n", tmp_path / "two.yaml")
+    assert [(e.key, e.message) for e in caught.value.errors] == [
+        ("terraform.backend.bucket", "is required when type is 's3'"),
+        ("terraform.backend.key", "is required when type is 's3'"),
+    ]
+    with pytest.raises(ConfigProblemsError) as caught:
+        parse_config("functions:\n  - on_failure: {function: a}\n", tmp_path / "one.yaml")
+    assert [e.message for e in caught.value.errors] == ["is required: one of " + ", ".join(DESTINATION_TYPES)]
+
+
+def test_a_rule_naming_a_key_its_section_lacks_is_refused_when_declared() -> None:
+    from generator.config.model import Section, config_key
+    from generator.config.rules import OnlyWhen, When
+
+    with pytest.raises(TypeError, match="a rule names colour, not a key of it"):
+
+        class Odd(Section):
+            size: int = config_key(default=1, doc="a size")
+            RULES = (OnlyWhen(("size",), When("colour", ("red",))),)

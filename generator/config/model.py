@@ -17,6 +17,7 @@ from typing import Any, ClassVar, dataclass_transform
 from generator import destination_types
 from generator.bucket_layout import ATHENA_RESULTS_PREFIX
 from generator.config._yaml import KeyPath, LoadedYaml, load_yaml, read_config_text
+from generator.config.rules import ExactlyOne, LengthBy, OnlyWhen, PatternBy, Required, Rule, When
 from generator.destination_types import SNS_TOPIC_ARN_PATTERN
 from generator.errors import ConfigError, ConfigProblemsError
 from generator.record import FieldSpec, Record, field, replace
@@ -229,6 +230,11 @@ def _emails_problem(addresses: Sequence[Any]) -> str | None:
     return None
 
 
+# Name parts S3 keeps for itself ("General purpose bucket naming rules", Amazon S3 User Guide).
+BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+
+
 def bucket_name_problem(name: str) -> str | None:
     """S3's general-purpose bucket naming rules, so a bad name fails here and not at apply time."""
     if not 3 <= len(name) <= MAX_BUCKET_NAME_LENGTH:
@@ -240,16 +246,14 @@ def bucket_name_problem(name: str) -> str | None:
         return f"bucket name {name!r} must not contain two adjacent dots"
     if re.fullmatch(r"\d+\.\d+\.\d+\.\d+", name):
         return f"bucket name {name!r} must not look like an IP address"
-    for prefix in ("xn--", "sthree-", "amzn-s3-demo-"):
+    for prefix in BUCKET_RESERVED_PREFIXES:
         if name.startswith(prefix):
             return f"bucket name {name!r} must not start with {prefix!r}, which S3 reserves"
-    for suffix in ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"):
+    for suffix in BUCKET_RESERVED_SUFFIXES:
         if name.endswith(suffix):
             return f"bucket name {name!r} must not end with {suffix!r}, which S3 reserves"
     return None
 
-
-# --- the schema -------------------------------------------------------------------------------
 
 # --- the sections: each key declared once, in its model ---------------------------------------
 #
@@ -299,6 +303,7 @@ class Section(Record):
     """A model whose ``config_key()`` attributes are config keys; ``FIELDS`` lists them, in order, as ``Field``s."""
 
     FIELDS: ClassVar[tuple[Field, ...]] = ()
+    RULES: ClassVar[tuple[Rule, ...]] = ()  # between its keys: checked by the reader, stated by the schema
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         fields = []
@@ -315,7 +320,16 @@ class Section(Record):
             else:
                 setattr(cls, name, tuple(spec.default) if isinstance(spec.default, list) else spec.default)
         cls.FIELDS = tuple(fields)
+        names = {f.name for f in fields}
+        for rule in cls.RULES:
+            if unknown := set(rule.keys()) - names:
+                raise TypeError(f"{cls.__name__}: a rule names {', '.join(sorted(unknown))}, not a key of it")
         super().__init_subclass__(**kwargs)
+
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        """Each key's default as YAML gives it (a list, not a tuple), for the rules."""
+        return {f.name: f.default for f in cls.FIELDS}
 
 
 class FailureBucket(Section):
@@ -356,6 +370,13 @@ class FailureBucket(Section):
         pattern=KMS_KEY_ARN_PATTERN,
     )
 
+    RULES = (
+        Required("name", When("naming", ("fixed",))),
+        OnlyWhen(("name",), When("naming", ("fixed",))),
+        LengthBy("prefix", "naming", (("random_uuid", MAX_RANDOM_UUID_PREFIX), ("bucket_prefix", MAX_BUCKET_PREFIX)),
+                 f"so the full bucket name fits in {MAX_BUCKET_NAME_LENGTH}"),
+    )  # fmt: skip
+
 
 DESTINATION_TYPES = destination_types.NAMES
 DESTINATION_KINDS = ("on_failure", "on_success")  # the two destinations of a function's invoke config
@@ -392,6 +413,16 @@ class Destination(Section):
     )
     max_receive_count: int | None = config_key(
         default=None, doc="sqs, created: receives before a record goes to the DLQ (default 5).", minimum=1, maximum=1000
+    )
+
+    RULES = (
+        Required("type", hint=f": one of {', '.join(DESTINATION_TYPES)}"),
+        PatternBy("arn", "type", tuple(DESTINATION_ARN_PATTERNS.items()), "the ARN of a standard {} destination"),
+        ExactlyOne(("arn", "function"), When("type", ("lambda",))),
+        OnlyWhen(("function",), When("type", ("lambda",))),
+        # Queue settings are for a queue the generator creates: of type sqs, without an arn.
+        OnlyWhen(("retention_seconds", "max_receive_count"), When("type", ("sqs",))),
+        OnlyWhen(("retention_seconds", "max_receive_count"), When("arn", (None,))),
     )
 
     @property
@@ -523,6 +554,11 @@ class Function(Section):
     on_failure: Destination = DEFAULT_ON_FAILURE
     on_success: Destination | None = None
 
+    RULES = (
+        Required("handler", When("source"), hint=", e.g. 'app.handler'"),
+        OnlyWhen(("alias",), When("publish", (True,)), hint=": an alias points at a published version"),
+    )
+
     @property
     def language(self) -> str:
         return "python" if self.runtime.startswith("python") else "nodejs"
@@ -561,6 +597,8 @@ class Monitoring(Section):
         doc="A CloudWatch dashboard of every function's asynchronous invocations (at "
         f"most {MAX_DASHBOARD_FUNCTIONS} functions).",
     )
+
+    RULES = (OnlyWhen(("topic_arn", "email"), When("enabled", (True,))),)
 
 
 # Athena cancels a query once it has scanned this much; BytesScannedCutoffPerQuery is at least 10,000,000 bytes.
@@ -617,6 +655,12 @@ class Backend(Section):
     )
     use_lockfile: bool = config_key(
         default=True, doc="s3: lock the state with an S3 lock file (Terraform 1.11 or later)."
+    )
+
+    RULES = (
+        Required("bucket", When("type", ("s3",))),
+        Required("key", When("type", ("s3",))),
+        OnlyWhen(("bucket", "key", "region"), When("type", ("s3",))),
     )
 
 
@@ -706,13 +750,7 @@ def _validate(doc: LoadedYaml) -> Config:
         doc.data = {}
     _refuse_a_file_that_is_no_config(doc)
     try:
-        top = _read_section(
-            doc,
-            (),
-            doc.data,
-            TOP_FIELDS,
-            extra_keys=_TOP_SECTIONS,
-        )
+        top = _read_section(doc, (), doc.data, Config, extra_keys=_TOP_SECTIONS)
         config = Config(
             project=top["project"],
             region=top["region"],
@@ -750,8 +788,10 @@ def _refuse_a_file_that_is_no_config(doc: LoadedYaml) -> None:
 
 
 def _read_section(
-    doc: LoadedYaml, path: KeyPath, raw: Any, fields: Sequence[Field], extra_keys: Sequence[str] = ()
+    doc: LoadedYaml, path: KeyPath, raw: Any, section: type[Section] | None, extra_keys: Sequence[str] = ()
 ) -> dict[str, Any]:
+    """The section's values, defaults filled in; each key checked, then the section's rules between them."""
+    fields = section.FIELDS if section is not None else ()
     if not isinstance(raw, dict):
         raise doc.error(path, f"must be a mapping of keys to values, got {_describe(raw)}")
     known = [f.name for f in fields] + list(extra_keys)
@@ -766,7 +806,21 @@ def _read_section(
             doc.report((*path, spec.name), problem)
             value = spec.default  # reported; validation goes on to find the other problems
         values[spec.name] = value
+    if section is not None:
+        _check_rules(doc, path, section, values)
     return values
+
+
+def _check_rules(doc: LoadedYaml, path: KeyPath, section: type[Section], values: dict[str, Any]) -> None:
+    """Report what the section's rules find; a rule that reads a key already at fault has nothing to add."""
+    faulty = {f.name for f in section.FIELDS if doc.failed_under((*path, f.name))}
+    defaults = section.defaults()
+    for rule in section.RULES:
+        if faulty.intersection(rule.keys()):
+            continue
+        for key, message in rule.problems(values, defaults):
+            doc.report((*path, key) if key else path, message)
+            faulty.update((key,) if key else rule.keys())
 
 
 def _suggestion(key: str, known: Sequence[str]) -> str:
@@ -778,57 +832,27 @@ def _suggestion(key: str, known: Sequence[str]) -> str:
 
 
 def _read_bucket(doc: LoadedYaml) -> FailureBucket:
-    path: KeyPath = ("failure_bucket",)
-    values = _read_section(doc, path, doc.data.get("failure_bucket", {}), BUCKET_FIELDS)
-    if doc.failed_under(path):
-        return FailureBucket(**values)
-    naming = values["naming"]
-    if naming == "fixed" and values["name"] is None:
-        raise doc.error((*path, "name"), "is required when naming is 'fixed'")
-    if naming != "fixed" and values["name"] is not None:
-        raise doc.error((*path, "name"), f"is only allowed when naming is 'fixed' (naming is {naming!r})")
-    limit = {"random_uuid": MAX_RANDOM_UUID_PREFIX, "bucket_prefix": MAX_BUCKET_PREFIX}.get(naming)
-    if limit is not None and len(values["prefix"]) > limit:
-        raise doc.error(
-            (*path, "prefix"),
-            f"must be at most {limit} characters with naming {naming!r} so the full bucket name fits in "
-            f"{MAX_BUCKET_NAME_LENGTH}; {values['prefix']!r} has {len(values['prefix'])}",
-        )
-    return FailureBucket(**values)
+    return FailureBucket(**_read_section(doc, ("failure_bucket",), doc.data.get("failure_bucket", {}), FailureBucket))
 
 
 def _read_backend(doc: LoadedYaml, region: str) -> Backend:
     terraform = doc.data.get("terraform", {})
-    _read_section(doc, ("terraform",), terraform, (), extra_keys=("backend",))
-    path: KeyPath = ("terraform", "backend")
-    values = _read_section(doc, path, terraform.get("backend", {}), BACKEND_FIELDS)
-    if doc.failed_under(path):
-        return Backend(**values)
+    _read_section(doc, ("terraform",), terraform, None, extra_keys=("backend",))
+    values = _read_section(doc, ("terraform", "backend"), terraform.get("backend", {}), Backend)
     if values["type"] == "s3":
-        for name in ("bucket", "key"):
-            if values[name] is None:
-                raise doc.error((*path, name), "is required when type is 's3'")
         values["region"] = values["region"] or region
-    else:
-        for name in ("bucket", "key", "region"):
-            if values[name] is not None:
-                raise doc.error((*path, name), f"is only used when type is 's3' (type is {values['type']!r})")
     return Backend(**values)
 
 
 def _read_monitoring(doc: LoadedYaml, function_count: int, region: str) -> Monitoring:
     path: KeyPath = ("monitoring",)
     raw = doc.data.get("monitoring", {})
-    values = _read_section(doc, path, raw, MONITORING_FIELDS)
+    values = _read_section(doc, path, raw, Monitoring)
     values["email"] = tuple(values["email"])
     monitoring = Monitoring(**values)
-    if doc.failed_under(path):
+    if doc.failed_under(path) or not monitoring.enabled:
         return monitoring
-    if not monitoring.enabled:
-        for name in ("topic_arn", "email"):
-            if raw.get(name):
-                doc.report((*path, name), "is only used when monitoring.enabled is true")
-    elif (
+    if (
         monitoring.topic_arn
         and not doc.failed_under(("region",))
         and (monitoring.topic_arn.split(":")[1] != (partition := partition_of(region)))
@@ -846,7 +870,7 @@ def _read_monitoring(doc: LoadedYaml, function_count: int, region: str) -> Monit
 
 def _read_analytics(doc: LoadedYaml, functions: Sequence[Function]) -> Analytics:
     path: KeyPath = ("analytics",)
-    analytics = Analytics(**_read_section(doc, path, doc.data.get("analytics", {}), ANALYTICS_FIELDS))
+    analytics = Analytics(**_read_section(doc, path, doc.data.get("analytics", {}), Analytics))
     if analytics.enabled and not any(fn.on_failure.is_failure_bucket for fn in functions):
         doc.report((*path, "enabled"), "Athena reads the failure bucket, and no function records its failures there")
     return analytics
@@ -860,7 +884,7 @@ def _read_functions(doc: LoadedYaml) -> tuple[Function, ...]:
     seen: dict[str, int] = {}
     for index, item in enumerate(raw):
         path: KeyPath = ("functions", index)
-        values = _read_section(doc, path, item, FUNCTION_FIELDS, extra_keys=DESTINATION_KINDS)
+        values = _read_section(doc, path, item, Function, extra_keys=DESTINATION_KINDS)
         name = values["name"]
         if name in seen and not doc.failed_under((*path, "name")):
             doc.report((*path, "name"), f"{name!r} is already the name of functions[{seen[name]}]")
@@ -875,10 +899,6 @@ def _read_functions(doc: LoadedYaml) -> tuple[Function, ...]:
             doc.problems.append(exc)
             values["source"] = None
         values["source_exclude"] = tuple(values["source_exclude"])
-        if values["source"] is not None and values["handler"] is None:
-            doc.report((*path, "handler"), "must be set when source is set, e.g. 'app.handler'")
-        if values["alias"] is not None and not values["publish"]:
-            doc.report((*path, "alias"), "points at a published version: set publish: true as well")
         values["environment"] = dict(values["environment"])
         failure = _destination_or_report(doc, (*path, "on_failure"), item.get("on_failure", {"type": "s3"}), name)
         success = _destination_or_report(doc, (*path, "on_success"), item.get("on_success"), name)
@@ -906,29 +926,13 @@ def _read_destination(doc: LoadedYaml, path: KeyPath, raw: Any, function: str) -
     """One destination, refused here whenever AWS would refuse it at apply time."""
     if raw is None:
         return None
-    values = _read_section(doc, path, raw, DESTINATION_FIELDS)
+    values = _read_section(doc, path, raw, Destination)
     if doc.failed_under(path):
         return None
-    kind, arn = values["type"], values["arn"]
-    if kind is None:
-        raise doc.error((*path, "type"), f"is required: one of {', '.join(DESTINATION_TYPES)}")
-    if path[-1] == "on_success" and kind == "s3":
+    if path[-1] == "on_success" and values["type"] == "s3":
         raise doc.error((*path, "type"), "AWS accepts an S3 bucket only as an on-failure destination")
-    if arn is not None and not re.fullmatch(DESTINATION_ARN_PATTERNS[kind], arn):
-        raise doc.error((*path, "arn"), f"{arn!r} is not the ARN of a standard {kind} destination")
-    if kind == "lambda":
-        if (arn is None) == (values["function"] is None):
-            raise doc.error(path, "a lambda destination needs exactly one of arn and function")
-        if values["function"] == function:
-            raise doc.error((*path, "function"), "a function cannot be its own destination")
-    elif values["function"] is not None:
-        raise doc.error((*path, "function"), "is only used with type lambda")
-    if (kind != "sqs" or arn is not None) and (values["retention_seconds"], values["max_receive_count"]) != (
-        None,
-        None,
-    ):
-        setting = "retention_seconds" if values["retention_seconds"] is not None else "max_receive_count"
-        raise doc.error((*path, setting), "is only used for a queue the generator creates (type sqs, no arn)")
+    if values["function"] == function:
+        raise doc.error((*path, "function"), "a function cannot be its own destination")
     return Destination(**values)
 
 

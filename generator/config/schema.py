@@ -1,4 +1,4 @@
-"""The config's JSON Schema, derived from the same Field declarations that validate it.
+"""The config's JSON Schema, derived from the same declarations (keys and rules) that validate it.
 
 Editors use it (through the ``yaml-language-server`` modeline) to complete and check
 config files as people type. What a schema cannot say (unique function names, an
@@ -12,63 +12,51 @@ import json
 from typing import Any
 
 from generator.config.model import (
-    ANALYTICS_FIELDS,
-    BACKEND_FIELDS,
-    BUCKET_FIELDS,
-    DESTINATION_ARN_PATTERNS,
-    DESTINATION_FIELDS,
-    DESTINATION_TYPES,
+    BUCKET_RESERVED_PREFIXES,
+    BUCKET_RESERVED_SUFFIXES,
     EMAIL_MAX,
     EMAIL_PATTERN,
     ENVIRONMENT_KEY_PATTERN,
-    FUNCTION_FIELDS,
-    MAX_BUCKET_PREFIX,
+    MAX_BUCKET_NAME_LENGTH,
     MAX_DASHBOARD_FUNCTIONS,
-    MAX_RANDOM_UUID_PREFIX,
-    MONITORING_FIELDS,
     RESERVED_ENVIRONMENT_KEYS,
     TAG_KEY_MAX,
     TAG_VALUE_MAX,
-    TOP_FIELDS,
+    Analytics,
+    Backend,
+    Config,
+    Destination,
+    FailureBucket,
     Field,
+    Function,
+    Monitoring,
+    Section,
 )
 
 SCHEMA_ID = "https://json-schema.org/draft/2020-12/schema"
 _JSON_TYPES = {str: "string", int: "integer", bool: "boolean", dict: "object", list: "array"}
-# S3's general-purpose bucket naming rules, as config.bucket_name_problem checks them.
-_BUCKET_NAME = (
-    r"^(?!xn--|sthree-|amzn-s3-demo-)(?!.*\.\.)(?!\d+\.\d+\.\d+\.\d+$)"
-    r"(?!.*(?:-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
-)
+
+
+def _bucket_name_pattern() -> str:
+    """S3's general-purpose bucket naming rules, from the constants bucket_name_problem checks them with."""
+    prefixes = "|".join(p.replace(".", r"\.") for p in BUCKET_RESERVED_PREFIXES)  # only . is special in them
+    suffixes = "|".join(s.replace(".", r"\.") for s in BUCKET_RESERVED_SUFFIXES)
+    return (
+        rf"^(?!{prefixes})(?!.*\.\.)(?!\d+\.\d+\.\d+\.\d+$)(?!.*(?:{suffixes})$)"
+        rf"[a-z0-9][a-z0-9.-]{{1,{MAX_BUCKET_NAME_LENGTH - 2}}}[a-z0-9]$"
+    )
 
 
 def json_schema() -> dict[str, Any]:
-    bucket = _object(BUCKET_FIELDS, "The S3 bucket that receives the records of failed asynchronous invocations.")
-    bucket["properties"]["name"]["pattern"] = _BUCKET_NAME
-    bucket["allOf"] = [
-        _when({"naming": {"const": "fixed"}}, {"required": ["name"], "properties": {"name": {"type": "string"}}}),
-        _when(
-            {"naming": {"enum": ["random_uuid", "bucket_prefix"]}},
-            {"properties": {"name": {"type": "null"}}},
-            absent_means_match=True,
-        ),
-        _when({"naming": {"const": "bucket_prefix"}}, {"properties": {"prefix": {"maxLength": MAX_BUCKET_PREFIX}}}),
-        _when(
-            {"naming": {"const": "random_uuid"}},
-            {"properties": {"prefix": {"maxLength": MAX_RANDOM_UUID_PREFIX}}},
-            absent_means_match=True,
-        ),
-    ]
-    function = _object(FUNCTION_FIELDS, "A Lambda function; its failed asynchronous invocations go to the bucket.")
+    bucket_name = _bucket_name_pattern()
+    bucket = _object(FailureBucket)
+    bucket["properties"]["name"]["pattern"] = bucket_name
+    function = _object(Function)
     function["properties"]["environment"].update(
         propertyNames={"pattern": ENVIRONMENT_KEY_PATTERN, "not": {"enum": sorted(RESERVED_ENVIRONMENT_KEYS)}},
         additionalProperties={"type": "string"},
     )
-    function["allOf"] = [
-        _when({"source": {"type": "string"}}, {"required": ["handler"], "properties": {"handler": {"type": "string"}}}),
-        _when({"alias": {"type": "string"}}, {"required": ["publish"], "properties": {"publish": {"const": True}}}),
-    ]
-    destination = _destination()
+    destination = _object(Destination)
     function["properties"]["on_failure"] = destination
     function["properties"]["on_success"] = {
         "anyOf": [
@@ -78,88 +66,56 @@ def json_schema() -> dict[str, Any]:
         "description": "Where successful invocations are recorded, like on_failure; AWS accepts S3 only on failure.",
         "default": None,
     }
-    schema = _object(TOP_FIELDS, "Config of the generator: one YAML file renders one Terraform project.")
+    schema = _object(Config)
     schema["properties"]["tags"].update(
         propertyNames={"minLength": 1, "maxLength": TAG_KEY_MAX, "not": {"pattern": "^[Aa][Ww][Ss]:"}},
         additionalProperties={"type": "string", "maxLength": TAG_VALUE_MAX},
     )
     schema["properties"]["failure_bucket"] = bucket
-    backend = _object(BACKEND_FIELDS, "Where Terraform keeps the state of the rendered project.")
-    backend["properties"]["bucket"]["pattern"] = _BUCKET_NAME
-    backend["allOf"] = [
-        _when(
-            {"type": {"const": "s3"}},
-            {"required": ["bucket", "key"], "properties": {"bucket": {"type": "string"}, "key": {"type": "string"}}},
-        ),
-        _when(
-            {"type": {"const": "local"}},
-            {"properties": {name: {"type": "null"} for name in ("bucket", "key", "region")}},
-            absent_means_match=True,
-        ),
-    ]
+    backend = _object(Backend)
+    backend["properties"]["bucket"]["pattern"] = bucket_name
     schema["properties"]["terraform"] = {
         "type": "object",
         "description": "Settings of the rendered Terraform project itself.",
         "additionalProperties": False,
         "properties": {"backend": backend},
     }
-    monitoring = _object(MONITORING_FIELDS, "Alarms, notices of new failure records and a dashboard, on one topic.")
+    monitoring = _object(Monitoring)
     address = {"type": "string", "pattern": EMAIL_PATTERN, "maxLength": EMAIL_MAX}
     monitoring["properties"]["email"].update(items=address, uniqueItems=True)
-    monitoring["allOf"] = [
-        _when({"enabled": {"const": False}}, {"properties": {"topic_arn": {"type": "null"}, "email": {"maxItems": 0}}})
-    ]
     schema["properties"]["monitoring"] = monitoring
-    schema["properties"]["analytics"] = _object(ANALYTICS_FIELDS, "Athena over the failure records.")
+    schema["properties"]["analytics"] = _object(Analytics)
     schema["properties"]["functions"] = {
         "type": "array",
-        "description": "One or more functions; every function sends its failures to failure_bucket.",
+        "description": "One or more functions, each with where the records of its invocations go.",
         "minItems": 1,
         "items": function,
     }
     dashboard_on = {"properties": {"enabled": {"const": True}, "dashboard": {"const": True}}}
     schema["allOf"] = [
-        _when(
-            {"monitoring": dashboard_on},
-            {"properties": {"functions": {"maxItems": MAX_DASHBOARD_FUNCTIONS}}},
-            absent_means_match=True,
-        )
+        {
+            "if": {"properties": {"monitoring": dashboard_on}},
+            "then": {"properties": {"functions": {"maxItems": MAX_DASHBOARD_FUNCTIONS}}},
+        }
     ]
     return {"$schema": SCHEMA_ID, "title": "generator config (v1)", **schema}
-
-
-def _destination() -> dict[str, Any]:
-    destination = _object(DESTINATION_FIELDS, "Where Lambda sends the record of an invocation once it has ended.")
-    destination["required"] = ["type"]
-    destination["properties"]["type"] = {
-        "type": "string", "enum": list(DESTINATION_TYPES), "description": DESTINATION_FIELDS[0].doc,
-    }  # fmt: skip
-    no_queue_settings = {"properties": {"retention_seconds": {"type": "null"}, "max_receive_count": {"type": "null"}}}
-    destination["allOf"] = [
-        *(_when({"type": {"const": kind}}, {"properties": {"arn": {"pattern": pattern}}})
-          for kind, pattern in DESTINATION_ARN_PATTERNS.items()),
-        _when({"type": {"const": "lambda"}}, {"oneOf": [
-            {"required": ["arn"], "properties": {"arn": {"type": "string"}, "function": {"type": "null"}}},
-            {"required": ["function"], "properties": {"function": {"type": "string"}, "arn": {"type": "null"}}},
-        ]}),
-        _when({"type": {"not": {"const": "lambda"}}}, {"properties": {"function": {"type": "null"}}}),
-        _when({"type": {"not": {"const": "sqs"}}}, no_queue_settings),
-        _when({"arn": {"type": "string"}}, no_queue_settings),
-    ]  # fmt: skip
-    return destination
 
 
 def schema_text() -> str:
     return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
 
 
-def _object(fields: tuple[Field, ...], description: str) -> dict[str, Any]:
-    return {
+def _object(section: type[Section]) -> dict[str, Any]:
+    """A section's keys, described by its model's docstring, with its rules as ``if``/``then``."""
+    obj: dict[str, Any] = {
         "type": "object",
-        "description": description,
+        "description": (section.__doc__ or "").strip().split("\n")[0],
         "additionalProperties": False,
-        "properties": {field.name: _property(field) for field in fields},
+        "properties": {field.name: _property(field) for field in section.FIELDS},
     }
+    if rules := [part for rule in section.RULES for part in rule.schema(section.defaults())]:
+        obj["allOf"] = rules
+    return obj
 
 
 def _property(field: Field) -> dict[str, Any]:
@@ -177,11 +133,3 @@ def _property(field: Field) -> dict[str, Any]:
     if field.type is dict:
         prop["additionalProperties"] = {"type": "string"}
     return prop
-
-
-def _when(condition: dict[str, Any], then: dict[str, Any], absent_means_match: bool = False) -> dict[str, Any]:
-    """``if`` the properties match ``condition`` ``then`` apply ``then``; a missing key takes its default."""
-    test: dict[str, Any] = {"properties": condition}
-    if not absent_means_match:
-        test["required"] = list(condition)
-    return {"if": test, "then": then}
