@@ -124,9 +124,15 @@ def malformed(seeded: Seeded) -> Seeded:
     return seeded
 
 
+# A redrive waits at its end for records another live run claimed; here none is alive unless a test starts one.
+BRIEF_HELD_WAIT = ("--held-wait", "0.2")
+BRIEF = redrive.Pace(held_wait_seconds=0.2)
+
+
 def run(moto: Moto, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    brief = BRIEF_HELD_WAIT if argv[:1] == ("redrive",) and "--held-wait" not in argv else ()
     code = main(["failures", *argv[:1], "--bucket", BUCKET, "--endpoint-url", moto.endpoint, "--region", REGION,
-                 *argv[1:]])  # fmt: skip
+                 *brief, *argv[1:]])  # fmt: skip
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
@@ -149,12 +155,6 @@ def _answer_403(body: bytes) -> Callable[..., Any]:
     from botocore.compat import HTTPHeaders
 
     return lambda **_: AWSResponse("http://test", 403, HTTPHeaders(), _Raw(body))
-
-
-@pytest.fixture(autouse=True)
-def brief_wait_for_held_records(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A redrive waits for records another claim holds; here no other run is alive unless a test starts one."""
-    monkeypatch.setattr(redrive_run, "HELD_WAIT_SECONDS", 0.2)
 
 
 @pytest.fixture
@@ -316,14 +316,7 @@ def test_wait_returns_when_the_record_arrives(
 ) -> None:
     """The record appears only after wait has listed what was there before, however slow the machine."""
     listed = threading.Event()
-    first_listing = reading.list_keys  # what wait calls, through commands
-
-    def list_keys(*args: Any) -> Any:
-        keys = first_listing(*args)
-        listed.set()
-        return keys
-
-    monkeypatch.setattr(commands, "list_keys", list_keys)
+    on_aws_event(monkeypatch, "after-call.s3.ListObjectsV2", lambda **_: listed.set())
     writer = _write_later(seeded, 0.5, "fn_a", after=listed)
     code, out, err = run(seeded.moto, capsys, "wait", "--function", "fn_a", "--timeout", "20", "--interval", "0.2")
     writer.join()
@@ -359,15 +352,19 @@ def test_wait_expects_the_record_when_aws_sends_it(
     assert code == 1 and f"expect it {expected}" in err
 
 
-def test_wait_says_at_once_when_failures_go_elsewhere(seeded: Seeded, capsys: pytest.CaptureFixture[str]) -> None:
+def test_wait_says_at_once_when_failures_go_elsewhere(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At once: from the function's settings, before it lists the bucket even once."""
     queue = f"arn:aws:sqs:{REGION}:{ACCOUNT}:orders-failures"
     seeded.moto.client("sqs").create_queue(QueueName="orders-failures")
     seeded.moto.client("lambda").put_function_event_invoke_config(
         FunctionName="fn_b", DestinationConfig={"OnFailure": {"Destination": queue}}
     )
-    started = time.monotonic()
+    listings: list[int] = []
+    on_aws_event(monkeypatch, "before-call.s3.ListObjectsV2", lambda **_: listings.append(1))
     code, _, err = run(seeded.moto, capsys, "wait", "--function", "fn_b", "--timeout", "60")
-    assert code == 2 and time.monotonic() - started < 10
+    assert code == 2 and listings == []
     assert f"fn_b sends the records of its failed events to {queue}, not to s3://{BUCKET}" in err
 
 
@@ -609,7 +606,8 @@ def test_a_sent_records_claim_stays_so_a_late_reader_skips_it(
     def read_then_let_b_run(*args: Any) -> Iterator[Any]:
         monkeypatch.setattr(redrive_run, "read_records", real_read)  # B reads as usual
         for item in real_read(*args):  # A has read the record; B runs to the end before A goes on
-            assert redrive.run_redrive(other, reading.Selection(keys=[key]), dry_run=False, out=io.StringIO()) == 0
+            selection = reading.Selection(keys=[key])
+            assert redrive.run_redrive(other, selection, dry_run=False, out=io.StringIO(), pace=BRIEF) == 0
             yield item
 
     monkeypatch.setattr(redrive_run, "read_records", read_then_let_b_run)
@@ -662,14 +660,13 @@ def test_a_record_moved_between_listing_and_reading_is_skipped(
     seeded: Seeded, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, invokes: list[dict[str, Any]]
 ) -> None:
     key = seeded.keys["a_new"]
-    real_keys = reading.selected_keys
 
-    def listed_then_moved(*args: Any) -> Any:
-        found = real_keys(*args)
-        seeded.s3.delete_object(Bucket=BUCKET, Key=key)
-        return found
+    def listed_then_moved(parsed: dict[str, Any], **_: Any) -> None:
+        """Once S3 has listed the record, before the run reads it, it goes."""
+        if any(item["Key"] == key for item in parsed.get("Contents", [])):
+            seeded.s3.delete_object(Bucket=BUCKET, Key=key)
 
-    monkeypatch.setattr(redrive_run, "selected_keys", listed_then_moved)
+    on_aws_event(monkeypatch, "after-call.s3.ListObjectsV2", listed_then_moved)
     code, out, _ = run(seeded.moto, capsys, "redrive", "--all")
     assert code == 0 and len(invokes) == 2
     assert f"skipped {key}: it is gone (another redrive moved it, or it was deleted)" in out
@@ -972,9 +969,9 @@ def test_two_concurrent_redrives_send_each_event_once(
 
     def operator() -> None:
         aws = ops_aws.Aws(ops_aws.Target(BUCKET, REGION, seeded.moto.endpoint))
-        results.append(redrive.run_redrive(aws, reading.Selection(), dry_run=False, out=io.StringIO()))
+        patient = redrive.Pace(held_wait_seconds=30.0)  # each waits for what the other claimed
+        results.append(redrive.run_redrive(aws, reading.Selection(), dry_run=False, out=io.StringIO(), pace=patient))
 
-    monkeypatch.setattr(redrive_run, "HELD_WAIT_SECONDS", 30.0)  # each waits for what the other claimed
     threads = [threading.Thread(target=operator) for _ in range(2)]
     for thread in threads:
         thread.start()
@@ -1000,6 +997,19 @@ def test_a_fresh_claim_is_respected_and_an_expired_one_taken_over(
     monkeypatch.setattr(claims, "CLAIM_SECONDS", 0)  # the claim's run died long ago
     code, out, _ = run(seeded.moto, capsys, "redrive", key)
     assert code == 0 and len(invokes) == 1 and f"sent {key}" in out
+
+
+def test_held_wait_says_how_long_a_run_waits_for_a_claimed_record(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]]
+) -> None:
+    """--held-wait is the wait for records another live run claimed; 0 reports them without waiting."""
+    key = seeded.keys["a_old"]
+    seeded.s3.put_object(Bucket=BUCKET, Key=f"redrive-claims/{key}", Body=b"{}")
+    code, out, err = run(seeded.moto, capsys, "redrive", key, "--held-wait", "0.3")
+    assert code == 1 and invokes == [] and "waiting up to 0.3 s for 1 record(s) another claim holds" in err
+    code, out, err = run(seeded.moto, capsys, "redrive", key, "--held-wait", "0")
+    assert code == 1 and invokes == [] and "waiting up to" not in err
+    assert f"skipped {key}: redrive-claims/{key} holds it" in out
 
 
 # --- failures along the way, and bad operator input --------------------------------------------
@@ -1047,6 +1057,7 @@ def test_a_refused_delete_of_an_already_redriven_record_is_reported(
         (["list", "--endpoint-url", "not a url"], "must be an http:// or https:// URL"),
         (["wait", "--function", "f", "--interval", "-1"], "must be a positive number of seconds"),
         (["wait", "--function", "f", "--timeout", "nan"], "must be a positive number of seconds"),
+        (["redrive", "--all", "--held-wait", "-1"], "must be 0 or a positive number of seconds"),
         (["list", "--bucket", "no spaces allowed"], "is not an S3 bucket name"),
         (["list", "--limit", "many"], "must be a whole number"),
         (["list", "--from-terraform", "/no/such/dir"], "directory not found"),
@@ -1130,13 +1141,13 @@ def test_again_sends_a_redriven_record_once_however_many_operators_ask(
     key = seeded.keys["a_old"]
     assert run(seeded.moto, capsys, "redrive", key)[0] == 0
     invokes.clear()
-    monkeypatch.setattr(redrive_run, "HELD_WAIT_SECONDS", 30.0)  # the second operator waits for the first one's send
     results: list[int] = []
 
     def operator() -> None:
         aws = ops_aws.Aws(ops_aws.Target(BUCKET, REGION, seeded.moto.endpoint))
         selection = reading.Selection(keys=[f"redriven/{key}"])
-        results.append(redrive.run_redrive(aws, selection, dry_run=False, out=io.StringIO(), again=True))
+        patient = redrive.Pace(held_wait_seconds=30.0)  # the second operator waits for the first one's send
+        results.append(redrive.run_redrive(aws, selection, dry_run=False, out=io.StringIO(), again=True, pace=patient))
 
     threads = [threading.Thread(target=operator) for _ in range(3)]
     for thread in threads:
@@ -1164,7 +1175,8 @@ def test_again_refuses_a_record_not_yet_redriven(
     seeded: Seeded, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]]
 ) -> None:
     aws = ops_aws.Aws(ops_aws.Target(BUCKET, REGION, seeded.moto.endpoint))
-    code = redrive.run_redrive(aws, reading.Selection(keys=[seeded.keys["a_old"]]), False, io.StringIO(), again=True)
+    selection = reading.Selection(keys=[seeded.keys["a_old"]])
+    code = redrive.run_redrive(aws, selection, False, io.StringIO(), again=True, pace=BRIEF)
     assert code == 1 and invokes == []
 
 

@@ -198,6 +198,10 @@ def _redrive_arguments(parser: argparse.ArgumentParser) -> None:
         "throttle the function or what it calls (default: no cap)",
     )  # fmt: skip
     parser.add_argument("--concurrency", type=_concurrency, default=4, help="invokes in flight at once (default: 4)")
+    parser.add_argument(
+        "--held-wait", type=_seconds_or_zero, metavar="SECONDS", help="at the end, how long to wait for records another "
+        f"operator's redrive has claimed to be moved (default: {_held_wait_default()}; 0: do not wait)",
+    )  # fmt: skip
 
 
 def _run_redrive(aws: Aws, args: argparse.Namespace) -> int:
@@ -214,6 +218,8 @@ def _run_redrive(aws: Aws, args: argparse.Namespace) -> int:
     if not (chosen or args.all):
         raise UsageError("say which records to redrive: KEY..., --function, --since, --until, --condition, or --all")
     pace = redrive.Pace(concurrency=args.concurrency, rate=args.rate)
+    if args.held_wait is not None:
+        pace = redrive.Pace(concurrency=args.concurrency, rate=args.rate, held_wait_seconds=args.held_wait)
     return redrive.run_redrive(
         aws, selection, args.dry_run, pace=pace, to_qualifier=args.to_qualifier, again=args.again
     )
@@ -288,6 +294,23 @@ def _json_text(text: str) -> bytes:
 
 def _seconds(text: str) -> float:
     return _positive_number(text, "seconds")
+
+
+def _held_wait_default() -> str:
+    from generator.ops.redrive import HELD_WAIT_SECONDS
+
+    return f"{HELD_WAIT_SECONDS:g}"
+
+
+def _seconds_or_zero(text: str) -> float:
+    """A finite number of seconds, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, not {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or a positive number of seconds, not {text!r}")
+    return value
 
 
 def _positive_number(text: str, unit: str) -> float:

@@ -55,7 +55,7 @@ from generator.record import Record, field
 if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import HeadObjectOutputTypeDef
 
-HELD_WAIT_SECONDS = 30.0  # at the end, how long to wait for records another live run claimed to be moved
+HELD_WAIT_SECONDS = 30.0  # by default, how long a run waits at its end for records another live run claimed
 MAX_CONCURRENCY = MAX_CONNECTIONS  # invokes in flight at once: no more than a client's connection pool holds
 
 
@@ -72,10 +72,12 @@ class Tally(Record, frozen=False):
 
 
 class Pace(Record):
-    """How fast to redrive: invokes in flight at once, and at most ``rate`` started a second (None: no cap)."""
+    """How fast to redrive: invokes in flight at once, at most ``rate`` started a second (None: no cap), and how
+    long to wait at the end for the records another live run has claimed to be moved (0: not at all)."""
 
     concurrency: int = 4
     rate: float | None = None
+    held_wait_seconds: float = HELD_WAIT_SECONDS
 
 
 class Pacer:
@@ -282,15 +284,16 @@ class _Run:
     def wait_for_held(self) -> None:
         """Records another run claimed are sent by it, or left behind: wait briefly for them to be moved."""
         held = list(self.tally.held)
-        deadline = time.monotonic() + HELD_WAIT_SECONDS
-        if held and not self.closed:
-            print(f"waiting up to {HELD_WAIT_SECONDS:g} s for {len(held)} record(s) another claim holds",
+        patience = self.pace.held_wait_seconds
+        deadline = time.monotonic() + patience
+        if held and patience and not self.closed:
+            print(f"waiting up to {patience:g} s for {len(held)} record(s) another claim holds",
                   file=sys.stderr)  # fmt: skip
         while held and not self.closed:
             held = [record for record in held if not record.done(self.aws)]
             if not held or time.monotonic() >= deadline:
                 break
-            time.sleep(min(1.0, HELD_WAIT_SECONDS))
+            time.sleep(min(1.0, patience))
         self.remaining = sorted(held, key=lambda record: record.expires)
 
     def finish(self, dry_run: bool) -> int:
