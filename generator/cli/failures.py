@@ -199,8 +199,8 @@ def _redrive_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--concurrency", type=_concurrency, default=4, help="invokes in flight at once (default: 4)")
     parser.add_argument(
-        "--held-wait", type=_seconds_or_zero, metavar="SECONDS", help="at the end, how long to wait for records another "
-        f"operator's redrive has claimed to be moved (default: {_held_wait_default()}; 0: do not wait)",
+        "--held-wait", type=_seconds_or_zero, metavar="SECONDS", help="at the end, how long to wait for records "
+        f"another operator's redrive has claimed to be moved (default: {_held_wait_default()}; 0: do not wait)",
     )  # fmt: skip
 
 
