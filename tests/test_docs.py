@@ -20,6 +20,22 @@ def _declared_keys() -> set[str]:
     return keys
 
 
+def test_readme_key_table_is_written_from_the_declarations(request: pytest.FixtureRequest) -> None:
+    """The table between the markers is key_table(): a key's default, limits and sentence live in its declaration.
+
+    First in this file, so that ``--update-golden`` rewrites the table before the tests below read it.
+    """
+    from generator.config import docs
+
+    path = REPO / "README.md"
+    readme = path.read_text()
+    start, end = readme.index(docs.BEGIN), readme.index(docs.END) + len(docs.END) + 1
+    if request.config.getoption("--update-golden"):
+        path.write_text(readme[:start] + docs.key_table() + readme[end:])
+        return
+    assert readme[start:end] == docs.key_table(), "run: python -m pytest tests/test_docs.py --update-golden -n 0"
+
+
 def test_readme_documents_every_config_key() -> None:
     readme = (REPO / "README.md").read_text()
     table = readme.split("## Configure")[1].split("## ", 1)[0]
@@ -119,16 +135,3 @@ def test_a_section_refuses_a_key_of_a_type_yaml_cannot_give() -> None:
 
         class Odd(Section):
             when: float = config_key(default=1.5, doc="no YAML reader of this project makes a float")
-
-
-def test_readme_key_table_is_written_from_the_declarations(request: pytest.FixtureRequest) -> None:
-    """The table between the markers is key_table(): a key's default, limits and sentence live in its Field."""
-    from generator.config import docs
-
-    path = REPO / "README.md"
-    readme = path.read_text()
-    start, end = readme.index(docs.BEGIN), readme.index(docs.END) + len(docs.END) + 1
-    if request.config.getoption("--update-golden"):
-        path.write_text(readme[:start] + docs.key_table() + readme[end:])
-        return
-    assert readme[start:end] == docs.key_table(), "run: python -m pytest tests/test_docs.py --update-golden -n 0"
