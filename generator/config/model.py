@@ -1,9 +1,10 @@
 """The v1 config: typed models, their defaults, and the checks that guard them.
 
-Every key is declared once as a ``Field``. The same declarations drive validation
-here, the ``validation`` blocks of the rendered ``variables.tf`` and the tables of
-the rendered README, so the generator and its output can never disagree about
-what a valid value is.
+Every key is declared once, as an attribute of its section's model (``config_key``),
+and every rule between keys once, in the section's ``RULES``. The same declarations
+drive validation here, the JSON Schema, the ``validation`` blocks of the rendered
+Terraform and the README's key table, so the generator and its output can never
+disagree about what a valid value is.
 """
 
 from __future__ import annotations
