@@ -16,7 +16,14 @@ from generator import __version__
 from generator.config.model import Config
 from generator.output.files import Difference, Manifest, WriteReport, compare_tree, read_manifest_record, write_tree
 from generator.record import Record, as_dict
-from generator.render.project import FLAT_LAYOUT_FILE, Rendered, is_generated_path, render_project
+from generator.render.project import (
+    FLAT_LAYOUT_FILE,
+    NO_OPTIONS,
+    BuildOptions,
+    Rendered,
+    is_generated_path,
+    render_project,
+)
 
 # The manifest key that keeps the flat layout's moves once a render has seen it: a render killed, or rendered
 # twice before anyone applies, must not lose them.
@@ -30,24 +37,24 @@ class RenderResult(Record):
     report: WriteReport
 
 
-def render_into(config: Config, out: Path) -> RenderResult:
+def render_into(config: Config, out: Path, builds: BuildOptions = NO_OPTIONS) -> RenderResult:
     """Render ``config`` into ``out``: write what changed, remove what the manifest lists and the render lacks."""
-    rendered, carries = _render_for(config, out)
+    rendered, carries = _render_for(config, out, builds)
     report = write_tree(rendered.files, out, removable=is_generated_path, modes=rendered.modes,
                         stamp=manifest_stamp(config, carries))  # fmt: skip
     return RenderResult(rendered, report)
 
 
-def check(config: Config, out: Path) -> list[Difference]:
-    """What ``render_into`` would change in ``out``; writes nothing."""
-    rendered, _ = _render_for(config, out)
+def check(config: Config, out: Path, builds: BuildOptions = NO_OPTIONS) -> list[Difference]:
+    """What ``render_into`` would change in ``out``; writes nothing to it (a build may fill the build cache)."""
+    rendered, _ = _render_for(config, out, builds)
     return compare_tree(rendered.files, out, removable=is_generated_path)
 
 
-def _render_for(config: Config, out: Path) -> tuple[Rendered, bool]:
+def _render_for(config: Config, out: Path, builds: BuildOptions) -> tuple[Rendered, bool]:
     """The project as it must be in ``out``, given what the manifest there says; and whether it carries moves."""
     carries = carries_flat_layout(read_manifest_record(out))
-    return render_project(config, never_package=[out], carries_flat_layout=carries), carries
+    return render_project(config, never_package=[out], carries_flat_layout=carries, builds=builds), carries
 
 
 def carries_flat_layout(manifest: Manifest | None) -> bool:

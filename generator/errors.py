@@ -41,11 +41,13 @@ class ConfigError(GeneratorError):
         key: str | None = None,
         file: Path | str | None = None,
         line: int | None = None,
+        detail: str = "",
     ) -> None:
         self.message = message
         self.key = key
         self.file = file
         self.line = line
+        self.detail = detail  # lines a tool printed (an installer's errors): shown whole, after the message
         super().__init__(self.__str__())
 
     def __str__(self) -> str:
@@ -53,7 +55,7 @@ class ConfigError(GeneratorError):
         if self.file is not None:
             where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
         key = f"{self.key}: " if self.key else ""
-        return f"{where}{key}{shortened(self.message)}"
+        return f"{where}{key}{shortened(self.message)}" + "".join(f"\n    {line}" for line in self.detail.splitlines())
 
 
 def shortened(message: str) -> str:

@@ -107,3 +107,87 @@ RECORD_COLUMNS = (
     ("responseContext", "struct<statusCode:int,executedVersion:string,functionError:string>"),
     ("responsePayload", "struct<errorMessage:string,errorType:string,requestId:string,stackTrace:array<string>>"),
 )
+
+
+# "Lambda runtimes" (RUNTIMES_DOC), its tables of supported and deprecated runtimes, read on 2026-12-03: each
+# runtime's operating system, and the dates after which Lambda stops patching it (deprecation), refuses new
+# functions on it, and refuses updates to functions on it.
+RUNTIMES_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html"
+# The glibc each operating system ships (Amazon Linux 2023 user guide, "Comparing AL2 and AL2023": glibc 2.34 in
+# AL2023, 2.26 in AL2): the newest manylinux tag whose wheels load there.
+GLIBC_DOC = "https://docs.aws.amazon.com/linux/al2023/ug/compare-with-al2.html"
+_GLIBC = {"Amazon Linux 2023": (2, 34), "Amazon Linux 2": (2, 26)}
+
+
+class Runtime(Record):
+    """A Lambda runtime this generator deploys to, and when AWS retires it."""
+
+    name: str  # the runtime identifier: python3.13, nodejs22.x
+    operating_system: str
+    deprecated_on: str  # ISO dates, from RUNTIMES_DOC
+    blocks_create_on: str
+    blocks_update_on: str
+
+    @property
+    def language(self) -> str:
+        return "python" if self.name.startswith("python") else "nodejs"
+
+    @property
+    def version(self) -> str:
+        """The language version: 3.13 for python3.13, 22 for nodejs22.x."""
+        return self.name.removeprefix("python").removeprefix("nodejs").removesuffix(".x")
+
+    @property
+    def glibc(self) -> tuple[int, int]:
+        return _GLIBC[self.operating_system]
+
+    def warning(self) -> str | None:
+        """What a user choosing this runtime should hear, or None for a current one."""
+        if self.operating_system == "Amazon Linux 2023":
+            return None
+        return (
+            f"{self.name} runs on {self.operating_system}, whose support ended; Lambda deprecates {self.name} on "
+            f"{self.deprecated_on} and refuses updates to its functions from {self.blocks_update_on} "
+            f"({RUNTIMES_DOC}); move to {NEWEST_RUNTIME[self.language]}"
+        )
+
+
+SUPPORTED_RUNTIMES = (
+    Runtime("python3.14", "Amazon Linux 2023", "2029-06-30", "2029-07-31", "2029-08-31"),
+    Runtime("python3.13", "Amazon Linux 2023", "2029-06-30", "2029-07-31", "2029-08-31"),
+    Runtime("python3.12", "Amazon Linux 2023", "2028-10-31", "2028-11-30", "2029-01-10"),
+    Runtime("python3.11", "Amazon Linux 2", "2027-06-30", "2027-07-31", "2027-08-31"),
+    Runtime("nodejs24.x", "Amazon Linux 2023", "2028-04-30", "2028-06-01", "2028-07-01"),
+    Runtime("nodejs22.x", "Amazon Linux 2023", "2027-04-30", "2027-06-01", "2027-07-01"),
+)
+RUNTIMES_BY_NAME = {runtime.name: runtime for runtime in SUPPORTED_RUNTIMES}
+NEWEST_RUNTIME = {"python": "python3.14", "nodejs": "nodejs24.x"}
+# RUNTIMES_DOC, "Deprecated runtimes": when each was deprecated. A render refuses them: functions on them get no
+# security patches, and Lambda refuses to create (and later to update) them.
+DEPRECATED_RUNTIMES = {
+    "python3.10": "2026-06-30",
+    "python3.9": "2025-12-15",
+    "python3.8": "2024-10-14",
+    "nodejs20.x": "2026-04-30",
+    "nodejs18.x": "2025-09-01",
+    "nodejs16.x": "2024-06-12",
+}
+
+
+def deprecated_runtime_problem(name: object) -> str | None:
+    """Why a runtime outside the supported ones is refused, when AWS has retired it."""
+    if not isinstance(name, str) or name not in DEPRECATED_RUNTIMES:
+        return None
+    language = "python" if name.startswith("python") else "nodejs"
+    return (
+        f"{name} was deprecated on {DEPRECATED_RUNTIMES[name]}: Lambda no longer patches it and refuses new "
+        f"functions on it ({RUNTIMES_DOC}); use {NEWEST_RUNTIME[language]}"
+    )
+
+
+# "Lambda quotas", "Function configuration, deployment, and execution": a deployment package is at most 50 MB
+# zipped when uploaded directly (larger ones go through Amazon S3), and 250 MB unzipped, layers and custom
+# runtimes included. The API counts in MiB: CreateFunction refuses an unzipped size of 262144000 bytes or more.
+QUOTAS_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html"
+MAX_DIRECT_UPLOAD_BYTES = 50 * 1024 * 1024
+MAX_UNZIPPED_BYTES = 250 * 1024 * 1024

@@ -5,13 +5,18 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from generator import lambda_facts
 from generator.config.model import parse_config
 from generator.render.packaging import build_zip, collect_sources
+from generator.render.packaging.sources import summary
 from generator.render.project import render
 from tests.support import GOLDEN
 
@@ -95,21 +100,42 @@ def test_secrets_state_and_tool_folders_are_left_out_and_named(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     app = _app(tmp_path)
-    for name in (".env", ".env.production", "id_rsa", "id_ed25519.pub", "server.pem", "tls.key", "terraform.tfstate",
+    for name in (".env", ".env.production", "id_rsa", "id_ed25519.pub", "tls.key", "terraform.tfstate",
                  "terraform.tfstate.backup", "prod.tfvars", ".terraform/providers/p", ".venv/bin/python",
-                 ".git/HEAD", "__pycache__/main.cpython-313.pyc", ".aws/credentials"):  # fmt: skip
+                 ".git/HEAD", "__pycache__/main.cpython-313.pyc", "lib/__pycache__/x.pyc",
+                 ".aws/credentials"):  # fmt: skip
         (app / name).parent.mkdir(parents=True, exist_ok=True)
         (app / name).write_text("secret\n")
+    # A private key is told by its content, whatever its name; a certificate bundle is code's data and stays.
+    (app / "server.pem").write_text("-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n")
+    (app / "config.txt").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n-----END OPENSSH PRIVATE KEY-----\n")
+    (app / "cacert.pem").write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
     config = tmp_path / "c.yaml"
     config.write_text("functions:\n  - name: f\n    source: app\n    handler: main.handle\n")
     assert _render_cli(config, tmp_path / "out") == 0
     packaged = zipfile.ZipFile(io.BytesIO((tmp_path / "out" / "build" / "f.zip").read_bytes())).namelist()
-    assert packaged == ["main.py"]
-    assert sorted(p.name for p in (tmp_path / "out" / "src" / "f").rglob("*")) == ["main.py"]
-    note = capsys.readouterr().err
+    assert packaged == ["cacert.pem", "main.py"]
+    assert sorted(p.name for p in (tmp_path / "out" / "src" / "f").rglob("*")) == ["cacert.pem", "main.py"]
+    notes = [line for line in capsys.readouterr().err.splitlines() if "left out" in line]
+    assert len(notes) == 1, "one short line per function, not a line per cache directory"
+    (note,) = notes
     assert note.startswith("note: left out of f's package: ")
-    for shown in (".env (excluded)", "id_rsa (excluded)", "terraform.tfstate (excluded)", ".terraform/ (excluded)"):
-        assert shown in note
+    # the first five left out are named, the other seven counted; .git/, .venv/ and two __pycache__/ are counted
+    assert note == (
+        "note: left out of f's package: .aws/, .env, .env.production, .terraform/, config.txt (holds a private key), "
+        "7 more, 4 cache, tool or version-control entries"
+    )
+    assert "__pycache__" not in note
+
+
+def test_the_summary_names_a_few_files_and_counts_the_caches() -> None:
+    skipped = [f"f{i}.env (excluded)" for i in range(7)] + ["a/__pycache__/ (excluded)", "x.pyc (excluded)"]
+    assert (
+        summary(skipped) == "f0.env, f1.env, f2.env, f3.env, f4.env, 2 more, 2 cache, tool or version-control entries"
+    )
+    assert summary(["link (a link to /etc, outside the source directory)"]) == (
+        "link (a link to /etc, outside the source directory)"
+    )
 
 
 def test_exclude_patterns_add_to_and_take_from_the_defaults(tmp_path: Path) -> None:
@@ -228,3 +254,52 @@ def test_unpackageable_sources_are_one_line_errors(
     assert _render_cli(config, tmp_path / "out") == 2
     err = capsys.readouterr().err
     assert f"{config}:3: functions[0].source: " in err and expected in err and err.count("\n") == 1
+
+
+def _interpreter(runtime: str) -> str | None:
+    """An interpreter of this machine for ``runtime``: Python of the same version (on PATH or from pyenv), or node.
+
+    Node.js here is the machine's own (20): the demo is an ES module of the syntax every Node.js runtime reads.
+    """
+    facts = lambda_facts.RUNTIMES_BY_NAME[runtime]
+    if facts.language == "nodejs":
+        return shutil.which("node")
+    pyenv = sorted(Path.home().glob(f".pyenv/versions/{facts.version}.*/bin/python{facts.version}"))
+    found = str(pyenv[-1]) if pyenv else shutil.which(f"python{facts.version}")
+    version = subprocess.run([found, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True,
+                             text=True, check=False).stdout if found else ""  # fmt: skip
+    return found if version.strip() == str(tuple(map(int, facts.version.split(".")))) else None
+
+
+_RUN_DEMO = {
+    "python": "import sys, types; sys.path.insert(0, sys.argv[1]); import handler\n"
+    "context = types.SimpleNamespace(aws_request_id='r-1')\n"
+    "print(handler.handler({'a': 1}, context)['status'])\n"
+    "try:\n    handler.handler({'forceError': True}, context)\nexcept handler.ForcedError as e:\n    print(e)\n",
+    "nodejs": "const { handler } = await import(process.argv[1] + '/index.mjs');\n"
+    "console.log((await handler({ a: 1 }, { awsRequestId: 'r-1' })).status);\n"
+    "try { await handler({ forceError: true }, {}); } catch (e) { console.log(e.message); }\n",
+}
+
+
+# Runtimes whose interpreter this machine has (not python3.14 here); this machine's own Python is always one.
+_RUNNABLE = {r.name: found for r in lambda_facts.SUPPORTED_RUNTIMES if (found := _interpreter(r.name))}
+
+
+def test_the_demo_runs_at_least_on_this_machines_python_and_node() -> None:
+    assert {f"python{sys.version_info[0]}.{sys.version_info[1]}", "nodejs24.x"} <= _RUNNABLE.keys()
+
+
+@pytest.mark.parametrize("runtime", sorted(_RUNNABLE))
+def test_the_bundled_demo_handler_runs_on_each_runtime_this_machine_has(tmp_path: Path, runtime: str) -> None:
+    """Each runtime's package runs under this machine's interpreter of that version."""
+    interpreter = _RUNNABLE[runtime]
+    config = parse_config(f"functions:\n  - name: f\n    runtime: {runtime}\n", tmp_path / "c.yaml")
+    zipfile.ZipFile(io.BytesIO(render(config)["build/f.zip"])).extractall(tmp_path / "unpacked")
+    language = lambda_facts.RUNTIMES_BY_NAME[runtime].language
+    command = [interpreter, "-I", "-c", _RUN_DEMO[language]] if language == "python" else [
+        interpreter, "--input-type=module", "-e", _RUN_DEMO[language]]  # fmt: skip
+    result = subprocess.run([*command, str(tmp_path / "unpacked")], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    printed = [line for line in result.stdout.splitlines() if not line.startswith("event:")]  # Node logs the event
+    assert printed == ["ok", "the event set forceError"]

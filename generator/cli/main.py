@@ -67,6 +67,11 @@ def build_parser(*, with_failures: bool = True) -> argparse.ArgumentParser:
     render.add_argument(
         "--check", action="store_true", help="write nothing; exit 1 and show a diff if the output is out of date"
     )
+    render.add_argument(
+        "--offline",
+        action="store_true",
+        help="build no dependencies: take every function's from the build cache, and fail naming any it lacks",
+    )
     render.set_defaults(run=_run_render, parser=render)
     if with_failures:
         from generator.cli.failures import add_failures_parser
@@ -136,15 +141,20 @@ def _run_render(args: argparse.Namespace) -> int:
     from generator import api
     from generator.config.model import load_config
     from generator.output.files import check_out_dir
+    from generator.render.packaging.sources import summary
+    from generator.render.project import BuildOptions
 
     config_files = args.config or [Path("config.yaml")]
     check_out_dir(args.out)
     config = load_config(*config_files)
     for note in config.notes:
         print(f"note: {note}", file=sys.stderr)
+    for warning in config.warnings():
+        print(f"warning: {warning}", file=sys.stderr)
     configs = " + ".join(map(str, config_files))
+    builds = BuildOptions(offline=args.offline)
     if args.check:
-        differences = api.check(config, args.out)
+        differences = api.check(config, args.out, builds)
         for difference in differences:
             print(f"{difference.kind}: {args.out / difference.path}")
             if difference.diff:
@@ -156,7 +166,7 @@ def _run_render(args: argparse.Namespace) -> int:
             return EXIT_INCOMPLETE
         print(f"{args.out} is up to date with {configs}")
         return EXIT_OK
-    result = api.render_into(config, args.out)
+    result = api.render_into(config, args.out, builds)
     rendered, report = result.rendered, result.report
     print(
         f"Rendered {len(rendered.files)} files into {args.out}: {len(report.written)} written, "
@@ -165,7 +175,9 @@ def _run_render(args: argparse.Namespace) -> int:
     for path in report.removed:
         print(f"  removed {args.out / path}")
     for function, skipped in rendered.skipped.items():
-        print(f"note: left out of {function}'s package: {', '.join(skipped)}", file=sys.stderr)
+        print(f"note: left out of {function}'s package: {summary(skipped)}", file=sys.stderr)
+    for warning in rendered.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     for path in report.kept:
         print(f"note: kept {args.out / path}: the manifest lists it, but the generator never writes such a file",
               file=sys.stderr)  # fmt: skip

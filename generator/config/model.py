@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, dataclass_transform
 
-from generator import destination_types
+from generator import destination_types, lambda_facts
 from generator.bucket_layout import ATHENA_RESULTS_PREFIX
 from generator.config._yaml import KeyPath, LoadedYaml, load_yaml, read_config_text
 from generator.config.rules import ExactlyOne, LengthBy, OnlyWhen, PatternBy, Required, Rule, When
@@ -26,9 +26,9 @@ from generator.record import FieldSpec, Record, field, replace
 # Values AWS accepts, as of the provider versions in versions.tf.
 LOG_RETENTION_DAYS = (0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
                       2922, 3288, 3653)  # fmt: skip
-PYTHON_RUNTIMES = ("python3.11", "python3.12", "python3.13")
-NODEJS_RUNTIMES = ("nodejs22.x",)
-RUNTIMES = PYTHON_RUNTIMES + NODEJS_RUNTIMES
+RUNTIMES = tuple(runtime.name for runtime in lambda_facts.SUPPORTED_RUNTIMES)
+PYTHON_RUNTIMES = tuple(name for name in RUNTIMES if name.startswith("python"))
+NODEJS_RUNTIMES = tuple(name for name in RUNTIMES if name.startswith("nodejs"))
 ARCHITECTURES = ("arm64", "x86_64")
 NAMING_MODES = ("random_uuid", "bucket_prefix", "fixed")
 ALARM_PERIODS = (60, 300, 900, 3600, 21600, 86400)
@@ -119,7 +119,10 @@ class Field(Record):
         if not _is_type(value, self.type):
             return f"must be {_TYPE_WORDS[self.type]}, got {_describe(value)}"
         if self.choices is not None and value not in self.choices:
-            return f"must be one of {', '.join(map(str, self.choices))}; got {value!r}"
+            # a check may say why a value outside the choices is refused (a runtime AWS retired, say)
+            return (
+                self.check(value) if self.check else None
+            ) or f"must be one of {', '.join(map(str, self.choices))}; got {value!r}"
         if self.minimum is not None and value < self.minimum:
             return f"must be at least {self.minimum}, got {value}"
         if self.maximum is not None and value > self.maximum:
@@ -447,7 +450,10 @@ class Function(Section):
         default="async_function", doc="Lambda function name, unique in the config.", pattern=FUNCTION_NAME_PATTERN
     )
     runtime: str = config_key(
-        default="python3.13", doc="Lambda runtime; the bundled demo handler comes in each.", choices=RUNTIMES
+        default="python3.13",
+        doc="Lambda runtime; the bundled demo handler comes in each. Deprecated runtimes are refused.",
+        choices=RUNTIMES,
+        check=lambda_facts.deprecated_runtime_problem,
     )
     handler: str | None = config_key(
         default=None,
@@ -692,6 +698,14 @@ class Config(Section):
     # Where each key was written, so checks made after loading (render's) still point at a line.
     origins: LoadedYaml | None = field(default=None, compare=False)
     notes: tuple[str, ...] = field(default=(), compare=False)  # worth saying, not wrong
+
+    def warnings(self) -> tuple[str, ...]:
+        """What is allowed but should change soon, each with its key and line: runtimes AWS is retiring."""
+        return tuple(
+            str(self.error(("functions", index, "runtime"), warning))
+            for index, fn in enumerate(self.functions)
+            if (warning := lambda_facts.RUNTIMES_BY_NAME[fn.runtime].warning())
+        )
 
     def error(self, path: KeyPath, message: str) -> ConfigError:
         if self.origins is None:

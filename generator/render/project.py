@@ -1,28 +1,29 @@
 """From a validated config to the files of a Terraform project, all in memory.
 
-Rendering never touches the disk beyond reading templates and function sources;
-``output.write_tree`` decides what reaches the output directory. Keeping the two
-apart is what lets ``render --check`` and the golden tests compare without writing.
+Rendering never writes to the output: it reads templates and function sources, and builds
+dependencies through the user's build cache (``packaging.dependencies``); ``output.write_tree``
+decides what reaches the output directory. Keeping the two apart is what lets ``render --check``
+and the golden tests compare without writing.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import stat
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import jinja2
 
 from generator import ci, lambda_facts
+from generator.cache_dir import private_cache_dir
 from generator.config.model import Config, Function
 from generator.record import Record, field
 from generator.render import destinations, hcl, layout, tftest
 from generator.render.names import record_rule_name, role_name
-from generator.render.packaging import PackagingError, SourceFile, build_zip, collect_sources
+from generator.render.packaging import PackagingError, SourceFile, build_zip, collect_sources, limits
 from generator.render.view import FunctionView, ProjectView, active_settings, module_context
 
 FLAT_LAYOUT_FILE = "iam.tf"  # rendered only before 0.2, by the flat layout; a render removes it as stale
@@ -84,6 +85,18 @@ class Rendered(Record):
     files: Files
     modes: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, tuple[str, ...]] = field(default_factory=dict)  # by function name
+    warnings: tuple[str, ...] = ()  # allowed, but worth changing: each names its key and line
+    built: tuple[str, ...] = ()  # the functions whose dependencies an installer ran for
+
+
+class BuildOptions(Record):
+    """How a render may build dependencies: ``offline`` uses only the build cache; installers log to ``log``."""
+
+    offline: bool = False
+    log: TextIO | None = None  # None: standard error
+
+
+NO_OPTIONS = BuildOptions()  # build what the cache lacks, logging to standard error
 
 
 def is_generated_path(path: str) -> bool:
@@ -117,14 +130,19 @@ def render(config: Config) -> Files:
 
 
 def render_project(
-    config: Config, never_package: Sequence[Path] = (), *, carries_flat_layout: bool = False
+    config: Config,
+    never_package: Sequence[Path] = (),
+    *,
+    carries_flat_layout: bool = False,
+    builds: BuildOptions = NO_OPTIONS,
 ) -> Rendered:
     """The project for ``config``; ``never_package`` names directories (the output) no package may include.
 
     ``carries_flat_layout``: the output was first rendered before 0.2 (see ``api``), so moved.tf moves
     each function's root resources into the module.
     """
-    functions = tuple(_function_view(config, index, fn, never_package) for index, fn in enumerate(config.functions))
+    packer = _Packer(config, never_package, builds)
+    functions = tuple(packer.view(index, fn) for index, fn in enumerate(config.functions))
     project = ProjectView(config, functions, carries_flat_layout)
     context = project.template_context()
     files: Files = {}
@@ -138,10 +156,10 @@ def render_project(
         for source in view.sources:
             files[f"src/{view.name}/{source.name}"] = source.content
             modes[f"src/{view.name}/{source.name}"] = source.mode
-        files[view.package] = _package(tuple((s.name, s.content) for s in view.sources))
+        files[view.package] = packer.zips[view.name]
         modes[view.package] = _narrowest(s.mode for s in view.sources)
     skipped = {view.name: view.skipped for view in functions if view.skipped}
-    return Rendered(dict(sorted(files.items())), modes, skipped)
+    return Rendered(dict(sorted(files.items())), modes, skipped, tuple(packer.warnings), tuple(packer.built))
 
 
 def _narrowest(modes: Iterable[int]) -> int:
@@ -169,51 +187,101 @@ def declared_module_files() -> Files:
     }
 
 
-def _function_view(config: Config, index: int, fn: Function, never_package: Sequence[Path]) -> FunctionView:
-    sources, skipped, handler = _sources(config, index, fn, never_package)
-    return FunctionView(
-        name=fn.name,
-        runtime=fn.runtime,
-        handler=handler,
-        package=f"build/{fn.name}.zip",
-        role_name=role_name(config.project, fn.name),
-        record_rule_name=record_rule_name(config.project, fn.name),
-        publish=fn.publish,
-        alias=fn.alias,
-        settings={field.name: getattr(fn, field.name) for field in active_settings(config)},
-        sources=sources,
-        skipped=skipped,
-        destinations=tuple(
-            destinations.wiring(config.project, fn, bucket_kms=config.failure_bucket.kms_key_arn is not None)
-        ),
-        demo=fn.source is None,
-        expected_record=lambda_facts.expected_record(
-            fn.reserved_concurrency, fn.maximum_retry_attempts, fn.maximum_event_age_seconds
-        ),
-        group=layout.group_of(fn.name),
-        module_call=layout.module_call(fn.name, len(config.functions)),
-        other_call=layout.other_call(fn.name, len(config.functions)),
-    )
+class _Packer:
+    """Each function's package: its own files, its dependencies, the zip, and what to say about them."""
 
+    def __init__(self, config: Config, never_package: Sequence[Path], builds: BuildOptions) -> None:
+        self.config, self.never_package, self.builds = config, never_package, builds
+        self.zips: dict[str, bytes] = {}
+        self.warnings: list[str] = []
+        self.built: list[str] = []
 
-def _sources(
-    config: Config, index: int, fn: Function, never_package: Sequence[Path]
-) -> tuple[tuple[SourceFile, ...], tuple[str, ...], str]:
-    """(files to package, what was left out, the handler): the user's code, or the bundled demo."""
-    if fn.source is None:
-        file_name, handler = _DEMO_HANDLERS[fn.language]
-        return _demo_sources(fn.language, file_name), (), handler
-    try:
-        collected = collect_sources(fn.source, fn.source_exclude, never_package)
-    except PackagingError as exc:
-        raise config.error(("functions", index, "source"), str(exc)) from None
-    if not collected.files:
-        raise config.error(("functions", index, "source"), f"{fn.source} holds no files to package")
-    assert fn.handler is not None  # the config requires a handler with a source
-    problem = _handler_problem(fn, fn.handler, collected.names())
-    if problem:
-        raise config.error(("functions", index, "handler"), problem)
-    return collected.files, collected.skipped, fn.handler
+    def view(self, index: int, fn: Function) -> FunctionView:
+        config = self.config
+        sources, skipped, handler = self._sources(index, fn)
+        dependencies = self._dependencies(index, fn, sources) if fn.source is not None else ()
+        package = (*sources, *dependencies)
+        self.zips[fn.name] = zipped = _package(tuple((s.name, s.content) for s in package))
+        try:
+            size = limits.measure(package, zipped)
+        except PackagingError as exc:
+            raise config.error(("functions", index, "source"), f"{fn.name}: {exc}") from None
+        self._warn(index, *size.warnings())
+        return FunctionView(
+            name=fn.name,
+            runtime=fn.runtime,
+            handler=handler,
+            package=f"build/{fn.name}.zip",
+            role_name=role_name(config.project, fn.name),
+            record_rule_name=record_rule_name(config.project, fn.name),
+            publish=fn.publish,
+            alias=fn.alias,
+            settings={field.name: getattr(fn, field.name) for field in active_settings(config)},
+            sources=sources,
+            skipped=skipped,
+            destinations=tuple(
+                destinations.wiring(config.project, fn, bucket_kms=config.failure_bucket.kms_key_arn is not None)
+            ),
+            demo=fn.source is None,
+            expected_record=lambda_facts.expected_record(
+                fn.reserved_concurrency, fn.maximum_retry_attempts, fn.maximum_event_age_seconds
+            ),
+            group=layout.group_of(fn.name),
+            module_call=layout.module_call(fn.name, len(config.functions)),
+            other_call=layout.other_call(fn.name, len(config.functions)),
+            through_s3=size.through_s3,
+        )
+
+    def _warn(self, index: int, *said: str) -> None:
+        self.warnings.extend(str(self.config.error(("functions", index, "source"), text)) for text in said)
+
+    def _sources(self, index: int, fn: Function) -> tuple[tuple[SourceFile, ...], tuple[str, ...], str]:
+        """(files to package, what was left out, the handler): the user's code, or the bundled demo."""
+        if fn.source is None:
+            file_name, handler = _DEMO_HANDLERS[fn.language]
+            return _demo_sources(fn.language, file_name), (), handler
+        try:
+            collected = collect_sources(fn.source, fn.source_exclude, self.never_package)
+        except PackagingError as exc:
+            raise self.config.error(("functions", index, "source"), str(exc)) from None
+        if not collected.files:
+            raise self.config.error(("functions", index, "source"), f"{fn.source} holds no files to package")
+        assert fn.handler is not None  # the config requires a handler with a source
+        problem = _handler_problem(fn, fn.handler, collected.names())
+        if problem:
+            raise self.config.error(("functions", index, "handler"), problem)
+        return collected.files, collected.skipped, fn.handler
+
+    def _dependencies(self, index: int, fn: Function, sources: Sequence[SourceFile]) -> tuple[SourceFile, ...]:
+        """What the function's lockfile installs, built for its runtime and CPU; () when it has none."""
+        from generator.render.packaging import dependencies  # only a function with its own code builds
+
+        where = ("functions", index, "source")
+        try:
+            recipe = dependencies.recipe_for(fn.language, sources)
+            hint = dependencies.other_lock_hint(fn.language, sources)
+            if hint:
+                self._warn(index, hint)
+            if recipe is None:
+                return ()
+            if recipe.installer == "pip":
+                unpinned = dependencies.unpinned_requirements(recipe.inputs[0].content)
+                if unpinned:
+                    self._warn(index, f"{dependencies.REQUIREMENTS} pins neither a version (==) nor a hash for "
+                                      f"{', '.join(unpinned)}: a later render may install other versions")  # fmt: skip
+            builder = dependencies.Builder(offline=self.builds.offline, log=self.builds.log or sys.stderr)
+            installed = builder.install(fn.name, recipe, fn.runtime, fn.architecture)
+            self.built.extend(builder.built)
+        except PackagingError as exc:
+            error = self.config.error(where, str(exc))
+            error.detail = exc.detail
+            raise error from None
+        own = {s.name for s in sources}
+        clashes = sorted(own.intersection(f.name for f in installed))
+        if clashes:
+            raise self.config.error(where, f"{', '.join(clashes[:3])} is both in {fn.source} and installed by "
+                                           f"{recipe.installer}; remove the copy from the source")  # fmt: skip
+        return installed
 
 
 def _handler_problem(fn: Function, handler: str, names: set[str]) -> str | None:
@@ -246,32 +314,12 @@ def _package(sources: tuple[tuple[str, bytes], ...]) -> bytes:
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
     """Compiled templates, cached per user: compiling them costs more than the rest of a render.
 
-    Cached bytecode is executed, so the cache is used only in directories this user owns and no
-    one else may write to (the checks Jinja makes for its own default cache directory); anything
-    else, or no writable directory, means an uncached render. Entries are keyed by a checksum of
-    the template source, so an edited or upgraded template is recompiled.
+    Cached bytecode is executed, so it lives only in a private cache directory (see ``cache_dir``);
+    without one, the render is uncached. Entries are keyed by a checksum of the template source, so
+    an edited or upgraded template is recompiled.
     """
-    if os.environ.get("GENERATOR_NO_CACHE"):
-        return None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    parent = os.path.join(base, "generator")
-    directory = os.path.join(parent, f"jinja-{jinja2.__version__}")
-    try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        if not all(_private_to_this_user(path) for path in (parent, directory)):
-            return None
-    except OSError:
-        return None
-    return jinja2.FileSystemBytecodeCache(directory)
-
-
-def _private_to_this_user(path: str) -> bool:
-    status = os.lstat(path)
-    return (
-        stat.S_ISDIR(status.st_mode)
-        and status.st_uid == os.getuid()
-        and not status.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-    )
+    directory = private_cache_dir(f"jinja-{jinja2.__version__}")
+    return None if directory is None else jinja2.FileSystemBytecodeCache(str(directory))
 
 
 def _only_hcl(value: Any) -> Any:

@@ -58,6 +58,7 @@ class FunctionView(Record):
     group: str  # its group digit, which names its module call once the project is grouped (layout)
     module_call: str  # the call of modules/function that holds it (layout)
     other_call: str  # the call that held it on the other side of the layout's threshold, moved from
+    through_s3: bool = False  # its package is over Lambda's direct-upload limit, so it deploys from S3
 
     @property
     def overrides(self) -> dict[str, Any]:

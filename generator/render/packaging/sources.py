@@ -1,47 +1,45 @@
-"""Deterministic deployment packages, so Terraform redeploys a function only when its code changes.
+"""What of a function's own source directory goes into its package.
 
-Terraform compares ``source_code_hash`` with the hash of the zip it uploads. A zip
-that embeds file times, permissions or directory order would change on every
-render and redeploy every function; these zips depend on file names and contents
-alone. Entries are stored, not deflated: deflate output may differ between zlib
-builds, and the bytes must be identical on every machine.
-
-What goes into a package is decided here too. A source directory is often a working
-copy: it may hold ``.env`` files, keys, Terraform state or a virtual environment, and
-none of that belongs in a function anyone can download with ``lambda:GetFunction``.
+A source directory is often a working copy: it may hold ``.env`` files, keys, Terraform state or a
+virtual environment, and none of that belongs in a function anyone can download with
+``lambda:GetFunction``. These rules apply to the user's own files only; dependencies a build installs
+are packaged as the installer wrote them (see ``dependencies``).
 """
 
 from __future__ import annotations
 
-import io
+import fnmatch
 import os
 import stat
-import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from generator.errors import GeneratorError
 from generator.output.files import MANIFEST
 from generator.record import Record
 
-_FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can record
-_ENTRY_MODE = 0o100644  # regular file, rw-r--r--
-
+# Caches, tools and version control: left out by the hundred, so the summary counts them instead of naming them.
+_TOOL_DIRECTORIES = (".git/", ".hg/", ".svn/", ".venv/", "venv/", "__pycache__/", ".pytest_cache/", ".mypy_cache/",
+                     ".ruff_cache/")  # fmt: skip
+_TOOL_FILES = ("*.pyc", ".DS_Store")
 # Left out of every package unless an exclude pattern of the function re-includes it with "!".
 DEFAULT_EXCLUDES: tuple[str, ...] = (
     # secrets and credentials
-    ".env", ".env.*", "*.pem", "*.key", "*.p12", "*.pfx", "id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*",
+    ".env", ".env.*", "*.key", "*.p12", "*.pfx", "id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*",
     ".ssh/", ".aws/", ".netrc", ".npmrc", ".pypirc",
     # Terraform's files: state can hold every secret of a deployment
     "*.tfstate", "*.tfstate.*", "*.tfvars", "*.tfplan", ".terraform/", ".terraform.lock.hcl", MANIFEST,
-    # tools, caches and version control
-    ".git/", ".hg/", ".svn/", ".venv/", "venv/", "__pycache__/", "*.pyc", ".pytest_cache/", ".mypy_cache/",
-    ".ruff_cache/", ".DS_Store",
+    *_TOOL_DIRECTORIES, *_TOOL_FILES,
 )  # fmt: skip
+# A PEM private key of any kind (RSA, EC, PKCS#8, encrypted, OpenSSH) ends its BEGIN line so; a certificate,
+# a public key or a CA bundle never does. Names alone cannot tell server.pem (a key) from cacert.pem (certificates).
+_PRIVATE_KEY_MARK = b"PRIVATE KEY-----"
 
 
 class PackagingError(GeneratorError):
     """A source directory cannot be packaged as it is; the message names the file."""
+
+    detail = ""  # what a tool printed about it, shown whole after the message
 
 
 class SourceFile(Record):
@@ -58,16 +56,24 @@ class Sources(Record):
         return {f.name for f in self.files}
 
 
-def build_zip(files: Iterable[tuple[str, bytes]]) -> bytes:
-    """A zip of ``(archive name, content)`` pairs, identical bytes for identical input."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
-        for name, content in sorted(files):
-            info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
-            info.external_attr = _ENTRY_MODE << 16
-            info.create_system = 3  # Unix, so the mode above is honoured when Lambda unpacks it
-            archive.writestr(info, content)
-    return buffer.getvalue()
+def summary(skipped: Sequence[str], shown: int = 5) -> str:
+    """What was left out, as one short line: the files named (a few), caches and tools counted."""
+    tools = [entry for entry in skipped if _is_tool_entry(entry)]
+    others = [entry.removesuffix(" (excluded)") for entry in skipped if not _is_tool_entry(entry)]
+    parts = others[:shown]
+    if len(others) > shown:
+        parts.append(f"{len(others) - shown} more")
+    if tools:
+        parts.append(f"{len(tools)} cache, tool or version-control entr{'y' if len(tools) == 1 else 'ies'}")
+    return ", ".join(parts)
+
+
+def _is_tool_entry(entry: str) -> bool:
+    path = entry.partition(" (")[0]
+    name = path.rstrip("/").rpartition("/")[2]
+    if path.endswith("/"):
+        return f"{name}/" in _TOOL_DIRECTORIES
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in _TOOL_FILES)
 
 
 def collect_sources(directory: Path, exclude: Sequence[str] = (), never: Sequence[Path] = ()) -> Sources:
@@ -113,7 +119,11 @@ def collect_sources(directory: Path, exclude: Sequence[str] = (), never: Sequenc
                 if not _inside(target, root):
                     skipped.append(f"{relative} (a link to {target}, outside the source directory)")
                     continue
-            files.append(_read(path, relative))
+            source = _read(path, relative)
+            if _PRIVATE_KEY_MARK in source.content:
+                skipped.append(f"{relative} (holds a private key)")
+                continue
+            files.append(source)
     return Sources(tuple(files), tuple(sorted(skipped)))
 
 
