@@ -131,3 +131,20 @@ def many_functions_config(count: int, first: int = 0) -> str:
 def expected_group(name: str) -> str:
     """A function's group as the layout promises it, computed here, not by generator/layout.py."""
     return hashlib.sha256(name.encode()).hexdigest()[0]
+
+
+def oversized_source(directory: Path) -> Path:
+    """A function's source whose zip is over Lambda's direct-upload limit: a handler and incompressible data."""
+    from generator.lambda_facts import MAX_DIRECT_UPLOAD_BYTES
+
+    source = directory / "big"
+    source.mkdir(parents=True, exist_ok=True)
+    (source / "main.py").write_text("def handle(event, context):\n    return len(open('model.bin', 'rb').read())\n")
+    (source / "model.bin").write_bytes(os.urandom(MAX_DIRECT_UPLOAD_BYTES + 1024 * 1024))
+    return source
+
+
+OVERSIZED_CONFIG = (
+    "project: big-package\nfailure_bucket:\n  naming: bucket_prefix\n"
+    "functions:\n  - name: big\n    source: big\n    handler: main.handle\n"
+)

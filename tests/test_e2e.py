@@ -30,7 +30,7 @@ from generator.render.monitoring import ALARMS
 from generator.render.names import glue_database, record_rule_name, role_name, topic_name
 from generator.render.project import render
 from tests.harness import Moto, Terraform, TerraformError, applied
-from tests.support import GOLDEN, REPO, parse_tree, write_tree
+from tests.support import GOLDEN, OVERSIZED_CONFIG, REPO, oversized_source, parse_tree, write_tree
 
 pytestmark = [pytest.mark.terraform, pytest.mark.e2e]
 
@@ -456,6 +456,29 @@ def test_three_functions_and_published_versions_apply_cleanly(moto: Moto, deploy
     assert f"--function-name {alias['AliasArn']} " in deployment.outputs["invoke_commands"]["async_function"]
     assert "--function-name versioned " in deployment.outputs["invoke_commands"]["versioned"]
     _assert_wired(moto, deployment)
+    _assert_no_changes(deployment.terraform)
+    deployment.terraform.run("destroy", "-auto-approve")
+    _assert_gone(moto, deployment)
+
+
+def test_a_package_over_the_direct_upload_limit_deploys_from_the_projects_package_bucket(
+    moto: Moto, deploy: Any, tmp_path: Path
+) -> None:
+    oversized_source(tmp_path)
+    deployment = deploy(OVERSIZED_CONFIG, tmp_path)
+    region = deployment.config.region
+    s3, lam = moto.client("s3", region), moto.client("lambda", region)
+    (bucket,) = [b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"].startswith("big-package-pkg-")]
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    assert s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]["BlockPublicPolicy"] is True
+    encryption = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert encryption["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    (statement,) = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"]
+    assert statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    uploaded = s3.head_object(Bucket=bucket, Key="lambda-packages/big.zip")
+    package = (deployment.terraform.workdir / "build" / "big.zip").read_bytes()
+    assert uploaded["ContentLength"] == len(package) > 50 * 1024 * 1024
+    assert lam.get_function(FunctionName="big")["Configuration"]["CodeSize"] == len(package)
     _assert_no_changes(deployment.terraform)
     deployment.terraform.run("destroy", "-auto-approve")
     _assert_gone(moto, deployment)

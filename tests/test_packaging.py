@@ -15,7 +15,7 @@ import pytest
 
 from generator import lambda_facts
 from generator.config.model import parse_config
-from generator.render.packaging import build_zip, collect_sources
+from generator.render.packaging import build_zip, collect_sources, limits
 from generator.render.packaging.sources import summary
 from generator.render.project import render
 from tests.support import GOLDEN
@@ -303,3 +303,46 @@ def test_the_bundled_demo_handler_runs_on_each_runtime_this_machine_has(tmp_path
     assert result.returncode == 0, result.stderr
     printed = [line for line in result.stdout.splitlines() if not line.startswith("event:")]  # Node logs the event
     assert printed == ["ok", "the event set forceError"]
+
+
+def test_a_package_over_lambdas_unzipped_limit_is_refused_naming_its_largest_directories(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = _app(tmp_path)
+    for name, size in (("data/table.bin", 200), ("models/m.bin", 51), ("models/n.bin", 1)):
+        (app / name).parent.mkdir(exist_ok=True)
+        with (app / name).open("wb") as sparse:  # holes read back as zeros: real bytes in the package
+            sparse.truncate(size * 1024 * 1024)
+    config = tmp_path / "c.yaml"
+    config.write_text("functions:\n  - name: f\n    source: app\n    handler: main.handle\n")
+    assert _render_cli(config, tmp_path / "out") == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"error: {config}:3: functions[0].source: f: the package is 252.0 MB unzipped, over the 250.0 MB Lambda "
+        f"allows ({lambda_facts.QUOTAS_DOC}); the largest directories: data/ 200.0 MB, models/ 52.0 MB, "
+        "(top level) 0.0 MB\n"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_package_near_a_limit_is_warned_of_and_one_over_the_upload_limit_goes_through_s3(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = _app(tmp_path)
+    (app / "data.bin").write_bytes(os.urandom(41 * 1024 * 1024))  # incompressible: 82% of the 50 MB upload limit
+    config = tmp_path / "c.yaml"
+    config.write_text("functions:\n  - name: f\n    source: app\n    handler: main.handle\n")
+    assert _render_cli(config, tmp_path / "out") == 0
+    (warning,) = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
+    assert warning == (
+        f"warning: {config}:3: functions[0].source: the package is 41.0 MB zipped, 82% of the 50.0 MB Lambda accepts "
+        "directly; past it, the package goes through S3"
+    )
+    assert not (tmp_path / "out" / "packages.tf").exists()
+    near = limits.PackageSize(zipped=1, unzipped=201 * 1024 * 1024)
+    assert near.warnings() == [
+        "the package is 201.0 MB unzipped, 80% of the 250.0 MB Lambda allows, layers included "
+        f"({lambda_facts.QUOTAS_DOC})"
+    ]
+    over = limits.PackageSize(zipped=lambda_facts.MAX_DIRECT_UPLOAD_BYTES + 1, unzipped=60 * 1024 * 1024)
+    assert over.through_s3 and over.warnings() == []

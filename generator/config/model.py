@@ -495,6 +495,12 @@ class Function(Section):
         "puts a default back.",
         check=_patterns_problem,
     )
+    package_bucket: str | None = config_key(
+        default=None,
+        doc="An existing S3 bucket the package deploys from, always; null: a package over Lambda's "
+        "direct-upload limit deploys from a private bucket the project creates, and others upload directly.",
+        check=bucket_name_problem,
+    )
     allow_source_outside_config: bool = config_key(
         default=False, doc="Let source lead outside the config file's directory (an absolute path, .. or a link)."
     )

@@ -53,6 +53,7 @@ OUTPUT_FILES = (
     OutputFile("outputs.tf", "terraform/outputs.tf.j2"),
     OutputFile("backend.tf", "terraform/backend.tf.j2", lambda project: project.config.backend.type == "s3"),
     OutputFile("destinations.tf", "terraform/destinations.tf.j2", lambda project: project.creates_destinations),
+    OutputFile("packages.tf", "terraform/packages.tf.j2", lambda project: bool(project.s3_packages)),
     OutputFile("athena.tf", "terraform/athena.tf.j2", lambda project: project.analytics),
     OutputFile("monitoring.tf", "terraform/monitoring.tf.j2", lambda project: bool(project.alarms)),
     OutputFile(tftest.TEST_FILE, f"terraform/{tftest.TEST_FILE}.j2"),
@@ -229,7 +230,8 @@ class _Packer:
             group=layout.group_of(fn.name),
             module_call=layout.module_call(fn.name, len(config.functions)),
             other_call=layout.other_call(fn.name, len(config.functions)),
-            through_s3=size.through_s3,
+            through_s3=size.through_s3 or fn.package_bucket is not None,
+            package_bucket=fn.package_bucket,
         )
 
     def _warn(self, index: int, *said: str) -> None:

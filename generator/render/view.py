@@ -58,7 +58,8 @@ class FunctionView(Record):
     group: str  # its group digit, which names its module call once the project is grouped (layout)
     module_call: str  # the call of modules/function that holds it (layout)
     other_call: str  # the call that held it on the other side of the layout's threshold, moved from
-    through_s3: bool = False  # its package is over Lambda's direct-upload limit, so it deploys from S3
+    through_s3: bool = False  # it deploys from S3: its package is over Lambda's direct-upload limit, or asks to
+    package_bucket: str | None = None  # the existing bucket it deploys from; None: the project's own, if through_s3
 
     @property
     def overrides(self) -> dict[str, Any]:
@@ -322,6 +323,15 @@ class ProjectView(Record):
         return self.uses_bucket and self.bucket.naming == "random_uuid"
 
     @property
+    def s3_packages(self) -> tuple[FunctionView, ...]:
+        """The functions whose packages are uploaded to S3 and deploy from there."""
+        return tuple(fn for fn in self.functions if fn.through_s3)
+
+    @property
+    def creates_package_bucket(self) -> bool:
+        return any(fn.package_bucket is None for fn in self.s3_packages)
+
+    @property
     def publishes(self) -> bool:
         """Whether any function publishes versions: only then do the module and its call carry publish and alias."""
         return any(fn.publish for fn in self.functions)
@@ -519,7 +529,8 @@ class ProjectView(Record):
                  "outputs", "alarms",
                  "creates_topic", "topic_name", "bucket_functions", "records_where", "record_notices", "dashboard",
                  "publishers", "analytics", "projection_range", "publishes", "grouped",
-                 "module_calls", "group_sizes", "function_modules", "carries_flat_layout")  # fmt: skip
+                 "module_calls", "group_sizes", "function_modules", "carries_flat_layout", "s3_packages",
+                 "creates_package_bucket")  # fmt: skip
         return {
             **{name: getattr(self, name) for name in shown},
             "facts": lambda_facts,

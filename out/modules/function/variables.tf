@@ -18,6 +18,16 @@ variable "package" {
   type        = string
 }
 
+variable "package_s3" {
+  description = "Where the package was uploaded to S3, for one over Lambda's direct-upload limit; null uploads it directly."
+  type = object({
+    bucket  = string
+    key     = string
+    version = string
+  })
+  default = null
+}
+
 variable "runtime" {
   description = "Lambda runtime; it must match the code in the package."
   type        = string

@@ -10,17 +10,23 @@ resource "aws_lambda_function" "this" {
   # checkov:skip=CKV_AWS_117:The function calls only AWS APIs; a VPC would add NAT or endpoint cost and no protection.
   # checkov:skip=CKV_AWS_173:Lambda encrypts environment variables at rest with an AWS managed key; keep secrets out of them.
   # checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile; the package is built reproducibly from reviewed source.
-  function_name    = var.name
-  description      = var.description
-  role             = aws_iam_role.this.arn
-  runtime          = var.runtime
-  handler          = var.handler
-  architectures    = [var.settings.architecture]
-  memory_size      = var.settings.memory_mb
-  timeout          = var.settings.timeout_seconds
-  filename         = var.package
-  source_code_hash = filebase64sha256(var.package)
-  publish          = var.publish
+  function_name = var.name
+  description   = var.description
+  role          = aws_iam_role.this.arn
+  runtime       = var.runtime
+  handler       = var.handler
+  architectures = [var.settings.architecture]
+  memory_size   = var.settings.memory_mb
+  timeout       = var.settings.timeout_seconds
+  publish       = var.publish
+
+  # A package over Lambda's direct-upload limit deploys from S3; the hash of the local zip still
+  # decides when the code changed.
+  filename          = var.package_s3 == null ? var.package : null
+  s3_bucket         = try(var.package_s3.bucket, null)
+  s3_key            = try(var.package_s3.key, null)
+  s3_object_version = try(var.package_s3.version, null)
+  source_code_hash  = filebase64sha256(var.package)
 
   # 0 keeps the function from running: Lambda sends each asynchronous event straight to the
   # on-failure destination, without retries, with the condition ZeroReservedConcurrency.

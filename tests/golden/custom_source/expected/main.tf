@@ -59,6 +59,7 @@ module "function" {
   description             = local.function_descriptions[each.key]
   role_name               = each.value.role_name
   package                 = "${path.module}/${each.value.package}"
+  package_s3              = lookup(local.package_objects, each.key, null)
   runtime                 = each.value.runtime
   handler                 = each.value.handler
   settings                = var.functions[each.key]
