@@ -20,20 +20,28 @@ def _declared_keys() -> set[str]:
     return keys
 
 
-def test_readme_key_table_is_written_from_the_declarations(request: pytest.FixtureRequest) -> None:
-    """The table between the markers is key_table(): a key's default, limits and sentence live in its declaration.
-
-    First in this file, so that ``--update-golden`` rewrites the table before the tests below read it.
-    """
+def _written_sections() -> list[str]:
     from generator.config import docs
+    from generator.render.packaging import docs as packaging_docs
 
+    return [docs.key_table(), packaging_docs.runtime_table(), packaging_docs.default_excludes()]
+
+
+def test_readme_sections_are_written_from_the_declarations(request: pytest.FixtureRequest) -> None:
+    """Each section between its markers is written from its declarations: the key table (a key's default, limits
+    and sentence), the runtimes and their dates, the default excludes.
+
+    First in this file, so that ``--update-golden`` rewrites them before the tests below read them.
+    """
     path = REPO / "README.md"
-    readme = path.read_text()
-    start, end = readme.index(docs.BEGIN), readme.index(docs.END) + len(docs.END) + 1
-    if request.config.getoption("--update-golden"):
-        path.write_text(readme[:start] + docs.key_table() + readme[end:])
-        return
-    assert readme[start:end] == docs.key_table(), "run: python -m pytest tests/test_docs.py --update-golden -n 0"
+    for section in _written_sections():
+        begin, end = section.splitlines()[0], section.splitlines()[-1]
+        readme = path.read_text()
+        start, stop = readme.index(begin), readme.index(end) + len(end) + 1
+        if request.config.getoption("--update-golden"):
+            path.write_text(readme[:start] + section + readme[stop:])
+            continue
+        assert readme[start:stop] == section, "run: python -m pytest tests/test_docs.py --update-golden -n 0"
 
 
 def test_readme_documents_every_config_key() -> None:

@@ -196,6 +196,7 @@ class _Packer:
         self.zips: dict[str, bytes] = {}
         self.warnings: list[str] = []
         self.built: list[str] = []
+        self.installed_by: dict[str, str] = {}  # function -> the installer's command, in words
 
     def view(self, index: int, fn: Function) -> FunctionView:
         config = self.config
@@ -232,6 +233,7 @@ class _Packer:
             other_call=layout.other_call(fn.name, len(config.functions)),
             through_s3=size.through_s3 or fn.package_bucket is not None,
             package_bucket=fn.package_bucket,
+            installed_by=self.installed_by.get(fn.name),
         )
 
     def _warn(self, index: int, *said: str) -> None:
@@ -273,6 +275,8 @@ class _Packer:
                                       f"{', '.join(unpinned)}: a later render may install other versions")  # fmt: skip
             builder = dependencies.Builder(offline=self.builds.offline, log=self.builds.log or sys.stderr)
             installed = builder.install(fn.name, recipe, fn.runtime, fn.architecture)
+            runtime = lambda_facts.RUNTIMES_BY_NAME[fn.runtime]
+            self.installed_by[fn.name] = dependencies.describe(recipe, runtime, fn.architecture)
             self.built.extend(builder.built)
         except PackagingError as exc:
             error = self.config.error(where, str(exc))

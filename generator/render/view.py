@@ -60,6 +60,7 @@ class FunctionView(Record):
     other_call: str  # the call that held it on the other side of the layout's threshold, moved from
     through_s3: bool = False  # it deploys from S3: its package is over Lambda's direct-upload limit, or asks to
     package_bucket: str | None = None  # the existing bucket it deploys from; None: the project's own, if through_s3
+    installed_by: str | None = None  # how its dependencies were installed, in words; None: it has none
 
     @property
     def overrides(self) -> dict[str, Any]:

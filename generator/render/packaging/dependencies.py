@@ -91,7 +91,7 @@ class Builder(Record, frozen=False):
         with tempfile.TemporaryDirectory(prefix="generator-build-", dir=cache) as work:
             tree = Path(work) / "tree"
             started = time.monotonic()
-            print(f"building {function}'s dependencies: {_describe(recipe, facts, architecture)}", file=self.log)
+            print(f"building {function}'s dependencies: {describe(recipe, facts, architecture)}", file=self.log)
             if recipe.installer == "pip":
                 _pip_install(function, recipe, facts, architecture, work=Path(work), tree=tree, log=self.log)
             else:
@@ -201,10 +201,11 @@ def _cache_key(recipe: Recipe, runtime: str, architecture: str) -> str:
     return hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()
 
 
-def _describe(recipe: Recipe, runtime: lambda_facts.Runtime, architecture: str) -> str:
+def describe(recipe: Recipe, runtime: lambda_facts.Runtime, architecture: str) -> str:
+    """The installer's command, in words: the progress line and the rendered README say it."""
     if recipe.installer == "pip":
-        return f"pip install -r {REQUIREMENTS} for {runtime.name} on {_MACHINES[architecture]} (wheels only)"
-    return f"npm ci --omit=dev for linux {_NODE_CPUS[architecture]}"
+        return f"`pip install -r {REQUIREMENTS}` for {runtime.name} on {_MACHINES[architecture]} (wheels only)"
+    return f"`npm ci --omit=dev` for linux {_NODE_CPUS[architecture]}, without install scripts"
 
 
 def _pip_install(
