@@ -104,7 +104,9 @@ def test_an_arm64_package_holds_no_module_of_this_machine(tmp_path: Path, cache:
     assert not [n for n in _names(tmp_path / "out") if "x86_64" in n or "cpython-311" in n]
 
 
-def test_node_dependencies_are_installed_from_the_lockfile_and_run_under_node(tmp_path: Path, cache: Path) -> None:
+def test_node_dependencies_are_installed_from_the_lockfile_and_run_under_node(
+    tmp_path: Path, cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     require_tool("npm", shutil.which("npm") is not None and shutil.which("node") is not None, "Node.js is needed")
     app = tmp_path / "app"
     app.mkdir()
@@ -115,9 +117,13 @@ def test_node_dependencies_are_installed_from_the_lockfile_and_run_under_node(tm
     )
     subprocess.run(["npm", "install", "--package-lock-only", "--no-audit", "--no-fund"], cwd=app, check=True,
                    capture_output=True)  # fmt: skip
+    (app / "node_modules" / "ms").mkdir(parents=True)  # a developer's own install: replaced, never packaged
+    (app / "node_modules" / "ms" / "index.js").write_text("module.exports = () => 'stale';\n")
     assert _render(_config(tmp_path, "nodejs22.x"), tmp_path / "out") == 0
+    assert "node_modules/ (installed afresh from the lockfile)" in capsys.readouterr().err
     names = _names(tmp_path / "out")
     assert "node_modules/ms/index.js" in names
+    assert not (tmp_path / "out" / "src" / "f" / "node_modules").exists()
     assert not [n for n in names if n.startswith("node_modules/is-number/")], "devDependencies are omitted"
     assert not [n for n in names if n.startswith("node_modules/.bin/")]
     unpacked = tmp_path / "unpacked"
@@ -272,3 +278,21 @@ def test_a_render_killed_mid_build_leaves_no_cache_entry_and_two_at_once_agree(t
     assert [run.wait() for run in runs] == [0, 0]
     assert (tmp_path / "out0/build/f.zip").read_bytes() == (tmp_path / "out1/build/f.zip").read_bytes()
     assert len([p for p in cache.iterdir() if re.fullmatch("[0-9a-f]{64}", p.name)]) == 1
+
+
+@pytest.mark.parametrize(("architecture", "wanted", "unwanted"), [("arm64", "linux-arm64", "linux-x64"),
+                                                                  ("x86_64", "linux-x64", "linux-arm64")])  # fmt: skip
+def test_npm_installs_the_optional_native_package_for_lambdas_cpu_not_this_machines(
+    tmp_path: Path, cache: Path, architecture: str, wanted: str, unwanted: str
+) -> None:
+    """esbuild ships its binary as one optional package per platform; the lockfile lists them all."""
+    require_tool("npm", shutil.which("npm") is not None, "Node.js is needed")
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "index.mjs").write_text("export const handler = async () => 1;\n")
+    (app / "package.json").write_text('{"name": "f", "version": "1.0.0", "dependencies": {"esbuild": "0.24.0"}}\n')
+    subprocess.run(["npm", "install", "--package-lock-only", "--no-audit", "--no-fund"], cwd=app, check=True,
+                   capture_output=True)  # fmt: skip
+    assert _render(_config(tmp_path, "nodejs22.x", architecture), tmp_path / "out") == 0
+    installed = {n.split("/")[2] for n in _names(tmp_path / "out") if n.startswith("node_modules/@esbuild/")}
+    assert installed == {wanted}, f"not {unwanted}, nor any other platform's"

@@ -201,7 +201,12 @@ class _Packer:
     def view(self, index: int, fn: Function) -> FunctionView:
         config = self.config
         sources, skipped, handler = self._sources(index, fn)
-        dependencies = self._dependencies(index, fn, sources) if fn.source is not None else ()
+        dependencies: tuple[SourceFile, ...] = ()
+        if fn.source is not None:
+            dependencies, replaced = self._dependencies(index, fn, sources)
+            if replaced and any(s.name.startswith(replaced) for s in sources):
+                sources = tuple(s for s in sources if not s.name.startswith(replaced))
+                skipped = (*skipped, f"{replaced} (installed afresh from the lockfile)")
         package = (*sources, *dependencies)
         self.zips[fn.name] = zipped = _package(tuple((s.name, s.content) for s in package))
         try:
@@ -256,8 +261,11 @@ class _Packer:
             raise self.config.error(("functions", index, "handler"), problem)
         return collected.files, collected.skipped, fn.handler
 
-    def _dependencies(self, index: int, fn: Function, sources: Sequence[SourceFile]) -> tuple[SourceFile, ...]:
-        """What the function's lockfile installs, built for its runtime and CPU; () when it has none."""
+    def _dependencies(
+        self, index: int, fn: Function, sources: Sequence[SourceFile]
+    ) -> tuple[tuple[SourceFile, ...], str | None]:
+        """What the function's lockfile installs, built for its runtime and CPU (() when it has none), and the
+        directory of the source that the installed one replaces."""
         from generator.render.packaging import dependencies  # only a function with its own code builds
 
         where = ("functions", index, "source")
@@ -267,7 +275,7 @@ class _Packer:
             if hint:
                 self._warn(index, hint)
             if recipe is None:
-                return ()
+                return (), None
             if recipe.installer == "pip":
                 unpinned = dependencies.unpinned_requirements(recipe.inputs[0].content)
                 if unpinned:
@@ -282,12 +290,12 @@ class _Packer:
             error = self.config.error(where, str(exc))
             error.detail = exc.detail
             raise error from None
-        own = {s.name for s in sources}
+        own = {s.name for s in sources if not (recipe.own_directory and s.name.startswith(recipe.own_directory))}
         clashes = sorted(own.intersection(f.name for f in installed))
         if clashes:
             raise self.config.error(where, f"{', '.join(clashes[:3])} is both in {fn.source} and installed by "
                                            f"{recipe.installer}; remove the copy from the source")  # fmt: skip
-        return installed
+        return installed, recipe.own_directory
 
 
 def _handler_problem(fn: Function, handler: str, names: set[str]) -> str | None:

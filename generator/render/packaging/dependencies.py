@@ -67,6 +67,11 @@ class Recipe(Record):
     installer: str  # "pip" or "npm"
     inputs: tuple[SourceFile, ...]  # the files that pin the dependencies, as packaged
 
+    @property
+    def own_directory(self) -> str | None:
+        """The directory the installer owns in the package: a local copy in the source is replaced, not packaged."""
+        return "node_modules/" if self.installer == "npm" else None
+
 
 class Builder(Record, frozen=False):
     """Builds dependencies, through the cache; ``offline`` forbids building what the cache lacks."""
@@ -243,8 +248,8 @@ def _npm_install(function: str, recipe: Recipe, architecture: str, *, tree: Path
     tree.mkdir()
     for source in recipe.inputs:
         (tree / source.name).write_bytes(source.content)
-    command = [npm, "ci", "--omit=dev", "--os=linux", f"--cpu={_NODE_CPUS[architecture]}", "--ignore-scripts",
-               "--no-audit", "--no-fund", "--no-update-notifier"]  # fmt: skip
+    command = [npm, "ci", "--omit=dev", "--os=linux", f"--cpu={_NODE_CPUS[architecture]}", "--libc=glibc",
+               "--ignore-scripts", "--no-audit", "--no-fund", "--no-update-notifier"]  # fmt: skip
     output = _run(command, tree, log)
     for source in recipe.inputs:  # the function's own copies are packaged from its source
         (tree / source.name).unlink()
