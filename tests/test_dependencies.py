@@ -61,6 +61,21 @@ def _names(out: Path) -> list[str]:
     return zipfile.ZipFile(io.BytesIO((out / "build" / "f.zip").read_bytes())).namelist()
 
 
+def _node_app(
+    root: Path, package_json: str, handler: str = "export const handler = async () => 1;\n", lock: bool = True
+) -> Path:
+    """A Node.js source: index.mjs and package.json, with the lockfile npm writes for it (from the registry)."""
+    require_tool("npm", shutil.which("npm") is not None and shutil.which("node") is not None, "Node.js is needed")
+    app = root / "app"
+    app.mkdir()
+    (app / "index.mjs").write_text(handler)
+    (app / "package.json").write_text(package_json)
+    if lock:
+        subprocess.run(["npm", "install", "--package-lock-only", "--no-audit", "--no-fund"], cwd=app, check=True,
+                       capture_output=True)  # fmt: skip
+    return app
+
+
 @pytest.mark.parametrize(
     ("runtime", "architecture", "machine", "abi"),
     [("python3.13", "arm64", "aarch64", "cpython-313"), ("python3.12", "x86_64", "x86_64", "cpython-312")],
@@ -107,16 +122,12 @@ def test_an_arm64_package_holds_no_module_of_this_machine(tmp_path: Path, cache:
 def test_node_dependencies_are_installed_from_the_lockfile_and_run_under_node(
     tmp_path: Path, cache: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    require_tool("npm", shutil.which("npm") is not None and shutil.which("node") is not None, "Node.js is needed")
-    app = tmp_path / "app"
-    app.mkdir()
-    (app / "index.mjs").write_text('import ms from "ms";\nexport const handler = async () => ms("2 days");\n')
-    (app / "package.json").write_text(
+    app = _node_app(
+        tmp_path,
         '{"name": "f", "version": "1.0.0", "type": "module", "dependencies": {"ms": "2.1.3"},'
-        ' "devDependencies": {"is-number": "7.0.0"}}\n'
+        ' "devDependencies": {"is-number": "7.0.0"}}\n',
+        'import ms from "ms";\nexport const handler = async () => ms("2 days");\n',
     )
-    subprocess.run(["npm", "install", "--package-lock-only", "--no-audit", "--no-fund"], cwd=app, check=True,
-                   capture_output=True)  # fmt: skip
     (app / "node_modules" / "ms").mkdir(parents=True)  # a developer's own install: replaced, never packaged
     (app / "node_modules" / "ms" / "index.js").write_text("module.exports = () => 'stale';\n")
     assert _render(_config(tmp_path, "nodejs22.x"), tmp_path / "out") == 0
@@ -137,10 +148,7 @@ def test_node_dependencies_are_installed_from_the_lockfile_and_run_under_node(
 def test_a_package_json_with_dependencies_needs_its_lockfile(
     tmp_path: Path, cache: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    app = tmp_path / "app"
-    app.mkdir()
-    (app / "index.mjs").write_text("export const handler = async () => 1;\n")
-    (app / "package.json").write_text('{"dependencies": {"ms": "2.1.3"}}\n')
+    _node_app(tmp_path, '{"dependencies": {"ms": "2.1.3"}}\n', lock=False)
     assert _render(_config(tmp_path, "nodejs22.x"), tmp_path / "out") == 2
     err = capsys.readouterr().err
     assert "config.yaml:5: functions[0].source: package.json lists dependencies but the source has no " in err
@@ -151,11 +159,7 @@ def test_a_package_json_with_dependencies_needs_its_lockfile(
 def test_a_broken_lockfile_is_npms_own_error_in_one_line_and_nothing_is_written(
     tmp_path: Path, cache: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    require_tool("npm", shutil.which("npm") is not None, "Node.js is needed")
-    app = tmp_path / "app"
-    app.mkdir()
-    (app / "index.mjs").write_text("export const handler = async () => 1;\n")
-    (app / "package.json").write_text('{"name": "f", "version": "1.0.0", "dependencies": {"ms": "2.1.3"}}\n')
+    app = _node_app(tmp_path, '{"name": "f", "version": "1.0.0", "dependencies": {"ms": "2.1.3"}}\n', lock=False)
     (app / "package-lock.json").write_text('{"name": "f", "lockfileVersion": 3, "packages": {"": {"dependencies": ')
     assert _render(_config(tmp_path, "nodejs22.x"), tmp_path / "out") == 2
     err = capsys.readouterr().err
@@ -286,13 +290,7 @@ def test_npm_installs_the_optional_native_package_for_lambdas_cpu_not_this_machi
     tmp_path: Path, cache: Path, architecture: str, wanted: str, unwanted: str
 ) -> None:
     """esbuild ships its binary as one optional package per platform; the lockfile lists them all."""
-    require_tool("npm", shutil.which("npm") is not None, "Node.js is needed")
-    app = tmp_path / "app"
-    app.mkdir()
-    (app / "index.mjs").write_text("export const handler = async () => 1;\n")
-    (app / "package.json").write_text('{"name": "f", "version": "1.0.0", "dependencies": {"esbuild": "0.24.0"}}\n')
-    subprocess.run(["npm", "install", "--package-lock-only", "--no-audit", "--no-fund"], cwd=app, check=True,
-                   capture_output=True)  # fmt: skip
+    _node_app(tmp_path, '{"name": "f", "version": "1.0.0", "dependencies": {"esbuild": "0.24.0"}}\n')
     assert _render(_config(tmp_path, "nodejs22.x", architecture), tmp_path / "out") == 0
     installed = {n.split("/")[2] for n in _names(tmp_path / "out") if n.startswith("node_modules/@esbuild/")}
     assert installed == {wanted}, f"not {unwanted}, nor any other platform's"
