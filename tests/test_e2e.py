@@ -484,6 +484,57 @@ def test_a_package_over_the_direct_upload_limit_deploys_from_the_projects_packag
     _assert_gone(moto, deployment)
 
 
+OWN_PERMISSIONS = """project: own-permissions
+failure_bucket:
+  naming: bucket_prefix
+functions:
+  - name: reader
+    policy_statements:
+      - sid: ReadOrders
+        actions: [dynamodb:GetItem, dynamodb:Query]
+        resources: ["arn:aws:dynamodb:us-east-1:123456789012:table/orders"]
+        conditions:
+          - {test: StringEquals, variable: "aws:RequestedRegion", values: [us-east-1]}
+      - sid: ListTables
+        actions: [dynamodb:ListTables]
+        resources: ["*"]
+        allow_any_resource: true
+    managed_policy_arns: ["arn:aws:iam::123456789012:policy/team-read"]
+  - name: plain
+"""
+
+
+def test_a_functions_own_permissions_apply_and_every_role_policy_passes_parliament(moto: Moto, deploy: Any) -> None:
+    from parliament import analyze_policy_string
+
+    iam = moto.client("iam", "us-east-1")
+    team_read = iam.create_policy(PolicyName="team-read", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::team-data/*"}],
+    }))["Policy"]["Arn"]  # fmt: skip
+    deployment = deploy(OWN_PERMISSIONS)
+    reader, plain = (role_name("own-permissions", name) for name in ("reader", "plain"))
+    attached = iam.list_attached_role_policies(RoleName=reader)["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == [team_read]
+    assert iam.list_attached_role_policies(RoleName=plain)["AttachedPolicies"] == []
+    findings = {}
+    for role in (reader, plain):
+        (name,) = iam.list_role_policies(RoleName=role)["PolicyNames"]
+        document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+        statements = {s["Sid"]: s for s in document["Statement"]}
+        findings[role] = [(f.issue, f.detail) for f in analyze_policy_string(json.dumps(document)).findings]
+        if role == reader:
+            assert list(statements)[-2:] == ["ReadOrders", "ListTables"], "its own statements, after the generated"
+            assert statements["ReadOrders"]["Condition"] == {"StringEquals": {"aws:RequestedRegion": "us-east-1"}}
+        else:
+            assert not {"ReadOrders", "ListTables"} & set(statements)
+    assert findings == {reader: [], plain: []}
+    _assert_no_changes(deployment.terraform)
+    deployment.terraform.run("destroy", "-auto-approve")
+    iam.delete_policy(PolicyArn=team_read)
+    _assert_gone(moto, deployment)
+
+
 def test_a_failed_apply_still_destroys_what_it_created(moto: Moto, tf_cli_config: Path, tmp_path: Path) -> None:
     files = render(parse_config(DEFAULT_WITH_BUCKET_PREFIX, REPO / "e2e.yaml"))
     # A resource that fails only after the bucket, role and function exist.

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from generator import destination_types
 from generator.config.model import FUNCTION_SETTINGS, Config, parse_config
 from generator.ops.records import READS, FailureRecord, RecordError, RecordKey
 from generator.render.analytics import NAMED_QUERIES
@@ -229,8 +230,11 @@ def test_role_policy_is_least_privilege(rendered: tuple[Config, dict[str, Any]],
     assert {sid: (s["actions"], s["resources"]) for sid, s in statements.items()} == {
         "WriteOwnLogs": (["logs:CreateLogStream", "logs:PutLogEvents"], ["${aws_cloudwatch_log_group.this.arn}:*"])
     }
-    (dynamic,) = module["data"]["aws_iam_policy_document.this"]["dynamic"]
+    dynamic, own = module["data"]["aws_iam_policy_document.this"]["dynamic"]
     assert dynamic["statement"]["for_each"] == "${var.destination_permissions}"
+    # the function's own statements come after the generated ones, as given
+    assert own["statement"]["for_each"] == "${var.policy_statements}"
+    assert own["statement"]["content"][0]["effect"] == "${statement.value.effect}"
     condition = dynamic["statement"]["content"][0]["dynamic"][0]["condition"]
     assert condition["for_each"] == "${statement.value.same_account ? [var.account_id] : []}"
     assert condition["content"][0]["variable"] == "s3:ResourceAccount"
@@ -255,7 +259,25 @@ def test_role_policy_is_least_privilege(rendered: tuple[Config, dict[str, Any]],
     trust = _statements(module, "assume_role")["LambdaAssumeRole"]
     assert trust["actions"] == ["sts:AssumeRole"]
     assert trust["principals"] == [{"type": "Service", "identifiers": ["lambda.amazonaws.com"]}]
-    assert not any(k.startswith("aws_iam_role_policy_attachment") for k in module["resource"]), "no managed policies"
+    attachments = [k for k in module["resource"] if k.startswith("aws_iam_role_policy_attachment")]
+    assert attachments == ["aws_iam_role_policy_attachment.managed"], "only the policies the config names"
+    assert (
+        module["resource"]["aws_iam_role_policy_attachment.managed"]["for_each"] == "${toset(var.managed_policy_arns)}"
+    )
+    for fn in config.functions:
+        own_statements = tree["locals"].get("policy_statements", {}).get(fn.name, [])
+        assert own_statements == [
+            {"sid": st.sid, "effect": st.effect, "actions": list(st.actions or ()),
+             "resources": list(st.resources or ()),
+             "conditions": [{"test": c.test, "variable": c.variable, "values": list(c.values or ())}
+                            for c in st.conditions]}
+            for st in fn.policy_statements
+        ]  # fmt: skip
+        for statement in own_statements:
+            assert "*" not in statement["resources"] or next(
+                st.allow_any_resource for st in fn.policy_statements if st.sid == statement["sid"]
+            ), "a wildcard resource only where the config allows it"
+        assert tree["locals"].get("managed_policy_arns", {}).get(fn.name, []) == list(fn.managed_policy_arns)
 
 
 def test_no_bucket_is_created_when_no_function_records_to_it(rendered: tuple[Config, dict[str, Any]]) -> None:
@@ -633,3 +655,8 @@ def test_athena_renders_only_when_enabled_and_projects_the_key_layout(rendered: 
     assert output == "s3://${aws_s3_bucket.failure_records.id}/athena-results/"
     queries = {name.split(".")[1] for name in resources if name.startswith("aws_athena_named_query.")}
     assert queries == {q.resource for q in NAMED_QUERIES}
+
+
+def test_the_modules_own_statement_ids_are_reserved_from_policy_statements(module: dict[str, Any]) -> None:
+    """iam.tf is plain Terraform: its statement ids must be among those a config's own statements may not take."""
+    assert set(_statements(module, "this")) <= destination_types.GENERATED_STATEMENT_IDS

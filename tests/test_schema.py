@@ -32,6 +32,9 @@ NOT_EXPRESSIBLE_IN_A_SCHEMA = {
     "email local part over 64": "the length of the part before the @ (RE2, and so the pattern, has no lookahead)",
     "topic in another partition": "a comparison of two values in the same document",
     "athena without a failure bucket": "whether any item of a list has a property of a given value",
+    "a statement id twice": "uniqueness of one property across list items",
+    "privilege escalation action": "whether a wildcard pattern in a value matches one of a list of actions",
+    "passrole on any resource": 'whether a wildcard pattern in one list matches while another holds "*"',
     # How a YAML loader builds values: decided before any schema sees the document, and loaders differ.
     "tag on a mapping key": "YAML tags, resolved by the loader",
     "tag on a plain key": "YAML tags, resolved by the loader",

@@ -9,9 +9,10 @@ disagree about what a valid value is.
 
 from __future__ import annotations
 
+import fnmatch
 import inspect
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, dataclass_transform
 
@@ -55,6 +56,14 @@ KMS_KEY_ARN_PATTERN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-
 HANDLER_PATTERN = r"^[^\s]{1,128}$"
 # Lambda's alias names (API reference, CreateAlias): not all digits, which would name a version.
 ALIAS_PATTERN = r"^(?![0-9]+$)[A-Za-z0-9_-]{1,128}$"
+# IAM's policy grammar (IAM User Guide, "IAM JSON policy element reference"): a Sid of letters and digits;
+# an action as service:Action, wildcards allowed in the action's name; a condition as operator, key and values.
+IAM_POLICY_DOC = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements.html"
+POLICY_SID_PATTERN = r"^[A-Za-z0-9]{1,100}$"
+IAM_ACTION_PATTERN = r"^[a-z0-9-]+:[A-Za-z0-9*?]+$"
+CONDITION_OPERATOR_PATTERN = r"^(ForAllValues:|ForAnyValue:)?[A-Za-z]+$"
+CONDITION_KEY_PATTERN = r"^[A-Za-z0-9-]+:[A-Za-z0-9_./:${}*-]+$"
+MANAGED_POLICY_ARN_PATTERN = r"^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/[A-Za-z0-9+=,.@_/-]{1,512}$"
 # The partition of a region's ARNs, by the region's prefix (AWS General Reference, "Amazon Resource Names":
 # aws, aws-cn for China, aws-us-gov for GovCloud (US), aws-iso* for the isolated regions).
 _PARTITION_BY_PREFIX = (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"), ("us-isob-", "aws-iso-b"),
@@ -84,6 +93,9 @@ PATTERN_WORDS = {
     ALIAS_PATTERN: "1 to 128 letters, digits, - and _, not all digits (that would name a version)",
     SNS_TOPIC_ARN_PATTERN: "an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:alerts",
     EMAIL_PATTERN: "an email address such as oncall@example.com (letters, digits and . _ % + - before the @)",
+    POLICY_SID_PATTERN: "1 to 100 letters and digits",
+    CONDITION_OPERATOR_PATTERN: "an IAM condition operator such as StringEquals or ForAnyValue:StringLike",
+    CONDITION_KEY_PATTERN: "an IAM condition key such as aws:SourceAccount",
 }
 TAG_KEY_MAX, TAG_VALUE_MAX = 128, 256
 MAX_TAGS_PER_RESOURCE = 50  # S3, Lambda, IAM, CloudWatch Logs, SQS and SNS all allow 50 user tags a resource
@@ -390,6 +402,94 @@ DEFAULT_SQS_RETENTION_SECONDS = SQS_MAX_RETENTION_SECONDS
 DEFAULT_SQS_MAX_RECEIVE_COUNT = 5
 
 
+# Actions that let a role grant itself (or a principal it creates) more than it was given: the escalation paths
+# Rhino Security Labs documented ("AWS IAM Privilege Escalation - Methods and Mitigation"). An Allow that an
+# action pattern of a statement matches is refused; iam:PassRole and sts:AssumeRole only on "*".
+ESCALATION_ACTIONS = (
+    "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:CreateAccessKey", "iam:CreateLoginProfile",
+    "iam:UpdateLoginProfile", "iam:AttachUserPolicy", "iam:AttachGroupPolicy", "iam:AttachRolePolicy",
+    "iam:PutUserPolicy", "iam:PutGroupPolicy", "iam:PutRolePolicy", "iam:AddUserToGroup",
+    "iam:UpdateAssumeRolePolicy", "iam:CreateRole", "iam:CreateUser", "iam:CreateServiceLinkedRole",
+    "iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile",
+)  # fmt: skip
+ESCALATION_ON_ANY_RESOURCE = ("iam:PassRole", "sts:AssumeRole")
+
+
+def _strings_problem(values: Sequence[Any]) -> str | None:
+    if not values:
+        return "must hold at least one entry"
+    for value in values:
+        if not isinstance(value, str) or not value.strip():
+            return f"each entry must be a non-empty string, got {_describe(value)}"
+    return None
+
+
+def _actions_problem(actions: Sequence[Any]) -> str | None:
+    problem = _strings_problem(actions)
+    if problem:
+        return problem
+    for action in actions:
+        if action == "*" or action.endswith(":*"):
+            return f"{action!r} grants every action{' of a service' if action != '*' else ''}; name the actions"
+        if not re.fullmatch(IAM_ACTION_PATTERN, action):
+            return f"{action!r} must look like service:Action, e.g. dynamodb:GetItem ({IAM_POLICY_DOC})"
+        escalating = [known for known in ESCALATION_ACTIONS if fnmatch.fnmatchcase(known.lower(), action.lower())]
+        if escalating or action.lower().startswith("iam:create"):
+            named = escalating[0] if escalating else action
+            return (f"{action!r} lets the function raise its own privileges ({named}); grant it to a deployment "
+                    "role instead")  # fmt: skip
+    return None
+
+
+def _policy_arns_problem(arns: Sequence[Any]) -> str | None:
+    for arn in arns:
+        if not isinstance(arn, str) or not re.fullmatch(MANAGED_POLICY_ARN_PATTERN, arn):
+            return f"{arn!r} is not an IAM policy ARN, such as arn:aws:iam::123456789012:policy/team-read"
+    return None
+
+
+class PolicyCondition(Section):
+    """A condition of a statement: an IAM condition operator, a condition key and the values it compares."""
+
+    test: str | None = config_key(
+        default=None, doc="The condition operator, e.g. StringEquals or ArnLike.", pattern=CONDITION_OPERATOR_PATTERN
+    )
+    variable: str | None = config_key(
+        default=None, doc="The condition key, e.g. aws:SourceAccount or dynamodb:LeadingKeys.",
+        pattern=CONDITION_KEY_PATTERN,
+    )  # fmt: skip
+    values: tuple[str, ...] | None = config_key(
+        default=None, doc="The values the key is compared with; any one may match.", check=_strings_problem
+    )
+
+    RULES = (Required("test"), Required("variable"), Required("values"))
+
+
+class PolicyStatement(Section):
+    """A statement of the function's own permissions, added to its role's inline policy after the generated ones."""
+
+    sid: str | None = config_key(
+        default=None, doc="Statement id, unique in the function; the generated statements' ids are reserved.",
+        pattern=POLICY_SID_PATTERN,
+    )  # fmt: skip
+    effect: str = config_key(default="Allow", doc="Allow, or Deny to carve out of what is allowed.",
+                             choices=("Allow", "Deny"))  # fmt: skip
+    actions: tuple[str, ...] | None = config_key(
+        default=None, doc="service:Action names, wildcards allowed in the name; * and service:* are refused.",
+        check=_actions_problem,
+    )  # fmt: skip
+    resources: tuple[str, ...] | None = config_key(
+        default=None, doc='ARNs the actions apply to; "*" only with allow_any_resource.', check=_strings_problem
+    )
+    allow_any_resource: bool = config_key(
+        default=False,
+        doc='Allow "*" in resources, for the actions AWS does not scope to a resource (see the README).',
+    )
+    conditions: tuple[PolicyCondition, ...] = ()
+
+    RULES = (Required("sid"), Required("actions"), Required("resources"))
+
+
 class Destination(Section):
     """Where Lambda sends the record of an asynchronous invocation once it has ended."""
 
@@ -495,6 +595,12 @@ class Function(Section):
         "puts a default back.",
         check=_patterns_problem,
     )
+    managed_policy_arns: tuple[str, ...] = config_key(
+        default=[],
+        doc="Existing IAM policies attached to the function's role, by ARN, beside its inline policy; AWS managed "
+        "ones are warned of (AWS widens them without notice).",
+        check=_policy_arns_problem,
+    )
     package_bucket: str | None = config_key(
         default=None,
         doc="An existing S3 bucket the package deploys from, always; null: a package over Lambda's "
@@ -566,6 +672,7 @@ class Function(Section):
     )
     on_failure: Destination = DEFAULT_ON_FAILURE
     on_success: Destination | None = None
+    policy_statements: tuple[PolicyStatement, ...] = ()  # the function's own permissions (policy_statements[])
 
     RULES = (
         Required("handler", When("source"), hint=", e.g. 'app.handler'"),
@@ -706,12 +813,18 @@ class Config(Section):
     notes: tuple[str, ...] = field(default=(), compare=False)  # worth saying, not wrong
 
     def warnings(self) -> tuple[str, ...]:
-        """What is allowed but should change soon, each with its key and line: runtimes AWS is retiring."""
-        return tuple(
-            str(self.error(("functions", index, "runtime"), warning))
-            for index, fn in enumerate(self.functions)
-            if (warning := lambda_facts.RUNTIMES_BY_NAME[fn.runtime].warning())
-        )
+        """What is allowed but worth changing, each with its key and line: runtimes AWS is retiring, and AWS
+        managed policies (AWS adds actions to them as services grow, so they rarely stay least-privilege)."""
+        said = []
+        for index, fn in enumerate(self.functions):
+            if warning := lambda_facts.RUNTIMES_BY_NAME[fn.runtime].warning():
+                said.append(str(self.error(("functions", index, "runtime"), warning)))
+            managed = [arn for arn in fn.managed_policy_arns if ":iam::aws:policy/" in arn]
+            if managed:
+                kind = "is an AWS managed policy" if len(managed) == 1 else "are AWS managed policies"
+                text = f"{', '.join(managed)} {kind}: AWS adds actions to them without notice; prefer policy_statements"
+                said.append(str(self.error(("functions", index, "managed_policy_arns"), text)))
+        return tuple(said)
 
     def error(self, path: KeyPath, message: str) -> ConfigError:
         if self.origins is None:
@@ -738,6 +851,8 @@ FIELDS_BY_SECTION: dict[str, tuple[Field, ...]] = {
     "monitoring": MONITORING_FIELDS,
     "analytics": ANALYTICS_FIELDS,
     "functions[].on_failure": DESTINATION_FIELDS,  # on_success takes the same fields
+    "functions[].policy_statements[]": PolicyStatement.FIELDS,
+    "functions[].policy_statements[].conditions[]": PolicyCondition.FIELDS,
 }
 
 
@@ -905,7 +1020,7 @@ def _read_functions(doc: LoadedYaml) -> tuple[Function, ...]:
     seen: dict[str, int] = {}
     for index, item in enumerate(raw):
         path: KeyPath = ("functions", index)
-        values = _read_section(doc, path, item, Function, extra_keys=DESTINATION_KINDS)
+        values = _read_section(doc, path, item, Function, extra_keys=(*DESTINATION_KINDS, "policy_statements"))
         name = values["name"]
         if name in seen and not doc.failed_under((*path, "name")):
             doc.report((*path, "name"), f"{name!r} is already the name of functions[{seen[name]}]")
@@ -921,6 +1036,8 @@ def _read_functions(doc: LoadedYaml) -> tuple[Function, ...]:
             values["source"] = None
         values["source_exclude"] = tuple(values["source_exclude"])
         values["environment"] = dict(values["environment"])
+        values["managed_policy_arns"] = tuple(values["managed_policy_arns"])
+        values["policy_statements"] = _read_statements(doc, (*path, "policy_statements"), item)
         failure = _destination_or_report(doc, (*path, "on_failure"), item.get("on_failure", {"type": "s3"}), name)
         success = _destination_or_report(doc, (*path, "on_success"), item.get("on_success"), name)
         functions.append(Function(**values, on_failure=failure or DEFAULT_ON_FAILURE, on_success=success))
@@ -933,6 +1050,64 @@ def _read_functions(doc: LoadedYaml) -> tuple[Function, ...]:
                 message = f"{target.function!r} is not a function of this config ({known})"
                 raise doc.error(("functions", index, kind, "function"), message)
     return tuple(functions)
+
+
+def _read_statements(doc: LoadedYaml, path: KeyPath, function: Any) -> tuple[PolicyStatement, ...]:
+    """A function's own policy statements: each checked on its own, then the ids between them."""
+    raw = function.get("policy_statements", []) if isinstance(function, dict) else []
+    if not isinstance(raw, list):
+        doc.report(path, f"must be a list of statements, got {_describe(raw)}")
+        return ()
+    statements: list[PolicyStatement] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(raw):
+        where: KeyPath = (*path, index)
+        try:
+            values = _read_section(doc, where, item, PolicyStatement, extra_keys=("conditions",))
+        except ConfigError as exc:
+            doc.problems.append(exc)
+            continue
+        conditions = _read_conditions(doc, (*where, "conditions"), item.get("conditions", []))
+        values.update(actions=tuple(values["actions"] or ()), resources=tuple(values["resources"] or ()))
+        statement = PolicyStatement(**values, conditions=conditions)
+        for key, problem in _statement_problems(statement, seen, index):
+            doc.report((*where, key), problem)
+        if statement.sid is not None:
+            seen.setdefault(statement.sid, index)
+        statements.append(statement)
+    return tuple(statements)
+
+
+def _read_conditions(doc: LoadedYaml, path: KeyPath, raw: Any) -> tuple[PolicyCondition, ...]:
+    if not isinstance(raw, list):
+        doc.report(path, f"must be a list of conditions, got {_describe(raw)}")
+        return ()
+    conditions = []
+    for index, item in enumerate(raw):
+        try:
+            values = _read_section(doc, (*path, index), item, PolicyCondition)
+        except ConfigError as exc:
+            doc.problems.append(exc)
+            continue
+        conditions.append(PolicyCondition(**{**values, "values": tuple(values["values"] or ())}))
+    return tuple(conditions)
+
+
+def _statement_problems(statement: PolicyStatement, seen: dict[str, int], index: int) -> Iterator[tuple[str, str]]:
+    """What a statement's keys say together: its id against the others, a "*" resource against what it allows."""
+    if statement.sid in destination_types.GENERATED_STATEMENT_IDS:
+        yield "sid", f"{statement.sid!r} is the id of a statement the generator writes; choose another"
+    elif statement.sid in seen:
+        yield "sid", f"{statement.sid!r} is already the id of policy_statements[{seen[statement.sid]}]"
+    if statement.effect != "Allow" or "*" not in (statement.resources or ()):
+        return
+    for action in statement.actions or ():
+        if any(fnmatch.fnmatchcase(known.lower(), action.lower()) for known in ESCALATION_ON_ANY_RESOURCE):
+            yield "resources", f'{action!r} on "*" lets the function act as any role; name the role ARNs'
+            return
+    if not statement.allow_any_resource:
+        yield "resources", ('"*" allows the actions on every resource of the account; name the ARNs, or set '
+                            "allow_any_resource: true for actions AWS does not scope to a resource")  # fmt: skip
 
 
 def _destination_or_report(doc: LoadedYaml, path: KeyPath, raw: Any, function: str) -> Destination | None:

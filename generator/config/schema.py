@@ -17,6 +17,8 @@ from generator.config.model import (
     EMAIL_MAX,
     EMAIL_PATTERN,
     ENVIRONMENT_KEY_PATTERN,
+    IAM_ACTION_PATTERN,
+    MANAGED_POLICY_ARN_PATTERN,
     MAX_BUCKET_NAME_LENGTH,
     MAX_DASHBOARD_FUNCTIONS,
     RESERVED_ENVIRONMENT_KEYS,
@@ -30,8 +32,11 @@ from generator.config.model import (
     Field,
     Function,
     Monitoring,
+    PolicyCondition,
+    PolicyStatement,
     Section,
 )
+from generator.destination_types import GENERATED_STATEMENT_IDS
 
 SCHEMA_ID = "https://json-schema.org/draft/2020-12/schema"
 _JSON_TYPES = {str: "string", int: "integer", bool: "boolean", dict: "object", list: "array"}
@@ -56,6 +61,31 @@ def json_schema() -> dict[str, Any]:
         propertyNames={"pattern": ENVIRONMENT_KEY_PATTERN, "not": {"enum": sorted(RESERVED_ENVIRONMENT_KEYS)}},
         additionalProperties={"type": "string"},
     )
+    statement = _object(PolicyStatement)
+    props = statement["properties"]
+    props["sid"]["not"] = {"enum": sorted(GENERATED_STATEMENT_IDS)}
+    props["actions"]["items"] = {"type": "string", "pattern": IAM_ACTION_PATTERN, "not": {"pattern": ":\\*$"}}
+    props["actions"]["minItems"] = props["resources"]["minItems"] = 1
+    # "*" among the resources of an Allow needs allow_any_resource: true
+    allowed_anywhere = {"required": ["allow_any_resource"], "properties": {"allow_any_resource": {"const": True}}}
+    denied = {"required": ["effect"], "properties": {"effect": {"const": "Deny"}}}
+    statement.setdefault("allOf", []).append({
+        "if": {"not": {"anyOf": [allowed_anywhere, denied]}},
+        "then": {"properties": {"resources": {"not": {"contains": {"const": "*"}}}}},
+    })  # fmt: skip
+    function["properties"]["managed_policy_arns"]["items"] = {"type": "string", "pattern": MANAGED_POLICY_ARN_PATTERN}
+    statement["properties"]["conditions"] = {
+        "type": "array",
+        "description": "Conditions under which the statement applies; all must hold.",
+        "items": _object(PolicyCondition),
+        "default": [],
+    }
+    function["properties"]["policy_statements"] = {
+        "type": "array",
+        "description": "The function's own permissions, added to its role's inline policy after the generated ones.",
+        "items": statement,
+        "default": [],
+    }
     destination = _object(Destination)
     function["properties"]["on_failure"] = destination
     function["properties"]["on_success"] = {
@@ -132,4 +162,6 @@ def _property(field: Field) -> dict[str, Any]:
         prop["pattern"] = field.pattern
     if field.type is dict:
         prop["additionalProperties"] = {"type": "string"}
+    if field.type is list:
+        prop["items"] = {"type": "string"}
     return prop

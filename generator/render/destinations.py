@@ -93,7 +93,7 @@ def queue_settings(destination: Destination) -> dict[str, int]:
 
 
 def _wire(project: str, fn: Function, kind: str, destination: Destination, bucket_kms: bool) -> Wiring:
-    word = "Failure" if kind == "on_failure" else "Success"
+    word = destination_types.WORDS[0] if kind == "on_failure" else destination_types.WORDS[1]
     created_name = None
     if destination.arn is not None:
         arn: tuple[str, ...] = (destination.arn,)
@@ -111,7 +111,7 @@ def _wire(project: str, fn: Function, kind: str, destination: Destination, bucke
     statements = _statements(destination, word, arn, fn.name)
     if bucket_kms and destination.is_failure_bucket:
         key = (Hcl("var.failure_bucket_kms_key_arn"),)
-        statements += (Statement("EncryptFailureRecords", ("kms:GenerateDataKey",), key, False),)
+        statements += (Statement(destination_types.ENCRYPT_RECORDS_STATEMENT, ("kms:GenerateDataKey",), key, False),)
     return Wiring(kind, destination, target, statements, created_name)
 
 
@@ -123,6 +123,11 @@ def _statements(destination: Destination, word: str, arn: tuple[str, ...], funct
         own_records = interpolate(*arn, "/", record_prefix(function), "*")
         return (
             Statement(sid, (kind.action,), (own_records,), owned),
-            Statement(f"List{word}Bucket", ("s3:ListBucket",), (interpolate(*arn),), owned),
+            Statement(
+                destination_types.LIST_BUCKET_STATEMENT.format(word=word),
+                ("s3:ListBucket",),
+                (interpolate(*arn),),
+                owned,
+            ),
         )
     return (Statement(sid, (kind.action,), (interpolate(*arn),), False),)

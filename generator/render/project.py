@@ -71,7 +71,7 @@ MODULE_FILES = tuple(f"modules/function/{name}" for name in ("main.tf", "iam.tf"
 DECLARED_MODULE_FILES = ("modules/function/monitoring.tf", "modules/function/variables.tf",
                          "modules/function/outputs.tf")  # fmt: skip
 # Templates that only others include.
-PARTIAL_TEMPLATES = ("terraform/function_arguments.j2", "terraform/permissions.j2")
+PARTIAL_TEMPLATES = ("terraform/function_arguments.j2", "terraform/permissions.j2", "terraform/policy_statements.j2")
 _GENERATED_PATHS = frozenset((*(f.path for f in OUTPUT_FILES), *MODULE_FILES, *_RETIRED_FILES))
 _DEMO_HANDLERS = {"python": ("handler.py", "handler.handler"), "nodejs": ("index.mjs", "index.handler")}
 # Where each runtime looks for the module a handler names (see each runtime's bootstrap).
@@ -239,6 +239,8 @@ class _Packer:
             through_s3=size.through_s3 or fn.package_bucket is not None,
             package_bucket=fn.package_bucket,
             installed_by=self.installed_by.get(fn.name),
+            policy_statements=fn.policy_statements,
+            managed_policy_arns=fn.managed_policy_arns,
         )
 
     def _warn(self, index: int, *said: str) -> None:

@@ -27,6 +27,8 @@ MOCK_ARNS = {
     "aws_cloudwatch_log_group": f"arn:aws:logs:us-east-1:{ACCOUNT_ID}:log-group:/aws/lambda/under-test",
     "aws_iam_role": f"arn:aws:iam::{ACCOUNT_ID}:role/{ROLE_NAME}",
 }
+# A table the function module's own run grants a statement on: the module adds it after the generated ones.
+MOCK_TABLE_ARN = f"arn:aws:dynamodb:us-east-1:{ACCOUNT_ID}:table/table-under-test"
 _RETRY_LIMIT = next(f.maximum for f in FUNCTION_SETTINGS if f.name == "maximum_retry_attempts")
 REJECTED_RETRIES = (_RETRY_LIMIT or 0) + 1  # one more than Lambda allows: the negative test's value
 

@@ -19,13 +19,17 @@ from generator.config.model import (
     ENVIRONMENT_KEY_PATTERN,
     FUNCTION_FIELDS,
     FUNCTION_SETTINGS,
+    IAM_ACTION_PATTERN,
+    MANAGED_POLICY_ARN_PATTERN,
     MONITORING_FIELDS,
     PATTERN_WORDS,
+    POLICY_SID_PATTERN,
     RESERVED_ENVIRONMENT_KEYS,
     TOP_FIELDS,
     Config,
     FailureBucket,
     Field,
+    PolicyStatement,
 )
 from generator.record import Record
 from generator.render import destinations, layout, monitoring, names, tftest
@@ -61,6 +65,8 @@ class FunctionView(Record):
     through_s3: bool = False  # it deploys from S3: its package is over Lambda's direct-upload limit, or asks to
     package_bucket: str | None = None  # the existing bucket it deploys from; None: the project's own, if through_s3
     installed_by: str | None = None  # how its dependencies were installed, in words; None: it has none
+    policy_statements: tuple[PolicyStatement, ...] = ()  # its own permissions, after the generated ones
+    managed_policy_arns: tuple[str, ...] = ()  # existing policies attached to its role
 
     @property
     def overrides(self) -> dict[str, Any]:
@@ -169,6 +175,12 @@ def module_context() -> dict[str, Any]:
         "fields": field_tables(),
         "monitoring": monitoring,
         "facts": lambda_facts,
+        "policy": {
+            "sid_pattern": POLICY_SID_PATTERN,
+            "action_pattern": IAM_ACTION_PATTERN,
+            "managed_arn_pattern": MANAGED_POLICY_ARN_PATTERN,
+            "generated_ids": sorted(destination_types.GENERATED_STATEMENT_IDS),
+        },
     }
 
 
@@ -322,6 +334,15 @@ class ProjectView(Record):
     @property
     def uses_random(self) -> bool:
         return self.uses_bucket and self.bucket.naming == "random_uuid"
+
+    @property
+    def own_statements(self) -> tuple[FunctionView, ...]:
+        """The functions with permissions of their own (policy_statements)."""
+        return tuple(fn for fn in self.functions if fn.policy_statements)
+
+    @property
+    def managed_policies(self) -> tuple[FunctionView, ...]:
+        return tuple(fn for fn in self.functions if fn.managed_policy_arns)
 
     @property
     def s3_packages(self) -> tuple[FunctionView, ...]:
@@ -531,7 +552,7 @@ class ProjectView(Record):
                  "creates_topic", "topic_name", "bucket_functions", "records_where", "record_notices", "dashboard",
                  "publishers", "analytics", "projection_range", "publishes", "grouped",
                  "module_calls", "group_sizes", "function_modules", "carries_flat_layout", "s3_packages",
-                 "creates_package_bucket")  # fmt: skip
+                 "creates_package_bucket", "own_statements", "managed_policies")  # fmt: skip
         return {
             **{name: getattr(self, name) for name in shown},
             "facts": lambda_facts,

@@ -43,10 +43,39 @@ data "aws_iam_policy_document" "this" {
       }
     }
   }
+
+  # The function's own permissions, as the config states them (functions[].policy_statements).
+  dynamic "statement" {
+    for_each = var.policy_statements
+
+    content {
+      sid       = statement.value.sid
+      effect    = statement.value.effect
+      actions   = statement.value.actions
+      resources = statement.value.resources
+
+      dynamic "condition" {
+        for_each = statement.value.conditions
+
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "this" {
   name   = "logs-and-failure-destination"
   role   = aws_iam_role.this.id
   policy = data.aws_iam_policy_document.this.json
+}
+
+resource "aws_iam_role_policy_attachment" "managed" {
+  for_each = toset(var.managed_policy_arns)
+
+  role       = aws_iam_role.this.name
+  policy_arn = each.value
 }

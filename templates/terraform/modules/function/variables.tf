@@ -154,6 +154,54 @@ variable "destination_permissions" {
   }))
 }
 
+variable "policy_statements" {
+  description = "The function's own permissions: statements added to its role's inline policy after the generated ones."
+  type = list(object({
+    sid        = string
+    effect     = string
+    actions    = list(string)
+    resources  = list(string)
+    conditions = optional(list(object({ test = string, variable = string, values = list(string) })), [])
+  }))
+  default  = []
+  nullable = false
+
+  validation {
+    condition = alltrue([
+      for statement in var.policy_statements :
+      can(regex("^[A-Za-z0-9]{1,100}$", statement.sid)) && !contains(["EncryptFailureRecords", "InvokeFailureFunction", "InvokeSuccessFunction", "ListFailureBucket", "ListSuccessBucket", "PublishFailureToTopic", "PublishSuccessToTopic", "PutFailureEvents", "PutSuccessEvents", "SendFailureToQueue", "SendSuccessToQueue", "WriteFailureRecords", "WriteOwnLogs", "WriteSuccessRecords"], statement.sid)
+    ])
+    error_message = "${var.name}: each statement needs an id of letters and digits that is not one of the generated statements' ids."
+  }
+
+  validation {
+    condition = alltrue(flatten([
+      for statement in var.policy_statements : [
+        for action in statement.actions :
+        can(regex("^[a-z0-9-]+:[A-Za-z0-9*?]+$", action)) && !endswith(action, ":*")
+      ]
+    ]))
+    error_message = "${var.name}: each action must be service:Action, and not * or service:*."
+  }
+
+  validation {
+    condition     = alltrue([for statement in var.policy_statements : contains(["Allow", "Deny"], statement.effect)])
+    error_message = "${var.name}: a statement's effect must be Allow or Deny."
+  }
+}
+
+variable "managed_policy_arns" {
+  description = "Existing IAM policies attached to the function's role, by ARN, beside its inline policy; AWS managed ones are warned of (AWS widens them without notice)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for arn in var.managed_policy_arns : can(regex("^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/[A-Za-z0-9+=,.@_/-]{1,512}$", arn))])
+    error_message = "${var.name}: each managed policy must be an IAM policy ARN."
+  }
+}
+
 variable "account_id" {
   description = "The account that must own a destination bucket (the s3:ResourceAccount condition)."
   type        = string

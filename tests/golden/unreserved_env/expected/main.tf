@@ -41,6 +41,33 @@ locals {
       },
     ]
   }
+
+  # Each function's own permissions, as the config states them, after the generated ones.
+  policy_statements = {
+    escaping_function = [
+      {
+        sid       = "ReadOrders"
+        effect    = "Allow"
+        actions   = ["dynamodb:GetItem", "dynamodb:Query"]
+        resources = ["arn:aws:dynamodb:us-east-1:123456789012:table/orders"]
+        conditions = [
+          { test = "StringEquals", variable = "aws:RequestedRegion", values = ["us-east-1"] },
+        ]
+      },
+      {
+        sid        = "ListTables"
+        effect     = "Allow"
+        actions    = ["dynamodb:ListTables"]
+        resources  = ["*"]
+        conditions = []
+      },
+    ]
+  }
+
+  # Existing policies attached to each function's role.
+  managed_policy_arns = {
+    escaping_function = ["arn:aws:iam::123456789012:policy/team-read"]
+  }
 }
 
 data "aws_caller_identity" "current" {}
@@ -65,6 +92,8 @@ module "function" {
   on_failure              = local.destinations[each.key].on_failure
   on_success              = local.destinations[each.key].on_success
   destination_permissions = local.destination_permissions[each.key]
+  policy_statements       = lookup(local.policy_statements, each.key, [])
+  managed_policy_arns     = lookup(local.managed_policy_arns, each.key, [])
   account_id              = data.aws_caller_identity.current.account_id
 
   create_alarms          = true

@@ -70,6 +70,22 @@ variables {
       same_account = false
     },
   ]
+  policy_statements = [
+    {
+      sid        = "ReadOwnTable"
+      effect     = "Allow"
+      actions    = ["dynamodb:GetItem"]
+      resources  = ["arn:aws:dynamodb:us-east-1:123456789012:table/table-under-test"]
+      conditions = [{ test = "StringEquals", variable = "aws:RequestedRegion", values = ["us-east-1"] }]
+    },
+    {
+      sid        = "KeepOwnTable"
+      effect     = "Deny"
+      actions    = ["dynamodb:DeleteTable"]
+      resources  = ["arn:aws:dynamodb:us-east-1:123456789012:table/table-under-test"]
+      conditions = []
+    },
+  ]
   project                = "kms-encrypted"
   notification_topic_arn = "arn:aws:sns:us-east-1:123456789012:topic-under-test"
   failure_bucket         = "failure-records-under-test"
@@ -172,8 +188,8 @@ run "project" {
   }
 }
 
-# The function module on its own, given one permission on a bucket this project owns and one on a
-# queue: its role policy must grant those and its own logs, nothing else.
+# The function module on its own, given one permission on a bucket this project owns, one on a queue
+# and one statement of its own: its role policy must grant those and its own logs, nothing else.
 run "function_module_grants_exactly_the_permissions_it_is_given" {
   command = plan
 
@@ -191,6 +207,7 @@ run "function_module_grants_exactly_the_permissions_it_is_given" {
     condition = jsonencode([
       for statement in data.aws_iam_policy_document.this.statement : {
         sid       = statement.sid
+        effect    = coalesce(statement.effect, "Allow")
         actions   = sort(statement.actions)
         resources = sort(statement.resources)
         accounts  = [for condition in statement.condition : "${condition.test} ${condition.variable} ${join(",", condition.values)}"]
@@ -198,24 +215,41 @@ run "function_module_grants_exactly_the_permissions_it_is_given" {
       ]) == jsonencode([
       {
         sid       = "WriteOwnLogs"
+        effect    = "Allow"
         actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
         resources = ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/under-test:*"]
         accounts  = []
       },
       {
         sid       = "WriteFailureRecords"
+        effect    = "Allow"
         actions   = ["s3:PutObject"]
         resources = ["arn:aws:s3:::failure-records-under-test/aws/lambda/async/async_function/*"]
         accounts  = ["StringEquals s3:ResourceAccount 123456789012"]
       },
       {
         sid       = "SendFailureToQueue"
+        effect    = "Allow"
         actions   = ["sqs:SendMessage"]
         resources = ["arn:aws:sqs:us-east-1:123456789012:queue-under-test"]
         accounts  = []
       },
+      {
+        sid       = "ReadOwnTable"
+        effect    = "Allow"
+        actions   = ["dynamodb:GetItem"]
+        resources = ["arn:aws:dynamodb:us-east-1:123456789012:table/table-under-test"]
+        accounts  = ["StringEquals aws:RequestedRegion us-east-1"]
+      },
+      {
+        sid       = "KeepOwnTable"
+        effect    = "Deny"
+        actions   = ["dynamodb:DeleteTable"]
+        resources = ["arn:aws:dynamodb:us-east-1:123456789012:table/table-under-test"]
+        accounts  = []
+      },
     ])
-    error_message = "The role policy must grant the function's own logs and exactly the permissions given, with s3:ResourceAccount on the bucket this project owns."
+    error_message = "The role policy must grant the function's own logs, exactly the permissions given and its own statements, with s3:ResourceAccount on the bucket this project owns."
   }
 
   assert {
