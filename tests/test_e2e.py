@@ -63,6 +63,7 @@ def _assert_wired(moto: Moto, deployment: Deployment) -> None:
     """The bucket, and each function that records its failures there (the other destinations: see
     test_every_destination_type_applies_cleanly); each other function's records go where its output says."""
     _assert_bucket(moto, deployment)
+    _assert_role_policies_pass_parliament(moto, deployment)
     lam = moto.client("lambda", deployment.config.region)
     for fn in deployment.config.functions:
         if fn.on_failure.is_failure_bucket:
@@ -71,6 +72,24 @@ def _assert_wired(moto: Moto, deployment: Deployment) -> None:
             invoke = lam.get_function_event_invoke_config(FunctionName=fn.name)
             expected = deployment.outputs["destinations"][fn.name]["on_failure"]
             assert invoke["DestinationConfig"]["OnFailure"]["Destination"] == expected
+
+
+def _assert_role_policies_pass_parliament(moto: Moto, deployment: Deployment) -> dict[str, dict[str, Any]]:
+    """Every function's role policy, as applied, has no finding of parliament (an offline IAM policy linter).
+
+    Returns each role's statements by id."""
+    from parliament import analyze_policy_string
+
+    iam = moto.client("iam", deployment.config.region)
+    statements, findings = {}, {}
+    for fn in deployment.config.functions:
+        role = role_name(deployment.config.project, fn.name)
+        (name,) = iam.list_role_policies(RoleName=role)["PolicyNames"]
+        document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+        statements[fn.name] = {s["Sid"]: s for s in document["Statement"]}
+        findings[fn.name] = [(f.issue, f.detail) for f in analyze_policy_string(json.dumps(document)).findings]
+    assert findings == {fn.name: [] for fn in deployment.config.functions}
+    return statements
 
 
 def _assert_bucket(moto: Moto, deployment: Deployment) -> None:
@@ -505,7 +524,6 @@ functions:
 
 
 def test_a_functions_own_permissions_apply_and_every_role_policy_passes_parliament(moto: Moto, deploy: Any) -> None:
-    from parliament import analyze_policy_string
 
     iam = moto.client("iam", "us-east-1")
     team_read = iam.create_policy(PolicyName="team-read", PolicyDocument=json.dumps({
@@ -517,18 +535,10 @@ def test_a_functions_own_permissions_apply_and_every_role_policy_passes_parliame
     attached = iam.list_attached_role_policies(RoleName=reader)["AttachedPolicies"]
     assert [p["PolicyArn"] for p in attached] == [team_read]
     assert iam.list_attached_role_policies(RoleName=plain)["AttachedPolicies"] == []
-    findings = {}
-    for role in (reader, plain):
-        (name,) = iam.list_role_policies(RoleName=role)["PolicyNames"]
-        document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
-        statements = {s["Sid"]: s for s in document["Statement"]}
-        findings[role] = [(f.issue, f.detail) for f in analyze_policy_string(json.dumps(document)).findings]
-        if role == reader:
-            assert list(statements)[-2:] == ["ReadOrders", "ListTables"], "its own statements, after the generated"
-            assert statements["ReadOrders"]["Condition"] == {"StringEquals": {"aws:RequestedRegion": "us-east-1"}}
-        else:
-            assert not {"ReadOrders", "ListTables"} & set(statements)
-    assert findings == {reader: [], plain: []}
+    statements = _assert_role_policies_pass_parliament(moto, deployment)
+    assert list(statements["reader"])[-2:] == ["ReadOrders", "ListTables"], "its own statements, after the generated"
+    assert statements["reader"]["ReadOrders"]["Condition"] == {"StringEquals": {"aws:RequestedRegion": "us-east-1"}}
+    assert not {"ReadOrders", "ListTables"} & set(statements["plain"])
     _assert_no_changes(deployment.terraform)
     deployment.terraform.run("destroy", "-auto-approve")
     iam.delete_policy(PolicyArn=team_read)
@@ -596,6 +606,7 @@ def test_every_destination_type_applies_cleanly(moto: Moto, deploy: Any) -> None
     lam.create_function(FunctionName="existing-consumer", Runtime="python3.13", Role=role, Handler="h.h",
                         Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18})  # fmt: skip
     deployment = deploy((GOLDEN / "destinations" / "config.yaml").read_text(), GOLDEN / "destinations")
+    _assert_role_policies_pass_parliament(moto, deployment)
     arn = f"arn:aws:{{}}:{region}:{account}:{{}}"
     expected = {
         "to_queue_and_topic": (arn.format("sqs", "destinations-to_queue_and_topic-on-failure"),
