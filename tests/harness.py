@@ -143,6 +143,39 @@ def _patch_moto_reserved_concurrency_zero(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(LambdaFunction, "get_code", get_code)
 
 
+def _patch_moto_logging_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make moto's Lambda keep and report a function's LoggingConfig.
+
+    moto (5.2.5) drops ``LoggingConfig`` from CreateFunction and UpdateFunctionConfiguration and never
+    returns it, so the provider plans to add the block on every run. AWS returns it for every function,
+    Text and the function's own log group unless set otherwise; this keeps what was sent, or that default.
+    """
+    from moto.awslambda.models import LambdaFunction
+
+    original_init, original_update = LambdaFunction.__init__, LambdaFunction.update_configuration
+    original_configuration = LambdaFunction.get_configuration
+
+    def init(self: Any, account_id: str, spec: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        original_init(self, account_id, spec, *args, **kwargs)
+        self.logging_config = spec.get("LoggingConfig")
+
+    def update(self: Any, config_updates: dict[str, Any]) -> dict[str, Any]:
+        if "LoggingConfig" in config_updates:
+            self.logging_config = config_updates["LoggingConfig"]
+        result: dict[str, Any] = original_update(self, config_updates)
+        return result
+
+    def configuration(self: Any, on_create: bool = False) -> dict[str, Any]:
+        response: dict[str, Any] = original_configuration(self, on_create)
+        default = {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{self.function_name}"}
+        response["LoggingConfig"] = {**default, **(getattr(self, "logging_config", None) or {})}
+        return response
+
+    monkeypatch.setattr(LambdaFunction, "__init__", init)
+    monkeypatch.setattr(LambdaFunction, "update_configuration", update)
+    monkeypatch.setattr(LambdaFunction, "get_configuration", configuration)
+
+
 def _patch_moto_compact_redrive_policy(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make moto's GetQueueAttributes return RedrivePolicy as compact JSON, as SQS does.
 
@@ -382,6 +415,7 @@ def moto_server() -> Iterator[Moto]:
     with pytest.MonkeyPatch.context() as monkeypatch:
         _patch_moto_reserved_concurrency_zero(monkeypatch)
         _patch_moto_compact_redrive_policy(monkeypatch)
+        _patch_moto_logging_config(monkeypatch)
         _patch_moto_bucket_eventbridge_notifications(monkeypatch)
         _patch_moto_athena_named_query_deletion(monkeypatch)
         _patch_moto_bucket_policy_conditions_over_tls(monkeypatch)

@@ -133,6 +133,12 @@ def _assert_function(moto: Moto, deployment: Deployment, fn: Function) -> None:
     assert settings["MemorySize"] == fn.memory_mb and settings["Timeout"] == fn.timeout_seconds
     assert settings["Architectures"] == [fn.architecture]
     assert settings.get("Environment", {}).get("Variables", {}) == fn.environment
+    assert settings["EphemeralStorage"] == {"Size": fn.ephemeral_storage_mb}
+    assert settings["TracingConfig"] == {"Mode": fn.tracing}
+    levels = {"ApplicationLogLevel": fn.log_application_level, "SystemLogLevel": fn.log_system_level}
+    assert settings["LoggingConfig"] == {"LogFormat": fn.log_format, "LogGroup": f"/aws/lambda/{fn.name}",
+                                         **{key: level for key, level in levels.items() if level}}  # fmt: skip
+    traces = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
     concurrency = lam.get_function_concurrency(FunctionName=fn.name).get("ReservedConcurrentExecutions")
     assert concurrency == fn.reserved_concurrency
 
@@ -173,6 +179,8 @@ def _assert_function(moto: Moto, deployment: Deployment, fn: Function) -> None:
          "Resource": f"{bucket_arn}/aws/lambda/async/{fn.name}/*", "Condition": account_condition},
         {"Sid": "WriteOwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
          "Resource": f"{log_group_arn}:*"},
+        *([{"Sid": "WriteTraces", "Effect": "Allow", "Action": sorted(traces), "Resource": "*"}]
+          if fn.tracing == "Active" else []),
     ]  # fmt: skip
 
     (group,) = logs.describe_log_groups(logGroupNamePrefix=log_group)["logGroups"]

@@ -230,7 +230,10 @@ def test_role_policy_is_least_privilege(rendered: tuple[Config, dict[str, Any]],
     assert {sid: (s["actions"], s["resources"]) for sid, s in statements.items()} == {
         "WriteOwnLogs": (["logs:CreateLogStream", "logs:PutLogEvents"], ["${aws_cloudwatch_log_group.this.arn}:*"])
     }
-    dynamic, own = module["data"]["aws_iam_policy_document.this"]["dynamic"]
+    dynamic, traces, own = module["data"]["aws_iam_policy_document.this"]["dynamic"]
+    # X-Ray's write actions, only while tracing is Active: they take no resource but "*"
+    assert traces["statement"]["for_each"] == '${var.settings.tracing == "Active" ? [1] : []}'
+    assert traces["statement"]["content"][0]["resources"] == ["*"]
     assert dynamic["statement"]["for_each"] == "${var.destination_permissions}"
     # the function's own statements come after the generated ones, as given
     assert own["statement"]["for_each"] == "${var.policy_statements}"

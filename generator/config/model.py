@@ -31,6 +31,16 @@ RUNTIMES = tuple(runtime.name for runtime in lambda_facts.SUPPORTED_RUNTIMES)
 PYTHON_RUNTIMES = tuple(name for name in RUNTIMES if name.startswith("python"))
 NODEJS_RUNTIMES = tuple(name for name in RUNTIMES if name.startswith("nodejs"))
 ARCHITECTURES = ("arm64", "x86_64")
+TRACING_MODES = ("PassThrough", "Active")
+# "Configuring advanced logging controls for Lambda functions": log levels filter only JSON logs.
+LOGGING_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-advanced.html"
+LOG_FORMATS = ("Text", "JSON")
+APPLICATION_LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
+SYSTEM_LOG_LEVELS = ("DEBUG", "INFO", "WARN")
+# "Use Lambda recursive loop detection to prevent infinite loops": Lambda detects loops that pass through
+# Lambda, SQS, SNS and S3, and stops one after about 16 invocations, unless the function allows it.
+RECURSION_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html"
+RECURSIVE_LOOP_ACTIONS = ("Terminate", "Allow")
 NAMING_MODES = ("random_uuid", "bucket_prefix", "fixed")
 ALARM_PERIODS = (60, 300, 900, 3600, 21600, 86400)
 CI_SYSTEMS = ("none", "github-actions")
@@ -618,6 +628,35 @@ class Function(Section):
         check=_environment_problem,
         setting=True,
     )
+    ephemeral_storage_mb: int = config_key(
+        default=512, doc="Size of the function's /tmp in MB.", minimum=512, maximum=10240, setting=True
+    )
+    tracing: str = config_key(
+        default="PassThrough",
+        doc="X-Ray tracing: Active records a sample of requests (the role then may write traces); "
+        "PassThrough only passes on a caller's trace header.",
+        choices=TRACING_MODES,
+        setting=True,
+    )
+    log_format: str = config_key(
+        default="Text", doc="Format of the function's logs: Text, or JSON, which log levels need.",
+        choices=LOG_FORMATS, setting=True,
+    )  # fmt: skip
+    log_application_level: str | None = config_key(
+        default=None, doc="With JSON logs, the lowest level of the function's own log lines that is kept.",
+        choices=APPLICATION_LOG_LEVELS, setting=True, null_words="every level",
+    )  # fmt: skip
+    log_system_level: str | None = config_key(
+        default=None, doc="With JSON logs, the lowest level of Lambda's own log lines (START, REPORT) that is kept.",
+        choices=SYSTEM_LOG_LEVELS, setting=True, null_words="every level",
+    )  # fmt: skip
+    recursive_loop: str = config_key(
+        default="Terminate",
+        doc="What Lambda does when it detects the function in a loop of invocations through Lambda, SQS, SNS "
+        "and S3: Terminate stops the loop; Allow lets it run.",
+        choices=RECURSIVE_LOOP_ACTIONS,
+        setting=True,
+    )
     log_retention_days: int = config_key(
         default=14,
         doc="Days CloudWatch Logs keeps the function's logs (0: forever).",
@@ -677,7 +716,9 @@ class Function(Section):
     RULES = (
         Required("handler", When("source"), hint=", e.g. 'app.handler'"),
         OnlyWhen(("alias",), When("publish", (True,)), hint=": an alias points at a published version"),
-    )
+        OnlyWhen(("log_application_level", "log_system_level"), When("log_format", ("JSON",)),
+                 hint=f": Lambda filters log levels only in JSON logs ({LOGGING_DOC})"),
+    )  # fmt: skip
 
     @property
     def language(self) -> str:

@@ -259,6 +259,12 @@ def field_validation(
     """
     if field.choices is not None:
         words = f"one of {field.choices_words}: " if field.choices_words else "one of "
+        if nullable:  # contains() refuses a null argument
+            null = f"null ({field.null_words}) or " if field.null_words else "null or "
+            # HCL evaluates both sides of || and both results of ?:, so the null never reaches contains()
+            known = f'contains({to_hcl(list(field.choices))}, {value} == null ? "" : {value})'
+            return _validation(f"{value} == null || {known}", f"{name} must be {null}{words}{_listed(field.choices)}.",
+                               about)  # fmt: skip
         return _contains(value, list(field.choices), f"{name} must be {words}{_listed(field.choices)}.", about)
     if field.pattern is not None:
         condition = f"can(regex({quote(field.pattern)}, {value}))"

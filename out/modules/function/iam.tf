@@ -44,6 +44,17 @@ data "aws_iam_policy_document" "this" {
     }
   }
 
+  # X-Ray's write actions take no resource, only "*" (Service Authorization Reference, AWS X-Ray).
+  dynamic "statement" {
+    for_each = var.settings.tracing == "Active" ? [1] : []
+
+    content {
+      sid       = "WriteTraces"
+      actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+      resources = ["*"]
+    }
+  }
+
   # The function's own permissions, as the config states them (functions[].policy_statements).
   dynamic "statement" {
     for_each = var.policy_statements

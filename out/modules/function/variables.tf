@@ -51,6 +51,18 @@ variable "settings" {
     reserved_concurrency = optional(number)
     # Environment variables of the function, string to string; names the runtime reserves are refused, and Lambda allows 4096 bytes in all.
     environment = optional(map(string), {})
+    # Size of the function's /tmp in MB.
+    ephemeral_storage_mb = optional(number, 512)
+    # X-Ray tracing: Active records a sample of requests (the role then may write traces); PassThrough only passes on a caller's trace header.
+    tracing = optional(string, "PassThrough")
+    # Format of the function's logs: Text, or JSON, which log levels need.
+    log_format = optional(string, "Text")
+    # With JSON logs, the lowest level of the function's own log lines that is kept.
+    log_application_level = optional(string)
+    # With JSON logs, the lowest level of Lambda's own log lines (START, REPORT) that is kept.
+    log_system_level = optional(string)
+    # What Lambda does when it detects the function in a loop of invocations through Lambda, SQS, SNS and S3: Terminate stops the loop; Allow lets it run.
+    recursive_loop = optional(string, "Terminate")
     # Days CloudWatch Logs keeps the function's logs (0: forever).
     log_retention_days = optional(number, 14)
     # How long Lambda keeps an asynchronous event before it records it as failed.
@@ -87,6 +99,36 @@ variable "settings" {
   validation {
     condition     = coalesce(var.settings.reserved_concurrency, 0) >= 0 && coalesce(var.settings.reserved_concurrency, 0) <= 2147483647 && floor(coalesce(var.settings.reserved_concurrency, 0)) == coalesce(var.settings.reserved_concurrency, 0)
     error_message = "${var.name}: reserved_concurrency must be null (unreserved) or a whole number from 0 to 2147483647."
+  }
+
+  validation {
+    condition     = var.settings.ephemeral_storage_mb >= 512 && var.settings.ephemeral_storage_mb <= 10240 && floor(var.settings.ephemeral_storage_mb) == var.settings.ephemeral_storage_mb
+    error_message = "${var.name}: ephemeral_storage_mb must be a whole number from 512 to 10240."
+  }
+
+  validation {
+    condition     = contains(["PassThrough", "Active"], var.settings.tracing)
+    error_message = "${var.name}: tracing must be one of PassThrough, Active."
+  }
+
+  validation {
+    condition     = contains(["Text", "JSON"], var.settings.log_format)
+    error_message = "${var.name}: log_format must be one of Text, JSON."
+  }
+
+  validation {
+    condition     = var.settings.log_application_level == null || contains(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"], var.settings.log_application_level == null ? "" : var.settings.log_application_level)
+    error_message = "${var.name}: log_application_level must be null (every level) or one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL."
+  }
+
+  validation {
+    condition     = var.settings.log_system_level == null || contains(["DEBUG", "INFO", "WARN"], var.settings.log_system_level == null ? "" : var.settings.log_system_level)
+    error_message = "${var.name}: log_system_level must be null (every level) or one of DEBUG, INFO, WARN."
+  }
+
+  validation {
+    condition     = contains(["Terminate", "Allow"], var.settings.recursive_loop)
+    error_message = "${var.name}: recursive_loop must be one of Terminate, Allow."
   }
 
   validation {
@@ -169,7 +211,7 @@ variable "policy_statements" {
   validation {
     condition = alltrue([
       for statement in var.policy_statements :
-      can(regex("^[A-Za-z0-9]{1,100}$", statement.sid)) && !contains(["EncryptFailureRecords", "InvokeFailureFunction", "InvokeSuccessFunction", "ListFailureBucket", "ListSuccessBucket", "PublishFailureToTopic", "PublishSuccessToTopic", "PutFailureEvents", "PutSuccessEvents", "SendFailureToQueue", "SendSuccessToQueue", "WriteFailureRecords", "WriteOwnLogs", "WriteSuccessRecords"], statement.sid)
+      can(regex("^[A-Za-z0-9]{1,100}$", statement.sid)) && !contains(["EncryptFailureRecords", "InvokeFailureFunction", "InvokeSuccessFunction", "ListFailureBucket", "ListSuccessBucket", "PublishFailureToTopic", "PublishSuccessToTopic", "PutFailureEvents", "PutSuccessEvents", "SendFailureToQueue", "SendSuccessToQueue", "WriteFailureRecords", "WriteOwnLogs", "WriteSuccessRecords", "WriteTraces"], statement.sid)
     ])
     error_message = "${var.name}: each statement needs an id of letters and digits that is not one of the generated statements' ids."
   }

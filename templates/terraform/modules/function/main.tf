@@ -5,7 +5,7 @@ resource "aws_cloudwatch_log_group" "this" {
 }
 
 resource "aws_lambda_function" "this" {
-  # checkov:skip=CKV_AWS_50:X-Ray needs xray:PutTraceSegments on all resources (*), which the least-privilege role leaves out.
+  # checkov:skip=CKV_AWS_50:Tracing is the config's choice (functions[].tracing); Active gives the role X-Ray's write actions.
   # checkov:skip=CKV_AWS_116:Failed asynchronous events go to the on-failure destination, which supersedes a dead-letter queue.
   # checkov:skip=CKV_AWS_117:The function calls only AWS APIs; a VPC would add NAT or endpoint cost and no protection.
   # checkov:skip=CKV_AWS_173:Lambda encrypts environment variables at rest with an AWS managed key; keep secrets out of them.
@@ -32,6 +32,22 @@ resource "aws_lambda_function" "this" {
   # on-failure destination, without retries, with the condition ZeroReservedConcurrency.
   reserved_concurrent_executions = var.settings.reserved_concurrency
 
+  ephemeral_storage {
+    size = var.settings.ephemeral_storage_mb
+  }
+
+  tracing_config {
+    mode = var.settings.tracing
+  }
+
+  # Log levels filter only JSON logs; the generator and the settings variable refuse them with Text.
+  logging_config {
+    log_format            = var.settings.log_format
+    log_group             = aws_cloudwatch_log_group.this.name
+    application_log_level = var.settings.log_format == "JSON" ? var.settings.log_application_level : null
+    system_log_level      = var.settings.log_format == "JSON" ? var.settings.log_system_level : null
+  }
+
   dynamic "environment" {
     for_each = length(var.settings.environment) > 0 ? [var.settings.environment] : []
 
@@ -42,6 +58,15 @@ resource "aws_lambda_function" "this" {
 
   # The log group exists before the function, so Lambda never creates one without retention.
   depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.this]
+}
+
+# Lambda stops a recursive loop it detects unless the function allows it; without this resource the function
+# keeps Lambda's default, Terminate, and removing it restores that.
+resource "aws_lambda_function_recursion_config" "this" {
+  count = var.settings.recursive_loop == "Allow" ? 1 : 0
+
+  function_name  = aws_lambda_function.this.function_name
+  recursive_loop = "Allow"
 }
 
 # The alias moves to each version the apply publishes; invokers that name it get the settings below.

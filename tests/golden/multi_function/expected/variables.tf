@@ -68,6 +68,11 @@ variable "functions" {
     notify-customers = {
       architecture              = "x86_64"
       reserved_concurrency      = 5
+      ephemeral_storage_mb      = 1024
+      tracing                   = "Active"
+      log_format                = "JSON"
+      log_application_level     = "INFO"
+      log_system_level          = "WARN"
       log_retention_days        = 30
       maximum_event_age_seconds = 3600
       maximum_retry_attempts    = 0

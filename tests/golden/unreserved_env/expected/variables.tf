@@ -63,6 +63,7 @@ variable "functions" {
         MULTI_LINE         = "first line\nsecond line\ttabbed"
         UNICODE            = "naïve café ☃"
       }
+      recursive_loop = "Allow"
     }
   }
 

@@ -376,6 +376,17 @@ run "function_module_grants_exactly_the_permissions_it_is_given" {
   }
 
   assert {
+    condition = alltrue([
+      aws_lambda_function.this.ephemeral_storage[0].size == var.settings.ephemeral_storage_mb,
+      aws_lambda_function.this.tracing_config[0].mode == var.settings.tracing,
+      aws_lambda_function.this.logging_config[0].log_format == var.settings.log_format,
+      aws_lambda_function.this.logging_config[0].log_group == aws_cloudwatch_log_group.this.name,
+      length(aws_lambda_function_recursion_config.this) == (var.settings.recursive_loop == "Allow" ? 1 : 0),
+    ])
+    error_message = "The function must have the /tmp size, tracing, log format and loop handling its settings give, and log to its own group."
+  }
+
+  assert {
     condition     = aws_iam_role_policy.this.role == aws_iam_role.this.id && aws_lambda_function.this.role == aws_iam_role.this.arn
     error_message = "The function must run with the role that carries that policy."
   }
