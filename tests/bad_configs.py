@@ -153,6 +153,9 @@ CASES: list[tuple[str, str, list[str]]] = [
      ["policy_statements[0].actions", "is required"]),
     ("a condition without values", "functions:\n  - policy_statements:\n      - {sid: A, actions: [s3:GetObject], resources: [x], conditions: [{test: StringEquals, variable: 'aws:SourceAccount'}]}\n",
      ["policy_statements[0].conditions[0].values", "is required"]),
+    ("a loop of lambda destinations", "functions:\n  - name: a\n    on_failure: {type: lambda, function: b}\n"
+     "  - name: b\n    on_success: {type: lambda, function: a}\n",
+     ["functions[1].on_success.function", "go round a -> b (on_failure) -> a (on_success) for ever", "bad.yaml:5:"]),
     ("not a policy ARN", "functions:\n  - managed_policy_arns: [team-read]\n",
      ["functions[0].managed_policy_arns", "'team-read' is not an IAM policy ARN"]),
 ]  # fmt: skip

@@ -134,6 +134,7 @@ def _assert_function(moto: Moto, deployment: Deployment, fn: Function) -> None:
     assert settings["Architectures"] == [fn.architecture]
     assert settings.get("Environment", {}).get("Variables", {}) == fn.environment
     assert settings["EphemeralStorage"] == {"Size": fn.ephemeral_storage_mb}
+    assert settings.get("KMSKeyArn") == fn.kms_key_arn
     assert settings["TracingConfig"] == {"Mode": fn.tracing}
     levels = {"ApplicationLogLevel": fn.log_application_level, "SystemLogLevel": fn.log_system_level}
     assert settings["LoggingConfig"] == {"LogFormat": fn.log_format, "LogGroup": f"/aws/lambda/{fn.name}",
@@ -172,7 +173,7 @@ def _assert_function(moto: Moto, deployment: Deployment, fn: Function) -> None:
     for statement in statements:  # the order of actions inside a statement carries no meaning
         if isinstance(statement["Action"], list):
             statement["Action"] = sorted(statement["Action"])
-    assert statements == [
+    assert statements == sorted([
         {"Sid": "ListFailureBucket", "Effect": "Allow", "Action": "s3:ListBucket",
          "Resource": bucket_arn, "Condition": account_condition},
         {"Sid": "WriteFailureRecords", "Effect": "Allow", "Action": "s3:PutObject",
@@ -181,7 +182,9 @@ def _assert_function(moto: Moto, deployment: Deployment, fn: Function) -> None:
          "Resource": f"{log_group_arn}:*"},
         *([{"Sid": "WriteTraces", "Effect": "Allow", "Action": sorted(traces), "Resource": "*"}]
           if fn.tracing == "Active" else []),
-    ]  # fmt: skip
+        *([{"Sid": "DecryptEnvironment", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": fn.kms_key_arn}]
+          if fn.kms_key_arn else []),
+    ], key=lambda statement: statement["Sid"])  # fmt: skip
 
     (group,) = logs.describe_log_groups(logGroupNamePrefix=log_group)["logGroups"]
     assert group.get("retentionInDays") == (fn.log_retention_days or None)

@@ -230,7 +230,10 @@ def test_role_policy_is_least_privilege(rendered: tuple[Config, dict[str, Any]],
     assert {sid: (s["actions"], s["resources"]) for sid, s in statements.items()} == {
         "WriteOwnLogs": (["logs:CreateLogStream", "logs:PutLogEvents"], ["${aws_cloudwatch_log_group.this.arn}:*"])
     }
-    dynamic, traces, own = module["data"]["aws_iam_policy_document.this"]["dynamic"]
+    dynamic, traces, key, own = module["data"]["aws_iam_policy_document.this"]["dynamic"]
+    # kms:Decrypt on the function's own key for its environment variables, and only with one
+    assert key["statement"]["for_each"] == "${var.settings.kms_key_arn == null ? [] : [var.settings.kms_key_arn]}"
+    assert key["statement"]["content"][0]["actions"] == ["kms:Decrypt"]
     # X-Ray's write actions, only while tracing is Active: they take no resource but "*"
     assert traces["statement"]["for_each"] == '${var.settings.tracing == "Active" ? [1] : []}'
     assert traces["statement"]["content"][0]["resources"] == ["*"]

@@ -37,8 +37,8 @@ LOGGING_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatc
 LOG_FORMATS = ("Text", "JSON")
 APPLICATION_LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
 SYSTEM_LOG_LEVELS = ("DEBUG", "INFO", "WARN")
-# "Use Lambda recursive loop detection to prevent infinite loops": Lambda detects loops that pass through
-# Lambda, SQS, SNS and S3, and stops one after about 16 invocations, unless the function allows it.
+# "Use Lambda recursive loop detection to prevent infinite loops": Lambda detects certain loops (the page lists
+# the services and SDKs it tracks) and by default stops invoking the function and notifies; Allow turns that off.
 RECURSION_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html"
 RECURSIVE_LOOP_ACTIONS = ("Terminate", "Allow")
 NAMING_MODES = ("random_uuid", "bucket_prefix", "fixed")
@@ -628,6 +628,14 @@ class Function(Section):
         check=_environment_problem,
         setting=True,
     )
+    kms_key_arn: str | None = config_key(
+        default=None,
+        doc="A customer managed KMS key that encrypts the function's environment variables (the role gets "
+        "kms:Decrypt on it); null: Lambda's AWS managed key.",
+        pattern=KMS_KEY_ARN_PATTERN,
+        setting=True,
+        null_words="Lambda's AWS managed key",
+    )
     ephemeral_storage_mb: int = config_key(
         default=512, doc="Size of the function's /tmp in MB.", minimum=512, maximum=10240, setting=True
     )
@@ -652,8 +660,8 @@ class Function(Section):
     )  # fmt: skip
     recursive_loop: str = config_key(
         default="Terminate",
-        doc="What Lambda does when it detects the function in a loop of invocations through Lambda, SQS, SNS "
-        "and S3: Terminate stops the loop; Allow lets it run.",
+        doc="What Lambda does when it detects the function in a loop of invocations: Terminate stops invoking it; "
+        "Allow lets the loop run.",
         choices=RECURSIVE_LOOP_ACTIONS,
         setting=True,
     )
@@ -1090,7 +1098,33 @@ def _read_functions(doc: LoadedYaml) -> tuple[Function, ...]:
                 known = ", ".join(names)
                 message = f"{target.function!r} is not a function of this config ({known})"
                 raise doc.error(("functions", index, kind, "function"), message)
+    _refuse_destination_loops(doc, functions)
     return tuple(functions)
+
+
+def _refuse_destination_loops(doc: LoadedYaml, functions: Sequence[Function]) -> None:
+    """A chain of Lambda destinations that returns to its start sends records round it for ever.
+
+    Each function's record is an asynchronous invocation of the next; where the chain closes, the first
+    function's own records come back to it, each wrapping the one before, on failure or on success alike.
+    """
+    index = {fn.name: i for i, fn in enumerate(functions)}
+    for start in functions:
+        frontier: list[list[tuple[str, str]]] = [[(start.name, "")]]  # each: (function, how its record got there)
+        while frontier:
+            steps = frontier.pop()
+            last = steps[-1][0]
+            for kind in DESTINATION_KINDS:
+                target = getattr(functions[index[last]], kind)
+                if target is None or target.function is None:
+                    continue
+                if target.function == start.name:
+                    loop = " -> ".join(f"{name} ({how})" if how else name for name, how in [*steps, (start.name, kind)])
+                    raise doc.error(("functions", index[last], kind, "function"),
+                                    f"the records would go round {loop} for ever; end the chain at a queue, topic, "
+                                    "event bus or bucket")  # fmt: skip
+                if target.function not in (name for name, _ in steps):
+                    frontier.append([*steps, (target.function, kind)])
 
 
 def _read_statements(doc: LoadedYaml, path: KeyPath, function: Any) -> tuple[PolicyStatement, ...]:

@@ -268,6 +268,10 @@ def field_validation(
         return _contains(value, list(field.choices), f"{name} must be {words}{_listed(field.choices)}.", about)
     if field.pattern is not None:
         condition = f"can(regex({quote(field.pattern)}, {value}))"
+        if nullable:  # can() turns regex()'s refusal of a null into false
+            null = f"null ({field.null_words}) or " if field.null_words else "null or "
+            return _validation(f"{value} == null || {condition}",
+                               f"{name} must be {null}{PATTERN_WORDS[field.pattern]}.", about)  # fmt: skip
         return _validation(condition, f"{name} must be {PATTERN_WORDS[field.pattern]}.", about)
     if field.minimum is None or field.maximum is None:
         return None

@@ -55,6 +55,17 @@ data "aws_iam_policy_document" "this" {
     }
   }
 
+  # A customer managed key for the environment variables: Lambda decrypts them as the function's role.
+  dynamic "statement" {
+    for_each = var.settings.kms_key_arn == null ? [] : [var.settings.kms_key_arn]
+
+    content {
+      sid       = "DecryptEnvironment"
+      actions   = ["kms:Decrypt"]
+      resources = [statement.value]
+    }
+  }
+
   # The function's own permissions, as the config states them (functions[].policy_statements).
   dynamic "statement" {
     for_each = var.policy_statements

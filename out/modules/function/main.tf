@@ -8,7 +8,7 @@ resource "aws_lambda_function" "this" {
   # checkov:skip=CKV_AWS_50:Tracing is the config's choice (functions[].tracing); Active gives the role X-Ray's write actions.
   # checkov:skip=CKV_AWS_116:Failed asynchronous events go to the on-failure destination, which supersedes a dead-letter queue.
   # checkov:skip=CKV_AWS_117:The function calls only AWS APIs; a VPC would add NAT or endpoint cost and no protection.
-  # checkov:skip=CKV_AWS_173:Lambda encrypts environment variables at rest with an AWS managed key; keep secrets out of them.
+  # checkov:skip=CKV_AWS_173:Lambda encrypts environment variables at rest, with the config's functions[].kms_key_arn or an AWS managed key.
   # checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile; the package is built reproducibly from reviewed source.
   function_name = var.name
   description   = var.description
@@ -19,6 +19,7 @@ resource "aws_lambda_function" "this" {
   memory_size   = var.settings.memory_mb
   timeout       = var.settings.timeout_seconds
   publish       = var.publish
+  kms_key_arn   = var.settings.kms_key_arn
 
   # A package over Lambda's direct-upload limit deploys from S3; the hash of the local zip still
   # decides when the code changed.

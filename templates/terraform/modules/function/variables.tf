@@ -51,6 +51,8 @@ variable "settings" {
     reserved_concurrency = optional(number)
     # Environment variables of the function, string to string; names the runtime reserves are refused, and Lambda allows 4096 bytes in all.
     environment = optional(map(string), {})
+    # A customer managed KMS key that encrypts the function's environment variables (the role gets kms:Decrypt on it); null: Lambda's AWS managed key.
+    kms_key_arn = optional(string)
     # Size of the function's /tmp in MB.
     ephemeral_storage_mb = optional(number, 512)
     # X-Ray tracing: Active records a sample of requests (the role then may write traces); PassThrough only passes on a caller's trace header.
@@ -61,7 +63,7 @@ variable "settings" {
     log_application_level = optional(string)
     # With JSON logs, the lowest level of Lambda's own log lines (START, REPORT) that is kept.
     log_system_level = optional(string)
-    # What Lambda does when it detects the function in a loop of invocations through Lambda, SQS, SNS and S3: Terminate stops the loop; Allow lets it run.
+    # What Lambda does when it detects the function in a loop of invocations: Terminate stops invoking it; Allow lets the loop run.
     recursive_loop = optional(string, "Terminate")
     # Days CloudWatch Logs keeps the function's logs (0: forever).
     log_retention_days = optional(number, 14)
@@ -99,6 +101,11 @@ variable "settings" {
   validation {
     condition     = coalesce(var.settings.reserved_concurrency, 0) >= 0 && coalesce(var.settings.reserved_concurrency, 0) <= 2147483647 && floor(coalesce(var.settings.reserved_concurrency, 0)) == coalesce(var.settings.reserved_concurrency, 0)
     error_message = "${var.name}: reserved_concurrency must be null (unreserved) or a whole number from 0 to 2147483647."
+  }
+
+  validation {
+    condition     = var.settings.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.settings.kms_key_arn))
+    error_message = "${var.name}: kms_key_arn must be null (Lambda's AWS managed key) or a KMS key ARN such as arn:aws:kms:us-east-1:123456789012:key/<key id>."
   }
 
   validation {
@@ -211,7 +218,7 @@ variable "policy_statements" {
   validation {
     condition = alltrue([
       for statement in var.policy_statements :
-      can(regex("^[A-Za-z0-9]{1,100}$", statement.sid)) && !contains(["EncryptFailureRecords", "InvokeFailureFunction", "InvokeSuccessFunction", "ListFailureBucket", "ListSuccessBucket", "PublishFailureToTopic", "PublishSuccessToTopic", "PutFailureEvents", "PutSuccessEvents", "SendFailureToQueue", "SendSuccessToQueue", "WriteFailureRecords", "WriteOwnLogs", "WriteSuccessRecords", "WriteTraces"], statement.sid)
+      can(regex("^[A-Za-z0-9]{1,100}$", statement.sid)) && !contains(["DecryptEnvironment", "EncryptFailureRecords", "InvokeFailureFunction", "InvokeSuccessFunction", "ListFailureBucket", "ListSuccessBucket", "PublishFailureToTopic", "PublishSuccessToTopic", "PutFailureEvents", "PutSuccessEvents", "SendFailureToQueue", "SendSuccessToQueue", "WriteFailureRecords", "WriteOwnLogs", "WriteSuccessRecords", "WriteTraces"], statement.sid)
     ])
     error_message = "${var.name}: each statement needs an id of letters and digits that is not one of the generated statements' ids."
   }
