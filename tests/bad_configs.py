@@ -156,6 +156,12 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("a loop of lambda destinations", "functions:\n  - name: a\n    on_failure: {type: lambda, function: b}\n"
      "  - name: b\n    on_success: {type: lambda, function: a}\n",
      ["functions[1].on_success.function", "go round a -> b (on_failure) -> a (on_success) for ever", "bad.yaml:5:"]),
+    ("six layers", "functions:\n  - layers: [" + ", ".join(f"'arn:aws:lambda:us-east-1:123456789012:layer:l{i}:1'"
+                                                        for i in range(6)) + "]\n",
+     ["functions[0].layers", "at most 5 layers a function, got 6"]),
+    ("not a layer ARN", "functions:\n  - layers: [shared-libs]\n", ["functions[0].layers", "not a layer version ARN"]),
+    ("a layer of another region", "region: eu-west-1\nfunctions:\n  - layers: ['arn:aws:lambda:us-east-1:123456789012:layer:l:1']\n",
+     ["functions[0].layers", "is not in eu-west-1", "bad.yaml:3:"]),
     ("not a policy ARN", "functions:\n  - managed_policy_arns: [team-read]\n",
      ["functions[0].managed_policy_arns", "'team-read' is not an IAM policy ARN"]),
 ]  # fmt: skip

@@ -200,7 +200,9 @@ def test_variable_defaults_equal_the_config(rendered: tuple[Config, dict[str, An
         assert set(settings) <= carried, "alarm settings only while the project has alarms"
         assert all(value != MODULE_DEFAULTS[name] for name, value in settings.items()), "only what the config changes"
         settings["environment"] = {k: unescape_template(v) for k, v in settings.get("environment", {}).items()}
-        assert MODULE_DEFAULTS | settings == {f.name: getattr(fn, f.name) for f in FUNCTION_SETTINGS}
+        as_written = {f.name: getattr(fn, f.name) for f in FUNCTION_SETTINGS}
+        as_written = {name: list(v) if isinstance(v, tuple) else v for name, v in as_written.items()}  # HCL lists
+        assert MODULE_DEFAULTS | settings == as_written
     assert variables["region"]["default"] == config.region
     assert variables["tags"]["default"] == config.tags
     if not uses_failure_bucket(config):

@@ -34,6 +34,7 @@ NOT_EXPRESSIBLE_IN_A_SCHEMA = {
     "athena without a failure bucket": "whether any item of a list has a property of a given value",
     "a statement id twice": "uniqueness of one property across list items",
     "a loop of lambda destinations": "a path through references between list items",
+    "a layer of another region": "a comparison of two values in the same document",
     "privilege escalation action": "whether a wildcard pattern in a value matches one of a list of actions",
     "passrole on any resource": 'whether a wildcard pattern in one list matches while another holds "*"',
     # How a YAML loader builds values: decided before any schema sees the document, and loaders differ.

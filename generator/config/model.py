@@ -73,6 +73,10 @@ POLICY_SID_PATTERN = r"^[A-Za-z0-9]{1,100}$"
 IAM_ACTION_PATTERN = r"^[a-z0-9-]+:[A-Za-z0-9*?]+$"
 CONDITION_OPERATOR_PATTERN = r"^(ForAllValues:|ForAnyValue:)?[A-Za-z]+$"
 CONDITION_KEY_PATTERN = r"^[A-Za-z0-9-]+:[A-Za-z0-9_./:${}*-]+$"
+# CreateFunction's Layers: at most five layer version ARNs, each arn:<partition>:lambda:<region>:<account>:layer:
+# <name>:<version> (Lambda API reference, "CreateFunction"; the quotas page: five layers a function).
+LAYER_ARN_PATTERN = r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:layer:[A-Za-z0-9_-]{1,140}:[0-9]+$"
+MAX_LAYERS = 5
 MANAGED_POLICY_ARN_PATTERN = r"^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/[A-Za-z0-9+=,.@_/-]{1,512}$"
 # The partition of a region's ARNs, by the region's prefix (AWS General Reference, "Amazon Resource Names":
 # aws, aws-cn for China, aws-us-gov for GovCloud (US), aws-iso* for the isolated regions).
@@ -451,6 +455,18 @@ def _actions_problem(actions: Sequence[Any]) -> str | None:
     return None
 
 
+def _layers_problem(arns: Sequence[Any]) -> str | None:
+    if len(arns) > MAX_LAYERS:
+        return f"Lambda allows at most {MAX_LAYERS} layers a function, got {len(arns)}"
+    for arn in arns:
+        if not isinstance(arn, str) or not re.fullmatch(LAYER_ARN_PATTERN, arn):
+            return (f"{arn!r} is not a layer version ARN, such as "
+                    "arn:aws:lambda:us-east-1:123456789012:layer:shared-libs:3")  # fmt: skip
+    if len(set(arns)) < len(arns):
+        return "names a layer version twice"
+    return None
+
+
 def _policy_arns_problem(arns: Sequence[Any]) -> str | None:
     for arn in arns:
         if not isinstance(arn, str) or not re.fullmatch(MANAGED_POLICY_ARN_PATTERN, arn):
@@ -626,6 +642,13 @@ class Function(Section):
         "names the runtime reserves are refused, and Lambda allows "
         f"{ENVIRONMENT_MAX_BYTES} bytes in all.",
         check=_environment_problem,
+        setting=True,
+    )
+    layers: tuple[str, ...] = config_key(
+        default=[],
+        doc=f"Layer version ARNs, at most {MAX_LAYERS}, in the config's region; Lambda counts them in the "
+        f"{lambda_facts.MAX_UNZIPPED_BYTES // 2**20} MB unzipped, and render cannot see their size.",
+        check=_layers_problem,
         setting=True,
     )
     kms_key_arn: str | None = config_key(
@@ -942,7 +965,7 @@ def _validate(doc: LoadedYaml) -> Config:
             tags=dict(top["tags"]),
             ci=top["ci"],
             failure_bucket=_read_bucket(doc),
-            functions=(functions := _read_functions(doc)),
+            functions=(functions := _read_functions(doc, top["region"])),
             backend=_read_backend(doc, top["region"]),
             monitoring=_read_monitoring(doc, len(functions), top["region"]),
             analytics=_read_analytics(doc, functions),
@@ -1061,7 +1084,7 @@ def _read_analytics(doc: LoadedYaml, functions: Sequence[Function]) -> Analytics
     return analytics
 
 
-def _read_functions(doc: LoadedYaml) -> tuple[Function, ...]:
+def _read_functions(doc: LoadedYaml, region: str) -> tuple[Function, ...]:
     raw = doc.data.get("functions", [{}])
     if not isinstance(raw, list) or not raw:
         raise doc.error(("functions",), "must be a list with at least one function")
@@ -1086,6 +1109,13 @@ def _read_functions(doc: LoadedYaml) -> tuple[Function, ...]:
         values["source_exclude"] = tuple(values["source_exclude"])
         values["environment"] = dict(values["environment"])
         values["managed_policy_arns"] = tuple(values["managed_policy_arns"])
+        values["layers"] = tuple(values["layers"])
+        for layer in values["layers"]:
+            where = ":".join(layer.split(":")[1:4:2])  # partition:region
+            if where != f"{partition_of(region)}:{region}":
+                doc.report((*path, "layers"), f"{layer!r} is not in {region}: a function can use only layers of its "
+                                              "own region and partition")  # fmt: skip
+                break
         values["policy_statements"] = _read_statements(doc, (*path, "policy_statements"), item)
         failure = _destination_or_report(doc, (*path, "on_failure"), item.get("on_failure", {"type": "s3"}), name)
         success = _destination_or_report(doc, (*path, "on_success"), item.get("on_success"), name)

@@ -18,9 +18,11 @@ from generator.config.model import (
     EMAIL_PATTERN,
     ENVIRONMENT_KEY_PATTERN,
     IAM_ACTION_PATTERN,
+    LAYER_ARN_PATTERN,
     MANAGED_POLICY_ARN_PATTERN,
     MAX_BUCKET_NAME_LENGTH,
     MAX_DASHBOARD_FUNCTIONS,
+    MAX_LAYERS,
     RESERVED_ENVIRONMENT_KEYS,
     TAG_KEY_MAX,
     TAG_VALUE_MAX,
@@ -74,6 +76,8 @@ def json_schema() -> dict[str, Any]:
         "then": {"properties": {"resources": {"not": {"contains": {"const": "*"}}}}},
     })  # fmt: skip
     function["properties"]["managed_policy_arns"]["items"] = {"type": "string", "pattern": MANAGED_POLICY_ARN_PATTERN}
+    function["properties"]["layers"].update(items={"type": "string", "pattern": LAYER_ARN_PATTERN},
+                                            maxItems=MAX_LAYERS, uniqueItems=True)  # fmt: skip
     statement["properties"]["conditions"] = {
         "type": "array",
         "description": "Conditions under which the statement applies; all must hold.",

@@ -75,7 +75,9 @@ class FunctionView(Record):
         The module holds every default, so a setting added to it changes no root file of any project.
         """
         defaults = {f.name: module_default(f) for f in FUNCTION_SETTINGS}
-        return {name: value for name, value in self.settings.items() if value != defaults[name]}
+        # a list setting reads back as a tuple, and () must equal its declared default []
+        return {name: value for name, value in self.settings.items()
+                if (list(value) if isinstance(value, tuple) else value) != defaults[name]}  # fmt: skip
 
     @property
     def on_failure(self) -> Wiring:
@@ -198,7 +200,7 @@ class Validation(Record):
     message: Hcl
 
 
-_HCL_TYPES = {str: "string", int: "number", bool: "bool", dict: "map(string)"}
+_HCL_TYPES = {str: "string", int: "number", bool: "bool", dict: "map(string)", list: "list(string)"}
 _LISTED_RANGE = 3  # a whole-number range of at most this many values reads best listed: "0, 1, 2"
 
 

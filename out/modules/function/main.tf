@@ -20,6 +20,7 @@ resource "aws_lambda_function" "this" {
   timeout       = var.settings.timeout_seconds
   publish       = var.publish
   kms_key_arn   = var.settings.kms_key_arn
+  layers        = var.settings.layers
 
   # A package over Lambda's direct-upload limit deploys from S3; the hash of the local zip still
   # decides when the code changed.

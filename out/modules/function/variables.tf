@@ -51,6 +51,8 @@ variable "settings" {
     reserved_concurrency = optional(number)
     # Environment variables of the function, string to string; names the runtime reserves are refused, and Lambda allows 4096 bytes in all.
     environment = optional(map(string), {})
+    # Layer version ARNs, at most 5, in the config's region; Lambda counts them in the 250 MB unzipped, and render cannot see their size.
+    layers = optional(list(string), [])
     # A customer managed KMS key that encrypts the function's environment variables (the role gets kms:Decrypt on it); null: Lambda's AWS managed key.
     kms_key_arn = optional(string)
     # Size of the function's /tmp in MB.

@@ -63,6 +63,7 @@ variable "functions" {
         MULTI_LINE         = "first line\nsecond line\ttabbed"
         UNICODE            = "naïve café ☃"
       }
+      layers         = ["arn:aws:lambda:us-east-1:123456789012:layer:shared-libs:3"]
       recursive_loop = "Allow"
     }
   }

@@ -226,6 +226,7 @@ run "function_module_grants_exactly_the_permissions_it_is_given" {
         MULTI_LINE         = "first line\nsecond line\ttabbed"
         UNICODE            = "naïve café ☃"
       }
+      layers         = ["arn:aws:lambda:us-east-1:123456789012:layer:shared-libs:3"]
       recursive_loop = "Allow"
     }
   }
@@ -317,6 +318,7 @@ run "rejects_more_retries_than_lambda_allows" {
         MULTI_LINE         = "first line\nsecond line\ttabbed"
         UNICODE            = "naïve café ☃"
       }
+      layers                 = ["arn:aws:lambda:us-east-1:123456789012:layer:shared-libs:3"]
       recursive_loop         = "Allow"
       maximum_retry_attempts = 3
     }
