@@ -65,17 +65,20 @@ BY_NAME = {t.name: t for t in TYPES}
 NAMES = tuple(BY_NAME)
 CREATED = {t.name: t.created for t in TYPES if t.created is not None}  # the kinds the project can create
 
-# The statements render writes into each role's policy beside the destinations' own: the function module's log
-# trace and key statements (modules/function/iam.tf), the listing Lambda needs beside an S3 destination, and the KMS
-# key of a failure bucket encrypted with one. A function's own policy_statements may not reuse any of these ids.
+# The statements render writes into each role's policy beside the destinations' own: the function module's log,
+# trace, network and key statements (modules/function/iam.tf), the listing Lambda needs beside an S3
+# destination, and the KMS key of a failure bucket encrypted with one. A function's own policy_statements may
+# not reuse any of these ids.
 LOG_STATEMENT = "WriteOwnLogs"
 TRACES_STATEMENT = "WriteTraces"  # with tracing Active
 DECRYPT_ENVIRONMENT_STATEMENT = "DecryptEnvironment"  # with a kms_key_arn of the function's
+NETWORK_INTERFACES_STATEMENT = "ManageNetworkInterfaces"  # in a VPC
 LIST_BUCKET_STATEMENT = "List{word}Bucket"
 ENCRYPT_RECORDS_STATEMENT = "EncryptFailureRecords"
 WORDS = ("Failure", "Success")  # the {word} of a statement id: which of a function's destinations it serves
 GENERATED_STATEMENT_IDS = frozenset({
-    LOG_STATEMENT, TRACES_STATEMENT, DECRYPT_ENVIRONMENT_STATEMENT, ENCRYPT_RECORDS_STATEMENT,
+    LOG_STATEMENT, TRACES_STATEMENT, DECRYPT_ENVIRONMENT_STATEMENT, NETWORK_INTERFACES_STATEMENT,
+    ENCRYPT_RECORDS_STATEMENT,
     *(template.format(word=word) for template in (LIST_BUCKET_STATEMENT, *(t.statement for t in TYPES))
       for word in WORDS),
 })  # fmt: skip

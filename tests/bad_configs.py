@@ -162,6 +162,13 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("not a layer ARN", "functions:\n  - layers: [shared-libs]\n", ["functions[0].layers", "not a layer version ARN"]),
     ("a layer of another region", "region: eu-west-1\nfunctions:\n  - layers: ['arn:aws:lambda:us-east-1:123456789012:layer:l:1']\n",
      ["functions[0].layers", "is not in eu-west-1", "bad.yaml:3:"]),
+    ("subnets without security groups", "functions:\n  - vpc_subnet_ids: [subnet-0123456789abcdef0]\n",
+     ["functions[0].vpc_security_group_ids", "is required with vpc_subnet_ids"]),
+    ("security groups without subnets", "functions:\n  - vpc_security_group_ids: [sg-0123456789abcdef0]\n",
+     ["functions[0].vpc_subnet_ids", "is required with vpc_security_group_ids"]),
+    ("ipv6 outside a vpc", "functions:\n  - vpc_ipv6_allowed: true\n", ["functions[0].vpc_ipv6_allowed", "only used with vpc_subnet_ids"]),
+    ("not a subnet id", "functions:\n  - vpc_subnet_ids: [subnet-XYZ]\n    vpc_security_group_ids: [sg-0123456789abcdef0]\n",
+     ["functions[0].vpc_subnet_ids", "'subnet-XYZ' is not an id such as subnet-0123456789abcdef0"]),
     ("not a policy ARN", "functions:\n  - managed_policy_arns: [team-read]\n",
      ["functions[0].managed_policy_arns", "'team-read' is not an IAM policy ARN"]),
 ]  # fmt: skip

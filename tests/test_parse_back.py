@@ -232,7 +232,10 @@ def test_role_policy_is_least_privilege(rendered: tuple[Config, dict[str, Any]],
     assert {sid: (s["actions"], s["resources"]) for sid, s in statements.items()} == {
         "WriteOwnLogs": (["logs:CreateLogStream", "logs:PutLogEvents"], ["${aws_cloudwatch_log_group.this.arn}:*"])
     }
-    dynamic, traces, key, own = module["data"]["aws_iam_policy_document.this"]["dynamic"]
+    dynamic, traces, network, key, own = module["data"]["aws_iam_policy_document.this"]["dynamic"]
+    # the network interfaces Lambda manages in a VPC, only with subnets, on "*" (their ids are Lambda's)
+    assert network["statement"]["for_each"] == "${length(var.settings.vpc_subnet_ids) > 0 ? [1] : []}"
+    assert network["statement"]["content"][0]["resources"] == ["*"]
     # kms:Decrypt on the function's own key for its environment variables, and only with one
     assert key["statement"]["for_each"] == "${var.settings.kms_key_arn == null ? [] : [var.settings.kms_key_arn]}"
     assert key["statement"]["content"][0]["actions"] == ["kms:Decrypt"]

@@ -77,6 +77,10 @@ CONDITION_KEY_PATTERN = r"^[A-Za-z0-9-]+:[A-Za-z0-9_./:${}*-]+$"
 # <name>:<version> (Lambda API reference, "CreateFunction"; the quotas page: five layers a function).
 LAYER_ARN_PATTERN = r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:layer:[A-Za-z0-9_-]{1,140}:[0-9]+$"
 MAX_LAYERS = 5
+# CreateFunction's VpcConfig: at most 16 subnets and 5 security groups.
+SUBNET_ID_PATTERN = r"^subnet-[0-9a-f]{8,17}$"
+SECURITY_GROUP_ID_PATTERN = r"^sg-[0-9a-f]{8,17}$"
+MAX_SUBNETS, MAX_SECURITY_GROUPS = 16, 5
 MANAGED_POLICY_ARN_PATTERN = r"^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/[A-Za-z0-9+=,.@_/-]{1,512}$"
 # The partition of a region's ARNs, by the region's prefix (AWS General Reference, "Amazon Resource Names":
 # aws, aws-cn for China, aws-us-gov for GovCloud (US), aws-iso* for the isolated regions).
@@ -467,6 +471,18 @@ def _layers_problem(arns: Sequence[Any]) -> str | None:
     return None
 
 
+def _ids_problem(pattern: str, most: int, example: str) -> Check:
+    def problem(ids: Sequence[Any]) -> str | None:
+        if len(ids) > most:
+            return f"Lambda allows at most {most}, got {len(ids)}"
+        for value in ids:
+            if not isinstance(value, str) or not re.fullmatch(pattern, value):
+                return f"{value!r} is not an id such as {example}"
+        return None
+
+    return problem
+
+
 def _policy_arns_problem(arns: Sequence[Any]) -> str | None:
     for arn in arns:
         if not isinstance(arn, str) or not re.fullmatch(MANAGED_POLICY_ARN_PATTERN, arn):
@@ -650,6 +666,23 @@ class Function(Section):
         f"{lambda_facts.MAX_UNZIPPED_BYTES // 2**20} MB unzipped, and render cannot see their size.",
         check=_layers_problem,
         setting=True,
+    )
+    vpc_subnet_ids: tuple[str, ...] = config_key(
+        default=[],
+        doc=f"Subnets to run the function in, at most {MAX_SUBNETS}; with vpc_security_group_ids. The function "
+        "then reaches AWS APIs only through the VPC's NAT or endpoints.",
+        check=_ids_problem(SUBNET_ID_PATTERN, MAX_SUBNETS, "subnet-0123456789abcdef0"),
+        setting=True,
+    )
+    vpc_security_group_ids: tuple[str, ...] = config_key(
+        default=[],
+        doc=f"Security groups of the function's network interfaces, at most {MAX_SECURITY_GROUPS}; with "
+        "vpc_subnet_ids.",
+        check=_ids_problem(SECURITY_GROUP_ID_PATTERN, MAX_SECURITY_GROUPS, "sg-0123456789abcdef0"),
+        setting=True,
+    )
+    vpc_ipv6_allowed: bool = config_key(
+        default=False, doc="In a VPC, let the function use IPv6 on dual-stack subnets.", setting=True
     )
     kms_key_arn: str | None = config_key(
         default=None,
@@ -1110,6 +1143,9 @@ def _read_functions(doc: LoadedYaml, region: str) -> tuple[Function, ...]:
         values["environment"] = dict(values["environment"])
         values["managed_policy_arns"] = tuple(values["managed_policy_arns"])
         values["layers"] = tuple(values["layers"])
+        values["vpc_subnet_ids"] = tuple(values["vpc_subnet_ids"])
+        values["vpc_security_group_ids"] = tuple(values["vpc_security_group_ids"])
+        _check_vpc(doc, path, values)
         for layer in values["layers"]:
             where = ":".join(layer.split(":")[1:4:2])  # partition:region
             if where != f"{partition_of(region)}:{region}":
@@ -1155,6 +1191,19 @@ def _refuse_destination_loops(doc: LoadedYaml, functions: Sequence[Function]) ->
                                     "event bus or bucket")  # fmt: skip
                 if target.function not in (name for name, _ in steps):
                     frontier.append([*steps, (target.function, kind)])
+
+
+def _check_vpc(doc: LoadedYaml, path: KeyPath, values: dict[str, Any]) -> None:
+    """A VPC needs both subnets and security groups; IPv6 only inside one."""
+    subnets, groups = values["vpc_subnet_ids"], values["vpc_security_group_ids"]
+    faulty = doc.failed_under((*path, "vpc_subnet_ids")) or doc.failed_under((*path, "vpc_security_group_ids"))
+    if bool(subnets) != bool(groups) and not faulty:
+        missing, given = (
+            ("vpc_security_group_ids", "vpc_subnet_ids") if subnets else ("vpc_subnet_ids", "vpc_security_group_ids")
+        )
+        doc.report((*path, missing), f"is required with {given}: Lambda places a function in a VPC only with both")
+    if values["vpc_ipv6_allowed"] and not subnets:
+        doc.report((*path, "vpc_ipv6_allowed"), "is only used with vpc_subnet_ids (none are set)")
 
 
 def _read_statements(doc: LoadedYaml, path: KeyPath, function: Any) -> tuple[PolicyStatement, ...]:

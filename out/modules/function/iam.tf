@@ -55,6 +55,21 @@ data "aws_iam_policy_document" "this" {
     }
   }
 
+  # In a VPC, Lambda manages the function's network interfaces with its role: the actions the Lambda Developer
+  # Guide lists for it, on "*" as AWSLambdaVPCAccessExecutionRole grants them (the interfaces' ids are Lambda's).
+  dynamic "statement" {
+    for_each = length(var.settings.vpc_subnet_ids) > 0 ? [1] : []
+
+    content {
+      sid = "ManageNetworkInterfaces"
+      actions = [
+        "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
+        "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
+      ]
+      resources = ["*"]
+    }
+  }
+
   # A customer managed key for the environment variables: Lambda decrypts them as the function's role.
   dynamic "statement" {
     for_each = var.settings.kms_key_arn == null ? [] : [var.settings.kms_key_arn]

@@ -7,7 +7,7 @@ resource "aws_cloudwatch_log_group" "this" {
 resource "aws_lambda_function" "this" {
   # checkov:skip=CKV_AWS_50:Tracing is the config's choice (functions[].tracing); Active gives the role X-Ray's write actions.
   # checkov:skip=CKV_AWS_116:Failed asynchronous events go to the on-failure destination, which supersedes a dead-letter queue.
-  # checkov:skip=CKV_AWS_117:The function calls only AWS APIs; a VPC would add NAT or endpoint cost and no protection.
+  # checkov:skip=CKV_AWS_117:A VPC is the config's choice (functions[].vpc_subnet_ids); the demo calls only AWS APIs.
   # checkov:skip=CKV_AWS_173:Lambda encrypts environment variables at rest, with the config's functions[].kms_key_arn or an AWS managed key.
   # checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile; the package is built reproducibly from reviewed source.
   function_name = var.name
@@ -33,6 +33,16 @@ resource "aws_lambda_function" "this" {
   # 0 keeps the function from running: Lambda sends each asynchronous event straight to the
   # on-failure destination, without retries, with the condition ZeroReservedConcurrency.
   reserved_concurrent_executions = var.settings.reserved_concurrency
+
+  dynamic "vpc_config" {
+    for_each = length(var.settings.vpc_subnet_ids) > 0 ? [1] : []
+
+    content {
+      subnet_ids                  = var.settings.vpc_subnet_ids
+      security_group_ids          = var.settings.vpc_security_group_ids
+      ipv6_allowed_for_dual_stack = var.settings.vpc_ipv6_allowed
+    }
+  }
 
   ephemeral_storage {
     size = var.settings.ephemeral_storage_mb

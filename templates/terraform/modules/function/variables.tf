@@ -53,6 +53,12 @@ variable "settings" {
     environment = optional(map(string), {})
     # Layer version ARNs, at most 5, in the config's region; Lambda counts them in the 250 MB unzipped, and render cannot see their size.
     layers = optional(list(string), [])
+    # Subnets to run the function in, at most 16; with vpc_security_group_ids. The function then reaches AWS APIs only through the VPC's NAT or endpoints.
+    vpc_subnet_ids = optional(list(string), [])
+    # Security groups of the function's network interfaces, at most 5; with vpc_subnet_ids.
+    vpc_security_group_ids = optional(list(string), [])
+    # In a VPC, let the function use IPv6 on dual-stack subnets.
+    vpc_ipv6_allowed = optional(bool, false)
     # A customer managed KMS key that encrypts the function's environment variables (the role gets kms:Decrypt on it); null: Lambda's AWS managed key.
     kms_key_arn = optional(string)
     # Size of the function's /tmp in MB.
@@ -220,7 +226,7 @@ variable "policy_statements" {
   validation {
     condition = alltrue([
       for statement in var.policy_statements :
-      can(regex("^[A-Za-z0-9]{1,100}$", statement.sid)) && !contains(["DecryptEnvironment", "EncryptFailureRecords", "InvokeFailureFunction", "InvokeSuccessFunction", "ListFailureBucket", "ListSuccessBucket", "PublishFailureToTopic", "PublishSuccessToTopic", "PutFailureEvents", "PutSuccessEvents", "SendFailureToQueue", "SendSuccessToQueue", "WriteFailureRecords", "WriteOwnLogs", "WriteSuccessRecords", "WriteTraces"], statement.sid)
+      can(regex("^[A-Za-z0-9]{1,100}$", statement.sid)) && !contains(["DecryptEnvironment", "EncryptFailureRecords", "InvokeFailureFunction", "InvokeSuccessFunction", "ListFailureBucket", "ListSuccessBucket", "ManageNetworkInterfaces", "PublishFailureToTopic", "PublishSuccessToTopic", "PutFailureEvents", "PutSuccessEvents", "SendFailureToQueue", "SendSuccessToQueue", "WriteFailureRecords", "WriteOwnLogs", "WriteSuccessRecords", "WriteTraces"], statement.sid)
     ])
     error_message = "${var.name}: each statement needs an id of letters and digits that is not one of the generated statements' ids."
   }

@@ -63,8 +63,11 @@ variable "functions" {
         MULTI_LINE         = "first line\nsecond line\ttabbed"
         UNICODE            = "naïve café ☃"
       }
-      layers         = ["arn:aws:lambda:us-east-1:123456789012:layer:shared-libs:3"]
-      recursive_loop = "Allow"
+      layers                 = ["arn:aws:lambda:us-east-1:123456789012:layer:shared-libs:3"]
+      vpc_subnet_ids         = ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]
+      vpc_security_group_ids = ["sg-0123456789abcdef0"]
+      vpc_ipv6_allowed       = true
+      recursive_loop         = "Allow"
     }
   }
 

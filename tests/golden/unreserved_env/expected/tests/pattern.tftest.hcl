@@ -226,8 +226,11 @@ run "function_module_grants_exactly_the_permissions_it_is_given" {
         MULTI_LINE         = "first line\nsecond line\ttabbed"
         UNICODE            = "naïve café ☃"
       }
-      layers         = ["arn:aws:lambda:us-east-1:123456789012:layer:shared-libs:3"]
-      recursive_loop = "Allow"
+      layers                 = ["arn:aws:lambda:us-east-1:123456789012:layer:shared-libs:3"]
+      vpc_subnet_ids         = ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]
+      vpc_security_group_ids = ["sg-0123456789abcdef0"]
+      vpc_ipv6_allowed       = true
+      recursive_loop         = "Allow"
     }
   }
 
@@ -260,6 +263,13 @@ run "function_module_grants_exactly_the_permissions_it_is_given" {
         effect    = "Allow"
         actions   = ["sqs:SendMessage"]
         resources = ["arn:aws:sqs:us-east-1:123456789012:queue-under-test"]
+        accounts  = []
+      },
+      {
+        sid       = "ManageNetworkInterfaces"
+        effect    = "Allow"
+        actions   = ["ec2:AssignPrivateIpAddresses", "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:UnassignPrivateIpAddresses"]
+        resources = ["*"]
         accounts  = []
       },
       {
@@ -319,6 +329,9 @@ run "rejects_more_retries_than_lambda_allows" {
         UNICODE            = "naïve café ☃"
       }
       layers                 = ["arn:aws:lambda:us-east-1:123456789012:layer:shared-libs:3"]
+      vpc_subnet_ids         = ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]
+      vpc_security_group_ids = ["sg-0123456789abcdef0"]
+      vpc_ipv6_allowed       = true
       recursive_loop         = "Allow"
       maximum_retry_attempts = 3
     }
