@@ -79,7 +79,7 @@ BREAKS = [
     pytest.param("modules/function/iam.tf", 'variable = "s3:ResourceAccount"', 'variable = "aws:SourceAccount"',
                  "with s3:ResourceAccount on the bucket this project owns", id="account-condition"),
     pytest.param("modules/function/main.tf", "size = var.settings.ephemeral_storage_mb", "size = 1024",
-                 "must have the /tmp size, tracing, log format and loop handling its settings give",
+                 "must have the /tmp size, tracing, log format, loop handling, layers and VPC its settings give",
                  id="function-settings"),
     pytest.param("modules/function/main.tf", 'name              = "/aws/lambda/${var.name}"',
                  'name              = "/app/${var.name}"', "log group must be the one Lambda writes to",

@@ -382,8 +382,11 @@ run "function_module_grants_exactly_the_permissions_it_is_given" {
       aws_lambda_function.this.logging_config[0].log_format == var.settings.log_format,
       aws_lambda_function.this.logging_config[0].log_group == aws_cloudwatch_log_group.this.name,
       length(aws_lambda_function_recursion_config.this) == (var.settings.recursive_loop == "Allow" ? 1 : 0),
+      tolist(aws_lambda_function.this.layers) == var.settings.layers,
+      length(aws_lambda_function.this.vpc_config) == (length(var.settings.vpc_subnet_ids) > 0 ? 1 : 0),
+      alltrue([for vpc in aws_lambda_function.this.vpc_config : toset(vpc.subnet_ids) == toset(var.settings.vpc_subnet_ids) && toset(vpc.security_group_ids) == toset(var.settings.vpc_security_group_ids)]),
     ])
-    error_message = "The function must have the /tmp size, tracing, log format and loop handling its settings give, and log to its own group."
+    error_message = "The function must have the /tmp size, tracing, log format, loop handling, layers and VPC its settings give, and log to its own group."
   }
 
   assert {
