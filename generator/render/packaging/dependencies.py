@@ -174,9 +174,7 @@ def installer_version(installer: str) -> str:
         except importlib.metadata.PackageNotFoundError:
             raise BuildError(f"pip is not installed for {sys.executable}; install it with: "
                              f"{sys.executable} -m ensurepip") from None  # fmt: skip
-    npm = shutil.which("npm")
-    if npm is None:
-        raise BuildError("npm is not on PATH; install Node.js, which brings npm, to build Node.js dependencies")
+    npm = _npm()
     manifest = Path(npm).resolve().parent.parent / "package.json"  # <npm>/bin/npm-cli.js -> <npm>/package.json
     try:
         return str(json.loads(manifest.read_text())["version"])
@@ -241,10 +239,15 @@ def _pip_install(
     raise BuildError(f"{function}: pip could not install {REQUIREMENTS}", output)
 
 
-def _npm_install(function: str, recipe: Recipe, architecture: str, *, tree: Path, log: TextIO) -> None:
+def _npm() -> str:
     npm = shutil.which("npm")
     if npm is None:
         raise BuildError("npm is not on PATH; install Node.js, which brings npm, to build Node.js dependencies")
+    return npm
+
+
+def _npm_install(function: str, recipe: Recipe, architecture: str, *, tree: Path, log: TextIO) -> None:
+    npm = _npm()
     tree.mkdir()
     for source in recipe.inputs:
         (tree / source.name).write_bytes(source.content)
@@ -254,7 +257,7 @@ def _npm_install(function: str, recipe: Recipe, architecture: str, *, tree: Path
     for source in recipe.inputs:  # the function's own copies are packaged from its source
         (tree / source.name).unlink()
     if output is not None:
-        raise BuildError(f"{function}: npm ci could not install {NODE_LOCKFILES[0]}", output)
+        raise BuildError(f"{function}: npm ci could not install {recipe.inputs[1].name}", output)
 
 
 def _run(command: list[str], cwd: Path, log: TextIO) -> list[str] | None:
