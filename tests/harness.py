@@ -390,7 +390,8 @@ class Moto:
 
     def provider_override(self) -> str:
         """A test-only override.tf that points the real AWS provider at this emulator."""
-        services = ("athena", "cloudwatch", "events", "glue", "iam", "kms", "lambda", "logs", "s3", "sns", "sqs", "sts")
+        services = ("athena", "cloudwatch", "events", "glue", "iam", "kms", "lambda", "logs", "s3", "scheduler",
+                    "sns", "sqs", "sts")  # fmt: skip
         endpoints = "\n".join(f'    {name.ljust(10)} = "{self.endpoint}"' for name in services)
         return (
             'provider "aws" {\n'

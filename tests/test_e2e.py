@@ -481,8 +481,15 @@ def test_athena_over_the_failure_records_applies_cleanly(moto: Moto, deploy: Any
 
 def test_three_functions_and_published_versions_apply_cleanly(moto: Moto, deploy: Any) -> None:
     """multi_function's three functions (runtimes, tags, settings) with published's three beside them: the alias
-    follows the published version and carries the invoke config (redriving to it: test_failures)."""
-    deployment = deploy(_with_functions_of((GOLDEN / "multi_function" / "config.yaml").read_text(), "published"))
+    follows the published version and carries the invoke config (redriving to it: test_failures), and the
+    triggers invoke it (a schedule invokes latest_only, which has no alias)."""
+    text = _with_functions_of((GOLDEN / "multi_function" / "config.yaml").read_text(), "published")
+    region = yaml.safe_load(text)["region"]
+    s3, sns, events = (moto.client(s, region) for s in ("s3", "sns", "events"))
+    s3.create_bucket(Bucket="incoming-uploads", CreateBucketConfiguration={"LocationConstraint": region})
+    topic = sns.create_topic(Name="alerts")["TopicArn"]
+    events.create_event_bus(Name="orders")
+    deployment = deploy(text.replace("arn:aws:sns:us-east-1:", f"arn:aws:sns:{region}:"))  # the topic of its region
     config = deployment.config
     assert len(config.functions) == 6
     assert sorted(deployment.outputs["function_arns"]) == sorted(f.name for f in config.functions)
@@ -496,9 +503,83 @@ def test_three_functions_and_published_versions_apply_cleanly(moto: Moto, deploy
     assert f"--function-name {alias['AliasArn']} " in deployment.outputs["invoke_commands"]["async_function"]
     assert "--function-name versioned " in deployment.outputs["invoke_commands"]["versioned"]
     _assert_wired(moto, deployment)
+    _assert_triggers(moto, region, alias["AliasArn"], topic)
     _assert_no_changes(deployment.terraform)
     deployment.terraform.run("destroy", "-auto-approve")
+    scheduler = moto.client("scheduler", region)
+    assert scheduler.list_schedules()["Schedules"] == []
+    assert events.list_rules(EventBusName="orders")["Rules"] == []
+    assert sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] == []
+    sns.delete_topic(TopicArn=topic)
+    events.delete_event_bus(Name="orders")
+    s3.delete_bucket(Bucket="incoming-uploads")
     _assert_gone(moto, deployment)
+
+
+def _assert_triggers(moto: Moto, region: str, alias_arn: str, topic: str) -> None:
+    """published's triggers: each invokes the alias through a permission scoped to its source and account, or
+    (the schedule) through a role that may do nothing else; rules and schedules leave undelivered events in a
+    queue of the function's."""
+    from parliament import analyze_policy_string
+
+    s3, sns, events, lam, sqs, scheduler, iam = (
+        moto.client(s, region) for s in ("s3", "sns", "events", "lambda", "sqs", "scheduler", "iam")
+    )
+    account = alias_arn.split(":")[4]
+
+    def queue_arn(name: str) -> str:
+        url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        return str(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
+
+    undelivered = queue_arn("async_function-undelivered")
+    for bus, rule in (("default", "async_function-uploads"), ("orders", "async_function-orders")):
+        (target,) = events.list_targets_by_rule(Rule=rule, EventBusName=bus)["Targets"]
+        assert target["Arn"] == alias_arn, "a trigger invokes the alias, so its events get the alias's invoke config"
+        assert target["DeadLetterConfig"] == {"Arn": undelivered}
+    pattern = json.loads(events.describe_rule(Name="async_function-uploads")["EventPattern"])
+    assert pattern == {"source": ["aws.s3"], "detail-type": ["Object Created"], "detail": {
+        "bucket": {"name": ["incoming-uploads"]}, "object": {"key": [{"wildcard": "in/*.csv"}]}}}  # fmt: skip
+    (orders,) = events.list_targets_by_rule(Rule="async_function-orders", EventBusName="orders")["Targets"]
+    assert orders["RetryPolicy"] == {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 86400}
+    assert "EventBridgeConfiguration" in s3.get_bucket_notification_configuration(Bucket="incoming-uploads")
+
+    policy = json.loads(lam.get_policy(FunctionName="async_function", Qualifier="live")["Policy"])
+    conditions = sorted((s["Principal"]["Service"], json.dumps(s["Condition"], sort_keys=True))
+                        for s in policy["Statement"])  # fmt: skip
+    rules = (("default", "async_function-uploads"), ("orders", "async_function-orders"))
+    rule_arns = [events.describe_rule(Name=name, EventBusName=bus)["Arn"] for bus, name in rules]
+    scoped = [
+        (
+            principal,
+            json.dumps(
+                {"ArnLike": {"AWS:SourceArn": arn}, "StringEquals": {"AWS:SourceAccount": account}}, sort_keys=True
+            ),
+        )
+        for principal, arn in [("events.amazonaws.com", a) for a in rule_arns] + [("sns.amazonaws.com", topic)]
+    ]
+    assert conditions == sorted(scoped), "only each rule and the topic, of their own account, may invoke the alias"
+    (subscription,) = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    assert (subscription["Protocol"], subscription["Endpoint"]) == ("lambda", alias_arn)
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.get_policy(FunctionName="versioned")  # a function without triggers: only its callers' own rights
+
+    schedule = scheduler.get_schedule(Name="latest_only-nightly")
+    latest_only = lam.get_function(FunctionName="latest_only")["Configuration"]["FunctionArn"]
+    assert (schedule["ScheduleExpression"], schedule["ScheduleExpressionTimezone"]) == (
+        "cron(0 2 * * ? *)",
+        "Europe/Paris",
+    )
+    assert schedule["FlexibleTimeWindow"] == {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 15}
+    undelivered = queue_arn("latest_only-undelivered")
+    assert schedule["Target"]["Arn"] == latest_only and schedule["Target"]["DeadLetterConfig"] == {"Arn": undelivered}
+    role = schedule["Target"]["RoleArn"].split("/")[-1]
+    (name,) = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+    assert [(s["Action"], s["Resource"]) for s in document["Statement"]] == [
+        ("lambda:InvokeFunction", latest_only),
+        ("sqs:SendMessage", undelivered),
+    ], "the schedule's role may do no more"
+    assert analyze_policy_string(json.dumps(document)).findings == []
 
 
 def test_a_package_over_the_direct_upload_limit_deploys_from_the_projects_package_bucket(

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from generator import api
+from generator.render.project import MODULE_FILES
 from tests.support import REPO, GoldenCase, golden_cases, read_manifest, write_tree
 
 DEFAULT_TREE = REPO / "out"
@@ -96,7 +97,7 @@ def test_the_function_module_is_the_same_for_every_config() -> None:
     cases = golden_cases()
     modules = {case.name: {p: c for p, c in case.render().items() if p.startswith("modules/")} for case in cases}
     default = modules["default"]
-    assert len(default) == 6
+    assert sorted(default) == sorted(MODULE_FILES)
     for name, files in modules.items():
         assert files == default, f"{name} renders a different function module"
     assert [case.name for case in cases if (case.expected / "modules").exists()] == ["default"]

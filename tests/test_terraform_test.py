@@ -41,8 +41,10 @@ def test_the_rendered_checks_pass_unchanged(case: GoldenCase, tmp_path: Path, tf
     terraform = _prepared(case.render(), case.config_path, tmp_path, tf_cli_config)
     result = terraform.run("test", "-no-color")
     runs = _run_blocks(tmp_path)
-    # One run for the whole project (bucket and functions), the module's, and the refused value's.
+    # One run for the whole project (bucket and functions), the module's, its triggers', and the refused values'.
     assert runs == ["project", "function_module_grants_exactly_the_permissions_it_is_given",
+                    "function_module_triggers_invoke_the_alias_and_nothing_else",
+                    "rejects_a_trigger_without_what_its_kind_needs",
                     "rejects_more_retries_than_lambda_allows"], runs  # fmt: skip
     checks_bucket = "aws_s3_bucket_public_access_block.failure_records" in (tmp_path / TEST_FILE).read_text()
     assert checks_bucket == uses_failure_bucket(case.config())
@@ -91,6 +93,17 @@ BREAKS = [
     pytest.param("modules/function/variables.tf", "contains([0, 1, 2], var.settings.maximum_retry_attempts)",
                  "var.settings.maximum_retry_attempts >= 0",
                  'run "rejects_more_retries_than_lambda_allows"', id="validation"),
+    pytest.param("modules/function/triggers.tf", "source_account = var.account_id", "source_account = null",
+                 "Each rule and topic may invoke the alias only as itself, from its own account", id="rule-account"),
+    pytest.param("modules/function/triggers.tf", "arn            = local.invoked_arn",
+                 'arn            = "arn:aws:lambda:us-east-1:123456789012:function:elsewhere"',
+                 "Every trigger must invoke the alias",
+                 id="rule-target"),
+    pytest.param("modules/function/triggers.tf", "resources = [local.invoked_arn]", 'resources = ["*"]',
+                 "The schedule's role may invoke the alias and send to the undelivered queue, nothing else",
+                 id="schedule-role"),
+    pytest.param("modules/function/variables.tf", "      false\n    ])", "      true\n    ])",
+                 'run "rejects_a_trigger_without_what_its_kind_needs"', id="trigger-validation"),
 ]  # fmt: skip
 
 
@@ -129,7 +142,8 @@ def grouped_tree(tmp_path_factory: pytest.TempPathFactory, tf_cli_config: Path) 
 
 def test_a_grouped_project_s_checks_pass(grouped_tree: Path, tf_cli_config: Path) -> None:
     result = Terraform(grouped_tree, tf_cli_config).run("test", "-no-color")
-    assert "Success! 3 passed, 0 failed." in result.stdout, result.stdout
+    runs = len(_run_blocks(grouped_tree))
+    assert runs == 5 and f"Success! {runs} passed, 0 failed." in result.stdout, result.stdout
 
 
 def test_a_function_missing_from_its_group_s_call_fails_the_checks(grouped_tree: Path, tf_cli_config: Path) -> None:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import fnmatch
 import inspect
+import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, dataclass_transform
 
-from generator import destination_types, lambda_facts
+from generator import destination_types, lambda_facts, trigger_types
 from generator.bucket_layout import ATHENA_RESULTS_PREFIX
 from generator.config._yaml import KeyPath, LoadedYaml, load_yaml, read_config_text
 from generator.config.rules import ExactlyOne, LengthBy, OnlyWhen, PatternBy, Required, Rule, When
@@ -532,6 +533,127 @@ class PolicyStatement(Section):
     RULES = (Required("sid"), Required("actions"), Required("resources"))
 
 
+def _s3_events_problem(events: Sequence[Any]) -> str | None:
+    if not events:
+        return "must hold at least one event type"
+    for event in events:
+        if event not in trigger_types.S3_EVENT_TYPES:
+            return (f"{event!r} is not an S3 event type EventBridge carries: "
+                    f"{', '.join(trigger_types.S3_EVENT_TYPES)} ({trigger_types.S3_EVENTBRIDGE_DOC})")  # fmt: skip
+    if len(set(events)) < len(events):
+        return "names an event type twice"
+    return None
+
+
+PATTERN_WORDS[trigger_types.TRIGGER_NAME_PATTERN] = "1 to 63 letters, digits, - and _"
+PATTERN_WORDS[trigger_types.EVENT_BUS_PATTERN] = "an event bus name or ARN, such as default or orders"
+PATTERN_WORDS[trigger_types.TIMEZONE_PATTERN] = "an IANA time zone such as Europe/Paris or UTC"
+_BY_EVENTBRIDGE = When("type", trigger_types.DELIVERED_BY_EVENTBRIDGE)
+
+
+class Trigger(Section):
+    """A source that invokes the function asynchronously: an S3 bucket, an SNS topic, an EventBridge rule or a
+    schedule."""
+
+    name: str | None = config_key(
+        default=None,
+        doc="Name of the trigger, unique in the function; its rule or schedule is named function-trigger.",
+        pattern=trigger_types.TRIGGER_NAME_PATTERN,
+    )  # fmt: skip
+    type: str | None = config_key(
+        default=None,
+        doc="s3 (a bucket's object events, through EventBridge), sns (a topic), eventbridge (a rule on a bus) or "
+        "schedule (EventBridge Scheduler).",
+        choices=trigger_types.TYPES,
+    )
+    bucket: str | None = config_key(
+        default=None, doc="s3: the bucket whose object events invoke the function; not the failure bucket.",
+        check=bucket_name_problem,
+    )  # fmt: skip
+    events: tuple[str, ...] = config_key(
+        default=list(trigger_types.DEFAULT_S3_EVENTS),
+        doc="s3: the kinds of object event, as EventBridge names them (Object Created, Object Deleted, ...).",
+        check=_s3_events_problem,
+    )
+    prefix: str | None = config_key(default=None, doc="s3: only objects whose key starts with this.")
+    suffix: str | None = config_key(default=None, doc="s3: only objects whose key ends with this.")
+    owns_notifications: bool = config_key(
+        default=False,
+        doc="s3: the project turns the bucket's EventBridge notifications on, and so owns its whole notification "
+        "configuration (other notifications of the bucket are removed); false: they must already be on.",
+    )
+    topic_arn: str | None = config_key(
+        default=None, doc="sns: the topic whose messages invoke the function.", pattern=SNS_TOPIC_ARN_PATTERN
+    )
+    bus: str = config_key(
+        default="default", doc="eventbridge: the event bus the rule watches, by name or ARN.",
+        pattern=trigger_types.EVENT_BUS_PATTERN,
+    )  # fmt: skip
+    pattern: str | None = config_key(
+        default=None, doc="eventbridge: the rule's event pattern, a JSON object (a YAML block scalar).",
+        check=trigger_types.event_pattern_problem,
+    )  # fmt: skip
+    expression: str | None = config_key(
+        default=None, doc="schedule: rate(5 minutes), cron(0 12 * * ? *) or at(2027-01-01T09:00:00).",
+        check=trigger_types.schedule_problem,
+    )  # fmt: skip
+    timezone: str = config_key(
+        default="UTC", doc="schedule: the IANA time zone cron() and at() are read in.",
+        check=trigger_types.timezone_problem,
+    )  # fmt: skip
+    flexible_window_minutes: int | None = config_key(
+        default=None, doc="schedule: let Scheduler invoke up to this many minutes after the time, to spread load; "
+        "null: exactly on time.", minimum=1, maximum=trigger_types.MAX_FLEXIBLE_WINDOW_MINUTES, null_words="off",
+    )  # fmt: skip
+    maximum_event_age_seconds: int = config_key(
+        default=trigger_types.MAX_EVENT_AGE_SECONDS,
+        doc="s3, eventbridge, schedule: how long EventBridge keeps retrying to hand an event to Lambda before it "
+        "goes to the trigger's dead-letter queue.",
+        minimum=trigger_types.MIN_EVENT_AGE_SECONDS, maximum=trigger_types.MAX_EVENT_AGE_SECONDS,
+    )  # fmt: skip
+    maximum_retry_attempts: int = config_key(
+        default=trigger_types.MAX_RETRY_ATTEMPTS,
+        doc="s3, eventbridge, schedule: how many times EventBridge retries handing an event to Lambda.",
+        minimum=0, maximum=trigger_types.MAX_RETRY_ATTEMPTS,
+    )  # fmt: skip
+
+    RULES = (
+        Required("name"),
+        Required("type", hint=f": one of {', '.join(trigger_types.TYPES)}"),
+        Required("bucket", When("type", ("s3",))),
+        OnlyWhen(("bucket", "events", "prefix", "suffix", "owns_notifications"), When("type", ("s3",))),
+        Required("topic_arn", When("type", ("sns",))),
+        OnlyWhen(("topic_arn",), When("type", ("sns",))),
+        Required("pattern", When("type", ("eventbridge",))),
+        OnlyWhen(("bus", "pattern"), When("type", ("eventbridge",))),
+        Required("expression", When("type", ("schedule",))),
+        OnlyWhen(("expression", "timezone", "flexible_window_minutes"), When("type", ("schedule",))),
+        OnlyWhen(("maximum_event_age_seconds", "maximum_retry_attempts"), _BY_EVENTBRIDGE),
+    )
+
+    @property
+    def rendered(self) -> trigger_types.RenderedTrigger:
+        """What the function module makes of it: an S3 trigger is a rule on the default bus."""
+        assert self.name is not None and self.type is not None  # required, checked by the reader
+        if self.type == "sns":
+            return trigger_types.RenderedTrigger(self.name, "sns", topic_arn=self.topic_arn)
+        arguments: dict[str, Any] = {"maximum_event_age_seconds": self.maximum_event_age_seconds,
+                                     "maximum_retry_attempts": self.maximum_retry_attempts}  # fmt: skip
+        if self.type == "schedule":
+            arguments.update(schedule_expression=self.expression, timezone=self.timezone,
+                             flexible_window_minutes=self.flexible_window_minutes)  # fmt: skip
+            return trigger_types.RenderedTrigger(self.name, "schedule", **arguments)
+        if self.type == "s3":
+            assert self.bucket is not None
+            pattern = trigger_types.s3_event_pattern(self.bucket, self.events, self.prefix, self.suffix)
+            arguments.update(event_bus="default", event_pattern=pattern)
+        else:
+            assert self.pattern is not None
+            canonical = json.dumps(json.loads(self.pattern), separators=(",", ":"))
+            arguments.update(event_bus=self.bus, event_pattern=canonical)
+        return trigger_types.RenderedTrigger(self.name, "rule", **arguments)
+
+
 class Destination(Section):
     """Where Lambda sends the record of an asynchronous invocation once it has ended."""
 
@@ -776,6 +898,7 @@ class Function(Section):
     on_failure: Destination = DEFAULT_ON_FAILURE
     on_success: Destination | None = None
     policy_statements: tuple[PolicyStatement, ...] = ()  # the function's own permissions (policy_statements[])
+    triggers: tuple[Trigger, ...] = ()  # what invokes it asynchronously (triggers[])
 
     RULES = (
         Required("handler", When("source"), hint=", e.g. 'app.handler'"),
@@ -958,6 +1081,7 @@ FIELDS_BY_SECTION: dict[str, tuple[Field, ...]] = {
     "functions[].on_failure": DESTINATION_FIELDS,  # on_success takes the same fields
     "functions[].policy_statements[]": PolicyStatement.FIELDS,
     "functions[].policy_statements[].conditions[]": PolicyCondition.FIELDS,
+    "functions[].triggers[]": Trigger.FIELDS,
 }
 
 
@@ -997,14 +1121,15 @@ def _validate(doc: LoadedYaml) -> Config:
             region=top["region"],
             tags=dict(top["tags"]),
             ci=top["ci"],
-            failure_bucket=_read_bucket(doc),
+            failure_bucket=(bucket := _read_bucket(doc)),
             functions=(functions := _read_functions(doc, top["region"])),
             backend=_read_backend(doc, top["region"]),
-            monitoring=_read_monitoring(doc, len(functions), top["region"]),
+            monitoring=(monitoring := _read_monitoring(doc, len(functions), top["region"])),
             analytics=_read_analytics(doc, functions),
             origins=doc,
             notes=notes,
         )
+        _refuse_trigger_loops(doc, functions, bucket, monitoring)
     except ConfigError as exc:  # a problem validation cannot go on past: report it with the others
         doc.problems.append(exc)
     if doc.problems:
@@ -1117,6 +1242,9 @@ def _read_analytics(doc: LoadedYaml, functions: Sequence[Function]) -> Analytics
     return analytics
 
 
+_LIST_SECTIONS = ("policy_statements", "triggers")  # lists of sections in a function
+
+
 def _read_functions(doc: LoadedYaml, region: str) -> tuple[Function, ...]:
     raw = doc.data.get("functions", [{}])
     if not isinstance(raw, list) or not raw:
@@ -1125,7 +1253,7 @@ def _read_functions(doc: LoadedYaml, region: str) -> tuple[Function, ...]:
     seen: dict[str, int] = {}
     for index, item in enumerate(raw):
         path: KeyPath = ("functions", index)
-        values = _read_section(doc, path, item, Function, extra_keys=(*DESTINATION_KINDS, "policy_statements"))
+        values = _read_section(doc, path, item, Function, extra_keys=(*DESTINATION_KINDS, *_LIST_SECTIONS))
         name = values["name"]
         if name in seen and not doc.failed_under((*path, "name")):
             doc.report((*path, "name"), f"{name!r} is already the name of functions[{seen[name]}]")
@@ -1153,6 +1281,7 @@ def _read_functions(doc: LoadedYaml, region: str) -> tuple[Function, ...]:
                                               "own region and partition")  # fmt: skip
                 break
         values["policy_statements"] = _read_statements(doc, (*path, "policy_statements"), item)
+        values["triggers"] = _read_triggers(doc, (*path, "triggers"), item, name)
         failure = _destination_or_report(doc, (*path, "on_failure"), item.get("on_failure", {"type": "s3"}), name)
         success = _destination_or_report(doc, (*path, "on_success"), item.get("on_success"), name)
         functions.append(Function(**values, on_failure=failure or DEFAULT_ON_FAILURE, on_success=success))
@@ -1206,12 +1335,18 @@ def _check_vpc(doc: LoadedYaml, path: KeyPath, values: dict[str, Any]) -> None:
         doc.report((*path, "vpc_ipv6_allowed"), "is only used with vpc_subnet_ids (none are set)")
 
 
+def _list_of_sections(doc: LoadedYaml, path: KeyPath, function: Any, what: str) -> list[Any]:
+    """The items of a function's list of sections (``path[-1]``); one that is no list is reported, and empty."""
+    raw = function.get(path[-1], []) if isinstance(function, dict) else []
+    if isinstance(raw, list):
+        return raw
+    doc.report(path, f"must be a list of {what}, got {_describe(raw)}")
+    return []
+
+
 def _read_statements(doc: LoadedYaml, path: KeyPath, function: Any) -> tuple[PolicyStatement, ...]:
     """A function's own policy statements: each checked on its own, then the ids between them."""
-    raw = function.get("policy_statements", []) if isinstance(function, dict) else []
-    if not isinstance(raw, list):
-        doc.report(path, f"must be a list of statements, got {_describe(raw)}")
-        return ()
+    raw = _list_of_sections(doc, path, function, "statements")
     statements: list[PolicyStatement] = []
     seen: dict[str, int] = {}
     for index, item in enumerate(raw):
@@ -1230,6 +1365,94 @@ def _read_statements(doc: LoadedYaml, path: KeyPath, function: Any) -> tuple[Pol
             seen.setdefault(statement.sid, index)
         statements.append(statement)
     return tuple(statements)
+
+
+def _read_triggers(doc: LoadedYaml, path: KeyPath, function: Any, name: str) -> tuple[Trigger, ...]:
+    """What invokes a function: each trigger checked on its own, then the names between them."""
+    raw = _list_of_sections(doc, path, function, "triggers")
+    triggers: list[Trigger] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(raw):
+        where: KeyPath = (*path, index)
+        kind = item.get("type") if isinstance(item, dict) else None
+        if isinstance(kind, str) and (why := trigger_types.refusal(kind)):
+            doc.report((*where, "type"), why)
+            continue
+        try:
+            values = _read_section(doc, where, item, Trigger)
+        except ConfigError as exc:
+            doc.problems.append(exc)
+            continue
+        if doc.failed_under(where):
+            continue
+        trigger = Trigger(**{**values, "events": tuple(values["events"])})
+        assert trigger.name is not None
+        if trigger.name in seen:
+            doc.report((*where, "name"), f"{trigger.name!r} is already the name of triggers[{seen[trigger.name]}]")
+        elif len(f"{name}-{trigger.name}") > trigger_types.MAX_RULE_NAME and trigger.type != "sns":
+            doc.report((*where, "name"), f"the {'schedule' if trigger.type == 'schedule' else 'rule'} is named "
+                       f"{name}-{trigger.name}, over the {trigger_types.MAX_RULE_NAME} characters AWS allows; "
+                       "shorten the trigger's name")  # fmt: skip
+        seen.setdefault(trigger.name, index)
+        triggers.append(trigger)
+    return tuple(triggers)
+
+
+def _failure_bucket_could_be(bucket: FailureBucket, name: str) -> bool:
+    """Whether a bucket named ``name`` may be the failure bucket, whose full name is known only once applied."""
+    if bucket.naming == "fixed":
+        return name == bucket.name
+    suffix = name.removeprefix(f"{bucket.prefix}-")
+    if bucket.naming == "random_uuid":
+        return re.fullmatch(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", suffix) is not None
+    return suffix != name and len(suffix) == _BUCKET_PREFIX_SUFFIX  # bucket_prefix: AWS adds 26 characters
+
+
+_BUCKET_PREFIX_SUFFIX = 26  # the provider's unique suffix of a bucket_prefix name
+
+
+def _refuse_trigger_loops(
+    doc: LoadedYaml, functions: Sequence[Function], bucket: FailureBucket, monitoring: Monitoring
+) -> None:
+    """A trigger that hands a function its own records would invoke it with each of them, round for ever."""
+    records_in_bucket = any(fn.on_failure.is_failure_bucket for fn in functions)
+    for index, fn in enumerate(functions):
+        if doc.failed_under(("functions", index, "triggers")):
+            continue  # a refused trigger is not in fn.triggers: the others' indexes would not be the config's
+        own = {d.arn for d in (fn.on_failure, fn.on_success) if d is not None and d.arn is not None}
+        for number, trigger in enumerate(fn.triggers):
+            where: KeyPath = ("functions", index, "triggers", number)
+            if trigger.type == "s3" and records_in_bucket and trigger.bucket is not None \
+                    and _failure_bucket_could_be(bucket, trigger.bucket):  # fmt: skip
+                doc.report(
+                    (*where, "bucket"),
+                    f"{trigger.bucket!r} is the failure bucket (or may be: its name is "
+                    "chosen at apply time): each record written there would invoke the function, and a "
+                    "failure of it would write another; read records with the failures commands instead",
+                )
+            elif trigger.type == "sns" and trigger.topic_arn in own:
+                doc.report((*where, "topic_arn"), "is a destination of this function: each of its records would "
+                           "invoke it again, round for ever")  # fmt: skip
+            elif trigger.type == "sns" and fn.on_failure.is_failure_bucket and monitoring.enabled \
+                    and monitoring.record_notices and trigger.topic_arn == monitoring.topic_arn:  # fmt: skip
+                doc.report(
+                    (*where, "topic_arn"),
+                    "is monitoring.topic_arn, which gets a notice of each new failure "
+                    "record: a failure of the function would invoke it again, round for ever",
+                )
+            elif trigger.type == "eventbridge" and _matches_own_records(trigger, own):
+                doc.report(
+                    (*where, "pattern"),
+                    "matches the function's own records, which go to this bus with the "
+                    'source "lambda": each would invoke it again; match other sources, or use another bus',
+                )
+
+
+def _matches_own_records(trigger: Trigger, destinations: set[str]) -> bool:
+    """An eventbridge trigger on a bus the function sends its records to, whose pattern lets Lambda's through."""
+    on_that_bus = any(arn == trigger.bus or arn.endswith(f":event-bus/{trigger.bus}") for arn in destinations)
+    sources = json.loads(trigger.pattern or "{}").get("source")
+    return on_that_bus and (not isinstance(sources, list) or "lambda" in sources)
 
 
 def _read_conditions(doc: LoadedYaml, path: KeyPath, raw: Any) -> tuple[PolicyCondition, ...]:

@@ -41,8 +41,10 @@ from generator.config.model import (
     PolicyCondition,
     PolicyStatement,
     Section,
+    Trigger,
 )
 from generator.destination_types import GENERATED_STATEMENT_IDS
+from generator.trigger_types import S3_EVENT_TYPES, TIMEZONE_PATTERN
 
 SCHEMA_ID = "https://json-schema.org/draft/2020-12/schema"
 _JSON_TYPES = {str: "string", int: "integer", bool: "boolean", dict: "object", list: "array"}
@@ -105,6 +107,17 @@ def json_schema() -> dict[str, Any]:
         "type": "array",
         "description": "The function's own permissions, added to its role's inline policy after the generated ones.",
         "items": statement,
+        "default": [],
+    }
+    trigger = _object(Trigger)
+    trigger["properties"]["bucket"]["pattern"] = bucket_name
+    trigger["properties"]["events"].update(items={"enum": list(S3_EVENT_TYPES)}, minItems=1, uniqueItems=True)
+    trigger["properties"]["timezone"]["pattern"] = TIMEZONE_PATTERN
+    function["properties"]["triggers"] = {
+        "type": "array",
+        "description": "What invokes the function asynchronously: S3 object events, SNS topics, EventBridge rules "
+        "and schedules.",
+        "items": trigger,
         "default": [],
     }
     destination = _object(Destination)

@@ -19,7 +19,7 @@ import jinja2
 
 from generator import ci, lambda_facts
 from generator.cache_dir import private_cache_dir
-from generator.config.model import Config, Function
+from generator.config.model import Config, Function, Trigger
 from generator.record import Record, field
 from generator.render import destinations, hcl, layout, tftest
 from generator.render.names import record_rule_name, role_name
@@ -54,6 +54,7 @@ OUTPUT_FILES = (
     OutputFile("backend.tf", "terraform/backend.tf.j2", lambda project: project.config.backend.type == "s3"),
     OutputFile("destinations.tf", "terraform/destinations.tf.j2", lambda project: project.creates_destinations),
     OutputFile("packages.tf", "terraform/packages.tf.j2", lambda project: bool(project.s3_packages)),
+    OutputFile("triggers.tf", "terraform/triggers.tf.j2", lambda project: bool(project.triggered)),
     OutputFile("athena.tf", "terraform/athena.tf.j2", lambda project: project.analytics),
     OutputFile("monitoring.tf", "terraform/monitoring.tf.j2", lambda project: bool(project.alarms)),
     OutputFile(tftest.TEST_FILE, f"terraform/{tftest.TEST_FILE}.j2"),
@@ -64,8 +65,8 @@ OUTPUT_FILES = (
 )  # fmt: skip
 # The child module each function is an instance of (see layout.py for which call holds it): plain Terraform,
 # the same files for every config, shipped in templates/ and copied as they are.
-MODULE_FILES = tuple(f"modules/function/{name}" for name in ("main.tf", "iam.tf", "monitoring.tf", "variables.tf",
-                                                               "outputs.tf", "versions.tf"))  # fmt: skip
+_MODULE_FILE_NAMES = ("main.tf", "iam.tf", "triggers.tf", "monitoring.tf", "variables.tf", "outputs.tf", "versions.tf")
+MODULE_FILES = tuple(f"modules/function/{name}" for name in _MODULE_FILE_NAMES)
 # The module's files written from the declarations (the settings' types, limits and sentences) by the
 # template of the same name plus .j2; ``pytest --update-golden`` rewrites them, and a test keeps them fresh.
 DECLARED_MODULE_FILES = ("modules/function/monitoring.tf", "modules/function/variables.tf",
@@ -241,6 +242,7 @@ class _Packer:
             installed_by=self.installed_by.get(fn.name),
             policy_statements=fn.policy_statements,
             managed_policy_arns=fn.managed_policy_arns,
+            triggers=fn.triggers,
         )
 
     def _warn(self, index: int, *said: str) -> None:
@@ -375,6 +377,22 @@ def markdown_code(value: Any) -> str:
     return f"{fence}{padded}{fence}"
 
 
+def trigger_words(trigger: Trigger) -> str:
+    """What invokes the function, in the rendered README's words (Markdown)."""
+    if trigger.type == "sns":
+        return f"messages of the topic {markdown_code(trigger.topic_arn or '')}"
+    if trigger.type == "schedule":
+        window = f", up to {trigger.flexible_window_minutes} minutes late" if trigger.flexible_window_minutes else ""
+        return f"the schedule {markdown_code(trigger.expression or '')} in {trigger.timezone}{window}"
+    if trigger.type == "eventbridge":
+        pattern = markdown_code(trigger.rendered.event_pattern or "")
+        return f"events on the bus {markdown_code(trigger.bus)} that match {pattern}"
+    keys = " and ".join(f"{where} {markdown_code(value)}" for where, value in
+                        (("starting with", trigger.prefix), ("ending with", trigger.suffix)) if value)  # fmt: skip
+    events = ", ".join(trigger.events)
+    return f"{events} events of the bucket {markdown_code(trigger.bucket or '')}" + (f", keys {keys}" if keys else "")
+
+
 _FILTERS: dict[str, Callable[..., Any]] = {
     "hcl": hcl.to_hcl,
     "quote": hcl.quote,
@@ -383,6 +401,7 @@ _FILTERS: dict[str, Callable[..., Any]] = {
     "md": _markdown_cell,
     "config_text": markdown_text,
     "inline_code": markdown_code,
+    "trigger_words": trigger_words,
     # A line of a heredoc: only template sequences need escaping there, not quotes or backslashes.
     "heredoc": lambda text: hcl.Hcl(text.replace("${", "$${").replace("%{", "%%{")),
     "comment": lambda text: hcl.Hcl(_one_line(text)),

@@ -26,7 +26,13 @@ MOCK_ARNS = {
     **{created.resource: created.mock_arn.format(account=ACCOUNT_ID) for created in CREATED.values()},
     "aws_cloudwatch_log_group": f"arn:aws:logs:us-east-1:{ACCOUNT_ID}:log-group:/aws/lambda/under-test",
     "aws_iam_role": f"arn:aws:iam::{ACCOUNT_ID}:role/{ROLE_NAME}",
+    "aws_cloudwatch_event_rule": f"arn:aws:events:us-east-1:{ACCOUNT_ID}:rule/rule-under-test",
+    "aws_lambda_alias": f"arn:aws:lambda:us-east-1:{ACCOUNT_ID}:function:under-test:live",
 }
+_TRIGGER_RUN_MOCKS = ("aws_cloudwatch_event_rule", "aws_lambda_alias", "aws_sqs_queue")
+# The topic the function module's trigger run subscribes it to, in another account: its permission names that one.
+MOCK_TOPIC_ACCOUNT = "210987654321"
+MOCK_TOPIC_ARN = f"arn:aws:sns:us-east-1:{MOCK_TOPIC_ACCOUNT}:topic-under-test"
 # A table the function module's own run grants a statement on: the module adds it after the generated ones.
 MOCK_TABLE_ARN = f"arn:aws:dynamodb:us-east-1:{ACCOUNT_ID}:table/table-under-test"
 _RETRY_LIMIT = next(f.maximum for f in FUNCTION_SETTINGS if f.name == "maximum_retry_attempts")
@@ -47,6 +53,9 @@ def mocked_resources(uses_bucket: bool, created: Mapping[str, Mapping[str, Any]]
         if names:
             resource_type = CREATED[kind].resource
             mocks.append(Mock(resource_type, {"arn": MOCK_ARNS[resource_type]}))
+    # The function module's trigger run compares its rule, alias and undelivered queue by ARN.
+    mocked = {mock.resource_type for mock in mocks}
+    mocks.extend(Mock(kind, {"arn": MOCK_ARNS[kind]}) for kind in _TRIGGER_RUN_MOCKS if kind not in mocked)
     mocks.append(Mock("aws_cloudwatch_log_group", {"arn": MOCK_ARNS["aws_cloudwatch_log_group"]}))
     mocks.append(Mock("aws_iam_role", {"arn": MOCK_ARNS["aws_iam_role"], "id": ROLE_NAME}))
     return tuple(mocks)

@@ -7,11 +7,12 @@ property here, typed and checked by mypy, and made once for every template that 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
-from generator import __version__, bucket_layout, ci, destination_types, lambda_facts, project_outputs
+from generator import __version__, bucket_layout, ci, destination_types, lambda_facts, project_outputs, trigger_types
 from generator.config import model as config_limits
 from generator.config.model import (
     ANALYTICS_FIELDS,
@@ -30,6 +31,7 @@ from generator.config.model import (
     FailureBucket,
     Field,
     PolicyStatement,
+    Trigger,
 )
 from generator.record import Record
 from generator.render import destinations, layout, monitoring, names, tftest
@@ -67,6 +69,7 @@ class FunctionView(Record):
     installed_by: str | None = None  # how its dependencies were installed, in words; None: it has none
     policy_statements: tuple[PolicyStatement, ...] = ()  # its own permissions, after the generated ones
     managed_policy_arns: tuple[str, ...] = ()  # existing policies attached to its role
+    triggers: tuple[Trigger, ...] = ()  # what invokes it asynchronously
 
     @property
     def overrides(self) -> dict[str, Any]:
@@ -78,6 +81,17 @@ class FunctionView(Record):
         # a list setting reads back as a tuple, and () must equal its declared default []
         return {name: value for name, value in self.settings.items()
                 if (list(value) if isinstance(value, tuple) else value) != defaults[name]}  # fmt: skip
+
+    @property
+    def trigger_arguments(self) -> dict[str, Hcl]:
+        """Each trigger as the module's triggers variable takes it, an event pattern as jsonencode() of it."""
+        rendered = {}
+        for trigger in self.triggers:
+            fields = trigger.rendered.hcl_fields
+            if "event_pattern" in fields:
+                fields["event_pattern"] = Hcl(f"jsonencode({to_hcl(json.loads(fields['event_pattern']), 8)})")
+            rendered[trigger.rendered.name] = to_hcl(fields, 6)
+        return rendered
 
     @property
     def on_failure(self) -> Wiring:
@@ -177,6 +191,8 @@ def module_context() -> dict[str, Any]:
         "fields": field_tables(),
         "monitoring": monitoring,
         "facts": lambda_facts,
+        "trigger_types": trigger_types,
+        "sns_topic_arn_pattern": destination_types.SNS_TOPIC_ARN_PATTERN,
         "policy": {
             "sid_pattern": POLICY_SID_PATTERN,
             "action_pattern": IAM_ACTION_PATTERN,
@@ -351,6 +367,23 @@ class ProjectView(Record):
     def own_statements(self) -> tuple[FunctionView, ...]:
         """The functions with permissions of their own (policy_statements)."""
         return tuple(fn for fn in self.functions if fn.policy_statements)
+
+    @property
+    def triggered(self) -> tuple[FunctionView, ...]:
+        """The functions something invokes (triggers)."""
+        return tuple(fn for fn in self.functions if fn.triggers)
+
+    @property
+    def notification_buckets(self) -> tuple[str, ...]:
+        """The buckets whose EventBridge notifications the project turns on (s3 triggers that own them)."""
+        return tuple(sorted({t.bucket for fn in self.functions for t in fn.triggers
+                             if t.type == "s3" and t.owns_notifications and t.bucket is not None}))  # fmt: skip
+
+    @property
+    def unowned_buckets(self) -> tuple[str, ...]:
+        """The buckets of s3 triggers whose EventBridge notifications must already be on."""
+        return tuple(sorted({t.bucket for fn in self.functions for t in fn.triggers if t.type == "s3"
+                             and t.bucket is not None} - set(self.notification_buckets)))  # fmt: skip
 
     @property
     def managed_policies(self) -> tuple[FunctionView, ...]:
@@ -564,7 +597,8 @@ class ProjectView(Record):
                  "creates_topic", "topic_name", "bucket_functions", "records_where", "record_notices", "dashboard",
                  "publishers", "analytics", "projection_range", "publishes", "grouped",
                  "module_calls", "group_sizes", "function_modules", "carries_flat_layout", "s3_packages",
-                 "creates_package_bucket", "own_statements", "managed_policies")  # fmt: skip
+                 "creates_package_bucket", "own_statements", "managed_policies", "triggered",
+                 "notification_buckets", "unowned_buckets")  # fmt: skip
         return {
             **{name: getattr(self, name) for name in shown},
             "facts": lambda_facts,
@@ -578,6 +612,7 @@ class ProjectView(Record):
             "checkov_version": ci.CHECKOV_VERSION,
             "named_queries": NAMED_QUERIES,
             "tftest": tftest,
+            "trigger_types": trigger_types,
             "glue_database": names.glue_database(self.config.project),
             "layout": layout,
             "workgroup": names.athena_workgroup(self.config.project),

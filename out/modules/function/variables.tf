@@ -259,6 +259,52 @@ variable "managed_policy_arns" {
   }
 }
 
+variable "triggers" {
+  description = "What invokes the function asynchronously, by name: EventBridge rules (rule), SNS topics (sns) and EventBridge Scheduler schedules (schedule)."
+  type = map(object({
+    type                      = string
+    event_bus                 = optional(string, "default")
+    event_pattern             = optional(string)
+    topic_arn                 = optional(string)
+    schedule_expression       = optional(string)
+    timezone                  = optional(string, "UTC")
+    flexible_window_minutes   = optional(number)
+    maximum_event_age_seconds = optional(number, 86400)
+    maximum_retry_attempts    = optional(number, 185)
+  }))
+  default  = {}
+  nullable = false
+
+  validation {
+    condition = alltrue([
+      for name, trigger in var.triggers :
+      can(regex("^[A-Za-z0-9_-]{1,63}$", name)) && length("${var.name}-${name}") <= 64
+    ])
+    error_message = "${var.name}: each trigger needs a name of letters, digits, - and _, short enough that <function>-<trigger> fits in 64 characters."
+  }
+
+  validation {
+    condition = alltrue([
+      for trigger in values(var.triggers) :
+      trigger.type == "rule" ? trigger.event_pattern != null && can(jsondecode(trigger.event_pattern)) :
+      trigger.type == "sns" ? can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", coalesce(trigger.topic_arn, "-"))) :
+      trigger.type == "schedule" ? can(regex("^(rate|cron|at)\\(.+\\)$", coalesce(trigger.schedule_expression, "-"))) :
+      false
+    ])
+    error_message = "${var.name}: a trigger is a rule with a JSON event_pattern, sns with a topic_arn, or a schedule with a rate(), cron() or at() schedule_expression."
+  }
+
+  validation {
+    condition = alltrue([
+      for trigger in values(var.triggers) :
+      trigger.maximum_event_age_seconds >= 60 && trigger.maximum_event_age_seconds <= 86400 &&
+      trigger.maximum_retry_attempts >= 0 && trigger.maximum_retry_attempts <= 185 &&
+      (trigger.flexible_window_minutes == null ? true : trigger.flexible_window_minutes >= 1 && trigger.flexible_window_minutes <= 1440)
+    ])
+    error_message = "${var.name}: a trigger retries for 60 to 86400 seconds and at most 185 times, with a flexible window of 1 to 1440 minutes or none."
+  }
+}
+
 variable "account_id" {
   description = "The account that must own a destination bucket (the s3:ResourceAccount condition)."
   type        = string

@@ -123,6 +123,7 @@ module "function" {
   on_failure              = local.destinations[each.key].on_failure
   on_success              = local.destinations[each.key].on_success
   destination_permissions = local.destination_permissions[each.key]
+  triggers                = lookup(local.triggers, each.key, {})
   account_id              = data.aws_caller_identity.current.account_id
   publish                 = each.value.publish
   alias                   = each.value.alias

@@ -31,6 +31,24 @@ mock_provider "aws" {
     }
   }
 
+  mock_resource "aws_cloudwatch_event_rule" {
+    defaults = {
+      arn = "arn:aws:events:us-east-1:123456789012:rule/rule-under-test"
+    }
+  }
+
+  mock_resource "aws_lambda_alias" {
+    defaults = {
+      arn = "arn:aws:lambda:us-east-1:123456789012:function:under-test:live"
+    }
+  }
+
+  mock_resource "aws_sqs_queue" {
+    defaults = {
+      arn = "arn:aws:sqs:us-east-1:123456789012:queue-under-test"
+    }
+  }
+
   mock_resource "aws_cloudwatch_log_group" {
     defaults = {
       arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/under-test"
@@ -269,6 +287,95 @@ run "function_module_grants_exactly_the_permissions_it_is_given" {
     condition     = one(aws_lambda_function_event_invoke_config.this.destination_config[0].on_failure).destination == var.on_failure
     error_message = "The invoke config must send failed events' records to on_failure."
   }
+}
+
+# The function module on its own, published behind an alias, with a trigger of each kind: each invokes the
+# alias, through a permission scoped to its source and account or a role that may invoke nothing else.
+run "function_module_triggers_invoke_the_alias_and_nothing_else" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    settings = {
+      reserved_concurrency = 0
+    }
+    publish = true
+    alias   = "live"
+    triggers = {
+      orders  = { type = "rule", event_bus = "default", event_pattern = jsonencode({ source = ["shop.orders"] }) }
+      alerts  = { type = "sns", topic_arn = "arn:aws:sns:us-east-1:210987654321:topic-under-test" }
+      nightly = { type = "schedule", schedule_expression = "rate(1 day)", maximum_retry_attempts = 3 }
+    }
+  }
+
+  assert {
+    condition = alltrue([
+      aws_lambda_permission.rule["orders"].principal == "events.amazonaws.com",
+      aws_lambda_permission.rule["orders"].source_arn == aws_cloudwatch_event_rule.trigger["orders"].arn,
+      aws_lambda_permission.rule["orders"].source_account == var.account_id,
+      aws_lambda_permission.rule["orders"].qualifier == "live",
+      aws_lambda_permission.topic["alerts"].principal == "sns.amazonaws.com",
+      aws_lambda_permission.topic["alerts"].source_arn == "arn:aws:sns:us-east-1:210987654321:topic-under-test",
+      aws_lambda_permission.topic["alerts"].source_account == "210987654321",
+      aws_lambda_permission.topic["alerts"].qualifier == "live",
+      length(aws_lambda_permission.rule) + length(aws_lambda_permission.topic) == 2,
+    ])
+    error_message = "Each rule and topic may invoke the alias only as itself, from its own account; a schedule needs no permission."
+  }
+
+  assert {
+    condition = alltrue([
+      aws_cloudwatch_event_target.trigger["orders"].arn == aws_lambda_alias.this[0].arn,
+      aws_sns_topic_subscription.trigger["alerts"].endpoint == aws_lambda_alias.this[0].arn,
+      aws_scheduler_schedule.trigger["nightly"].target[0].arn == aws_lambda_alias.this[0].arn,
+    ])
+    error_message = "Every trigger must invoke the alias, which carries the invoke config."
+  }
+
+  assert {
+    condition = alltrue([
+      aws_cloudwatch_event_target.trigger["orders"].dead_letter_config[0].arn == aws_sqs_queue.undelivered[0].arn,
+      aws_scheduler_schedule.trigger["nightly"].target[0].dead_letter_config[0].arn == aws_sqs_queue.undelivered[0].arn,
+      aws_cloudwatch_event_target.trigger["orders"].retry_policy[0].maximum_retry_attempts == 185,
+      aws_scheduler_schedule.trigger["nightly"].target[0].retry_policy[0].maximum_retry_attempts == 3,
+      aws_scheduler_schedule.trigger["nightly"].flexible_time_window[0].mode == "OFF",
+      aws_scheduler_schedule.trigger["nightly"].schedule_expression_timezone == "UTC",
+    ])
+    error_message = "Rules and schedules retry as set (185 times by default), then leave undelivered events in the function's queue; a schedule runs on time unless a window is set."
+  }
+
+  assert {
+    condition = jsonencode([
+      for statement in data.aws_iam_policy_document.scheduler[0].statement : [statement.actions, statement.resources]
+      ]) == jsonencode([
+      [["lambda:InvokeFunction"], [aws_lambda_alias.this[0].arn]],
+      [["sqs:SendMessage"], [aws_sqs_queue.undelivered[0].arn]],
+    ])
+    error_message = "The schedule's role may invoke the alias and send to the undelivered queue, nothing else."
+  }
+}
+
+# A trigger that is none of the three kinds, or without what its kind needs, is stopped before any API call.
+run "rejects_a_trigger_without_what_its_kind_needs" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    settings = {
+      reserved_concurrency = 0
+    }
+    triggers = {
+      polled = { type = "sqs" }
+    }
+  }
+
+  expect_failures = [var.triggers]
 }
 
 # A value Lambda would refuse is stopped by the module's validation, before any API call.
