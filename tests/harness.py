@@ -278,6 +278,69 @@ def _patch_moto_athena_named_query_deletion(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(AthenaResponse, "get_named_query", get_named_query)
 
 
+def _patch_moto_provisioned_concurrency_and_recursion(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give moto's Lambda the provisioned-concurrency and recursion-config APIs, which moto 5.2.5 lacks.
+
+    Lambda keeps a provisioned concurrency config per (function, qualifier), READY here at once since no
+    environments are started, and a function's recursive-loop setting, Terminate until set. Both are kept on
+    the function, so they go with it.
+    """
+    from moto.awslambda import urls
+    from moto.awslambda.responses import LambdaResponse
+
+    function_path = r"{0}/(?P<api_version>[^/]+)/functions/(?P<function_name>[\w_:%-]+)"
+    monkeypatch.setitem(urls.url_paths, function_path + "/provisioned-concurrency/?$", LambdaResponse.dispatch)
+    monkeypatch.setitem(urls.url_paths, function_path + "/recursion-config/?$", LambdaResponse.dispatch)
+
+    def function_of(self: Any) -> Any:
+        function = self.backend.get_function(unquote(self.path.split("?")[0].rstrip("/").rsplit("/", 2)[1]))
+        if not hasattr(function, "provisioned"):
+            function.provisioned, function.recursive_loop = {}, "Terminate"
+        return function
+
+    def provisioned(requested: int, modified: str) -> dict[str, Any]:
+        return {"RequestedProvisionedConcurrentExecutions": requested, "AllocatedProvisionedConcurrentExecutions":
+                requested, "AvailableProvisionedConcurrentExecutions": requested, "Status": "READY",
+                "LastModified": modified}  # fmt: skip
+
+    def not_found(qualifier: str) -> Any:
+        body = {"Type": "User", "message": f"No Provisioned Concurrency Config found for qualifier {qualifier}"}
+        return 404, {"x-amzn-errortype": "ProvisionedConcurrencyConfigNotFoundException"}, json.dumps(body)
+
+    def put_provisioned(self: Any) -> Any:
+        function, qualifier = function_of(self), self.querystring["Qualifier"][0]
+        requested = self.json_body["ProvisionedConcurrentExecutions"]
+        function.provisioned[qualifier] = provisioned(requested, function.last_modified)
+        return 202, {"status": 202}, json.dumps(function.provisioned[qualifier])
+
+    def get_provisioned(self: Any) -> Any:
+        function, qualifier = function_of(self), self.querystring["Qualifier"][0]
+        if qualifier not in function.provisioned:
+            return not_found(qualifier)
+        return 200, {}, json.dumps(function.provisioned[qualifier])
+
+    def delete_provisioned(self: Any) -> Any:
+        function, qualifier = function_of(self), self.querystring["Qualifier"][0]
+        if function.provisioned.pop(qualifier, None) is None:
+            return not_found(qualifier)
+        return 204, {"status": 204}, ""
+
+    def put_recursion(self: Any) -> Any:
+        function = function_of(self)
+        function.recursive_loop = self.json_body["RecursiveLoop"]
+        return 200, {}, json.dumps({"RecursiveLoop": function.recursive_loop})
+
+    def get_recursion(self: Any) -> Any:
+        return 200, {}, json.dumps({"RecursiveLoop": function_of(self).recursive_loop})
+
+    for name, method in (("put_provisioned_concurrency_config", put_provisioned),
+                         ("get_provisioned_concurrency_config", get_provisioned),
+                         ("delete_provisioned_concurrency_config", delete_provisioned),
+                         ("put_function_recursion_config", put_recursion),
+                         ("get_function_recursion_config", get_recursion)):  # fmt: skip
+        monkeypatch.setattr(LambdaResponse, name, method, raising=False)
+
+
 def _patch_moto_event_invoke_config_qualifiers(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep one event invoke config per qualifier, as Lambda does; moto 5.2.5 ignores ``Qualifier``.
 
@@ -421,6 +484,7 @@ def moto_server() -> Iterator[Moto]:
         _patch_moto_athena_named_query_deletion(monkeypatch)
         _patch_moto_bucket_policy_conditions_over_tls(monkeypatch)
         _patch_moto_event_invoke_config_qualifiers(monkeypatch)
+        _patch_moto_provisioned_concurrency_and_recursion(monkeypatch)
         # No Docker engine here: moto's Docker-free Lambda backend accepts invokes without running code.
         monkeypatch.setitem(default_user_config["lambda"], "use_docker", False)
         port = _free_port()

@@ -500,6 +500,10 @@ def test_three_functions_and_published_versions_apply_cleanly(moto: Moto, deploy
     assert [v for v in lam.list_versions_by_function(FunctionName="versioned")["Versions"] if v["Version"] != "$LATEST"]
     assert [v["Version"] for v in lam.list_versions_by_function(FunctionName="latest_only")["Versions"]] == ["$LATEST"]
     assert deployment.outputs["alias_arns"] == {"async_function": alias["AliasArn"]}
+    provisioned = lam.get_provisioned_concurrency_config(FunctionName="async_function", Qualifier="live")
+    assert provisioned["RequestedProvisionedConcurrentExecutions"] == 2, "provisioned on the alias, as configured"
+    assert lam.get_function_recursion_config(FunctionName="reconcile")["RecursiveLoop"] == "Allow"
+    assert lam.get_function_recursion_config(FunctionName="ingest_orders")["RecursiveLoop"] == "Terminate"
     assert f"--function-name {alias['AliasArn']} " in deployment.outputs["invoke_commands"]["async_function"]
     assert "--function-name versioned " in deployment.outputs["invoke_commands"]["versioned"]
     _assert_wired(moto, deployment)

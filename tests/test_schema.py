@@ -37,6 +37,7 @@ NOT_EXPRESSIBLE_IN_A_SCHEMA = {
     "a layer of another region": "a comparison of two values in the same document",
     "privilege escalation action": "whether a wildcard pattern in a value matches one of a list of actions",
     "passrole on any resource": 'whether a wildcard pattern in one list matches while another holds "*"',
+    "more provisioned than reserved": "a comparison of two values in the same document",
     "a rate of 1 hours": "the grammar of a schedule expression (singular units for 1)",
     "a cron with both days": "the grammar of a schedule expression (one of two fields must be ?)",
     "an unknown time zone": "membership of the IANA time zone database",

@@ -42,6 +42,9 @@ SYSTEM_LOG_LEVELS = ("DEBUG", "INFO", "WARN")
 # the services and SDKs it tracks) and by default stops invoking the function and notifies; Allow turns that off.
 RECURSION_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html"
 RECURSIVE_LOOP_ACTIONS = ("Terminate", "Allow")
+# "Configuring provisioned concurrency for a function": it is set on a version or an alias, never above the
+# function's reserved concurrency, and it is billed while configured (https://aws.amazon.com/lambda/pricing/).
+PROVISIONED_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html"
 NAMING_MODES = ("random_uuid", "bucket_prefix", "fixed")
 ALARM_PERIODS = (60, 300, 900, 3600, 21600, 86400)
 CI_SYSTEMS = ("none", "github-actions")
@@ -124,6 +127,15 @@ API_INTEGER_MAX = 2**31 - 1  # AWS's API models type these numbers as 32-bit int
 Check = Callable[[Any], "str | None"]
 
 
+class ListItems(Record):
+    """What each entry of a list key must match, and how many it may hold: the schema and the module's
+    validation say the same as the key's check."""
+
+    pattern: str
+    most: int
+    words: str  # what the entries are, for messages: "layer version ARNs"
+
+
 class Field(Record):
     """One config key: its type, default and limits, with a sentence for users."""
 
@@ -142,6 +154,7 @@ class Field(Record):
     null_words: str = ""  # what null means, for messages: "unreserved"
     monitoring: bool = False  # a setting of the function's alarms: rendered only while monitoring is enabled
     unit: str = ""  # what a whole number counts, for messages: "days"
+    items: ListItems | None = None  # a list key's entries
 
     def validate(self, value: Any) -> str | None:
         """Return what is wrong with ``value``, or None when it is acceptable."""
@@ -316,11 +329,12 @@ def config_key(
     null_words: str = "",
     monitoring: bool = False,
     unit: str = "",
+    items: ListItems | None = None,
 ) -> Any:
     """Declare a config key in a ``Section``: its default, limits and sentence (see ``Field``)."""
     return Field("", object, default, doc, minimum=minimum, maximum=maximum, choices=choices, pattern=pattern,
                  check=check, setting=setting, choices_words=choices_words, null_words=null_words,
-                 monitoring=monitoring, unit=unit)  # fmt: skip
+                 monitoring=monitoring, unit=unit, items=items)  # fmt: skip
 
 
 def _yaml_type(owner: str, name: str, annotation: str) -> tuple[type, bool]:
@@ -748,6 +762,15 @@ class Function(Section):
         "alias_arns output and the invoke commands use it. null: no alias.",
         pattern=ALIAS_PATTERN,
     )
+    provisioned_concurrency: int | None = config_key(
+        default=None,
+        doc="Execution environments Lambda keeps initialized on the alias (needs alias); Lambda bills them for as "
+        "long as they are configured, invoked or not. null: none.",
+        minimum=1,
+        maximum=API_INTEGER_MAX,
+        setting=True,
+        null_words="none",
+    )
     source: Path | None = config_key(
         default=None,
         doc="Directory with the function's code, relative to the config file; null packages the bundled demo handler.",
@@ -788,6 +811,7 @@ class Function(Section):
         f"{lambda_facts.MAX_UNZIPPED_BYTES // 2**20} MB unzipped, and render cannot see their size.",
         check=_layers_problem,
         setting=True,
+        items=ListItems(LAYER_ARN_PATTERN, MAX_LAYERS, "layer version ARNs"),
     )
     vpc_subnet_ids: tuple[str, ...] = config_key(
         default=[],
@@ -795,6 +819,7 @@ class Function(Section):
         "then reaches AWS APIs only through the VPC's NAT or endpoints.",
         check=_ids_problem(SUBNET_ID_PATTERN, MAX_SUBNETS, "subnet-0123456789abcdef0"),
         setting=True,
+        items=ListItems(SUBNET_ID_PATTERN, MAX_SUBNETS, "subnet ids"),
     )
     vpc_security_group_ids: tuple[str, ...] = config_key(
         default=[],
@@ -802,6 +827,7 @@ class Function(Section):
         "vpc_subnet_ids.",
         check=_ids_problem(SECURITY_GROUP_ID_PATTERN, MAX_SECURITY_GROUPS, "sg-0123456789abcdef0"),
         setting=True,
+        items=ListItems(SECURITY_GROUP_ID_PATTERN, MAX_SECURITY_GROUPS, "security group ids"),
     )
     vpc_ipv6_allowed: bool = config_key(
         default=False, doc="In a VPC, let the function use IPv6 on dual-stack subnets.", setting=True
@@ -903,6 +929,8 @@ class Function(Section):
     RULES = (
         Required("handler", When("source"), hint=", e.g. 'app.handler'"),
         OnlyWhen(("alias",), When("publish", (True,)), hint=": an alias points at a published version"),
+        OnlyWhen(("provisioned_concurrency",), When("alias"),
+                 hint=f": this project provisions concurrency on the function's alias ({PROVISIONED_DOC})"),
         OnlyWhen(("log_application_level", "log_system_level"), When("log_format", ("JSON",)),
                  hint=f": Lambda filters log levels only in JSON logs ({LOGGING_DOC})"),
     )  # fmt: skip
@@ -1274,6 +1302,7 @@ def _read_functions(doc: LoadedYaml, region: str) -> tuple[Function, ...]:
         values["vpc_subnet_ids"] = tuple(values["vpc_subnet_ids"])
         values["vpc_security_group_ids"] = tuple(values["vpc_security_group_ids"])
         _check_vpc(doc, path, values)
+        _check_provisioned(doc, path, values)
         for layer in values["layers"]:
             where = ":".join(layer.split(":")[1:4:2])  # partition:region
             if where != f"{partition_of(region)}:{region}":
@@ -1320,6 +1349,17 @@ def _refuse_destination_loops(doc: LoadedYaml, functions: Sequence[Function]) ->
                                     "event bus or bucket")  # fmt: skip
                 if target.function not in (name for name, _ in steps):
                     frontier.append([*steps, (target.function, kind)])
+
+
+def _check_provisioned(doc: LoadedYaml, path: KeyPath, values: dict[str, Any]) -> None:
+    """Lambda provisions no more environments than the function may run at once."""
+    provisioned, reserved = values["provisioned_concurrency"], values["reserved_concurrency"]
+    if provisioned is not None and reserved is not None and provisioned > reserved:
+        doc.report(
+            (*path, "provisioned_concurrency"),
+            f"is {provisioned}, more than reserved_concurrency "
+            f"({reserved}): Lambda cannot provision more than the function may run at once ({PROVISIONED_DOC})",
+        )
 
 
 def _check_vpc(doc: LoadedYaml, path: KeyPath, values: dict[str, Any]) -> None:

@@ -18,16 +18,10 @@ from generator.config.model import (
     EMAIL_PATTERN,
     ENVIRONMENT_KEY_PATTERN,
     IAM_ACTION_PATTERN,
-    LAYER_ARN_PATTERN,
     MANAGED_POLICY_ARN_PATTERN,
     MAX_BUCKET_NAME_LENGTH,
     MAX_DASHBOARD_FUNCTIONS,
-    MAX_LAYERS,
-    MAX_SECURITY_GROUPS,
-    MAX_SUBNETS,
     RESERVED_ENVIRONMENT_KEYS,
-    SECURITY_GROUP_ID_PATTERN,
-    SUBNET_ID_PATTERN,
     TAG_KEY_MAX,
     TAG_VALUE_MAX,
     Analytics,
@@ -82,11 +76,6 @@ def json_schema() -> dict[str, Any]:
         "then": {"properties": {"resources": {"not": {"contains": {"const": "*"}}}}},
     })  # fmt: skip
     function["properties"]["managed_policy_arns"]["items"] = {"type": "string", "pattern": MANAGED_POLICY_ARN_PATTERN}
-    function["properties"]["vpc_subnet_ids"].update(items={"type": "string", "pattern": SUBNET_ID_PATTERN},
-                                                    maxItems=MAX_SUBNETS, uniqueItems=True)  # fmt: skip
-    function["properties"]["vpc_security_group_ids"].update(
-        items={"type": "string", "pattern": SECURITY_GROUP_ID_PATTERN}, maxItems=MAX_SECURITY_GROUPS, uniqueItems=True
-    )
     in_a_vpc = {"required": ["vpc_subnet_ids"], "properties": {"vpc_subnet_ids": {"minItems": 1}}}
     with_groups = {"required": ["vpc_security_group_ids"], "properties": {"vpc_security_group_ids": {"minItems": 1}}}
     function.setdefault("allOf", []).extend([
@@ -95,8 +84,6 @@ def json_schema() -> dict[str, Any]:
         {"if": {"required": ["vpc_ipv6_allowed"], "properties": {"vpc_ipv6_allowed": {"const": True}}},
          "then": in_a_vpc},
     ])  # fmt: skip
-    function["properties"]["layers"].update(items={"type": "string", "pattern": LAYER_ARN_PATTERN},
-                                            maxItems=MAX_LAYERS, uniqueItems=True)  # fmt: skip
     statement["properties"]["conditions"] = {
         "type": "array",
         "description": "Conditions under which the statement applies; all must hold.",
@@ -198,4 +185,7 @@ def _property(field: Field) -> dict[str, Any]:
         prop["additionalProperties"] = {"type": "string"}
     if field.type is list:
         prop["items"] = {"type": "string"}
+    if field.items is not None:
+        prop.update(items={"type": "string", "pattern": field.items.pattern}, maxItems=field.items.most,
+                    uniqueItems=True)  # fmt: skip
     return prop

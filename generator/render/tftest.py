@@ -61,6 +61,14 @@ def mocked_resources(uses_bucket: bool, created: Mapping[str, Mapping[str, Any]]
     return tuple(mocks)
 
 
+PROVISIONED_UNDER_TEST = 2
+
+
+def with_provisioned_concurrency(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """A function's settings, unreserved, with environments provisioned on its alias."""
+    return {**settings, "reserved_concurrency": None, "provisioned_concurrency": PROVISIONED_UNDER_TEST}
+
+
 def with_too_many_retries(settings: Mapping[str, Any]) -> dict[str, Any]:
     """A function's settings with its retries one past the limit."""
     return {**settings, "maximum_retry_attempts": REJECTED_RETRIES}

@@ -284,6 +284,11 @@ def field_validation(
             return _validation(f"{value} == null || {known}", f"{name} must be {null}{words}{_listed(field.choices)}.",
                                about)  # fmt: skip
         return _contains(value, list(field.choices), f"{name} must be {words}{_listed(field.choices)}.", about)
+    if field.items is not None:
+        items = field.items
+        condition = (f"length({value}) <= {items.most} && "
+                     f"alltrue([for item in {value} : can(regex({quote(items.pattern)}, item))])")  # fmt: skip
+        return _validation(condition, f"{name} must be at most {items.most} {items.words}.", about)
     if field.pattern is not None:
         condition = f"can(regex({quote(field.pattern)}, {value}))"
         if nullable:  # can() turns regex()'s refusal of a null into false

@@ -91,6 +91,15 @@ resource "aws_lambda_alias" "this" {
   function_version = aws_lambda_function.this.version
 }
 
+# Environments Lambda keeps initialized for the alias; billed for as long as they are configured.
+resource "aws_lambda_provisioned_concurrency_config" "this" {
+  count = var.alias != null && var.settings.provisioned_concurrency != null ? 1 : 0
+
+  function_name                     = aws_lambda_function.this.function_name
+  qualifier                         = aws_lambda_alias.this[0].name
+  provisioned_concurrent_executions = var.settings.provisioned_concurrency
+}
+
 resource "aws_lambda_function_event_invoke_config" "this" {
   function_name                = aws_lambda_function.this.function_name
   qualifier                    = var.alias == null ? null : aws_lambda_alias.this[0].name

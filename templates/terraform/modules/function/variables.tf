@@ -49,6 +49,8 @@ variable "settings" {
     timeout_seconds = optional(number, 10)
     # Reserved concurrency; 0 keeps the function from running (Lambda records each event at once), null leaves it unreserved.
     reserved_concurrency = optional(number)
+    # Execution environments Lambda keeps initialized on the alias (needs alias); Lambda bills them for as long as they are configured, invoked or not. null: none.
+    provisioned_concurrency = optional(number)
     # Environment variables of the function, string to string; names the runtime reserves are refused, and Lambda allows 4096 bytes in all.
     environment = optional(map(string), {})
     # Layer version ARNs, at most 5, in the config's region; Lambda counts them in the 250 MB unzipped, and render cannot see their size.
@@ -109,6 +111,26 @@ variable "settings" {
   validation {
     condition     = coalesce(var.settings.reserved_concurrency, 0) >= 0 && coalesce(var.settings.reserved_concurrency, 0) <= 2147483647 && floor(coalesce(var.settings.reserved_concurrency, 0)) == coalesce(var.settings.reserved_concurrency, 0)
     error_message = "${var.name}: reserved_concurrency must be null (unreserved) or a whole number from 0 to 2147483647."
+  }
+
+  validation {
+    condition     = coalesce(var.settings.provisioned_concurrency, 1) >= 1 && coalesce(var.settings.provisioned_concurrency, 1) <= 2147483647 && floor(coalesce(var.settings.provisioned_concurrency, 1)) == coalesce(var.settings.provisioned_concurrency, 1)
+    error_message = "${var.name}: provisioned_concurrency must be null (none) or a whole number from 1 to 2147483647."
+  }
+
+  validation {
+    condition     = length(var.settings.layers) <= 5 && alltrue([for item in var.settings.layers : can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:layer:[A-Za-z0-9_-]{1,140}:[0-9]+$", item))])
+    error_message = "${var.name}: layers must be at most 5 layer version ARNs."
+  }
+
+  validation {
+    condition     = length(var.settings.vpc_subnet_ids) <= 16 && alltrue([for item in var.settings.vpc_subnet_ids : can(regex("^subnet-[0-9a-f]{8,17}$", item))])
+    error_message = "${var.name}: vpc_subnet_ids must be at most 16 subnet ids."
+  }
+
+  validation {
+    condition     = length(var.settings.vpc_security_group_ids) <= 5 && alltrue([for item in var.settings.vpc_security_group_ids : can(regex("^sg-[0-9a-f]{8,17}$", item))])
+    error_message = "${var.name}: vpc_security_group_ids must be at most 5 security group ids."
   }
 
   validation {
@@ -179,6 +201,22 @@ variable "settings" {
   validation {
     condition     = var.settings.alarm_event_age_percent >= 1 && var.settings.alarm_event_age_percent <= 100 && floor(var.settings.alarm_event_age_percent) == var.settings.alarm_event_age_percent
     error_message = "${var.name}: alarm_event_age_percent must be a whole number from 1 to 100."
+  }
+
+  validation {
+    condition     = (length(var.settings.vpc_subnet_ids) > 0) == (length(var.settings.vpc_security_group_ids) > 0)
+    error_message = "${var.name}: vpc_subnet_ids and vpc_security_group_ids go together: Lambda places a function in a VPC only with both."
+  }
+
+  validation {
+    condition     = var.settings.provisioned_concurrency == null || var.alias != null
+    error_message = "${var.name}: provisioned_concurrency is set on the function's alias: it needs alias."
+  }
+
+  validation {
+    condition = (var.settings.provisioned_concurrency == null || var.settings.reserved_concurrency == null ? true :
+    var.settings.provisioned_concurrency <= var.settings.reserved_concurrency)
+    error_message = "${var.name}: provisioned_concurrency cannot be more than reserved_concurrency."
   }
 
   validation {

@@ -82,6 +82,7 @@ variable "functions" {
         API_URL = "https://orders.example.com"
       }
       kms_key_arn            = "arn:aws:kms:eu-west-1:123456789012:key/0f8fad5b-d9cb-469f-a165-70867728950e"
+      recursive_loop         = "Allow"
       log_retention_days     = 0
       maximum_retry_attempts = 1
     }

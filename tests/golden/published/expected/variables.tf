@@ -54,7 +54,9 @@ variable "functions" {
   description = "Settings of each Lambda function, keyed by function name: exactly the functions the generator packaged. A setting left out takes its default from the settings variable of modules/function, which checks each value."
   type        = any
   default = {
-    async_function = {}
+    async_function = {
+      provisioned_concurrency = 2
+    }
     versioned = {
       reserved_concurrency = 0
     }

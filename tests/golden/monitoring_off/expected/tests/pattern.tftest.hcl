@@ -279,8 +279,9 @@ run "function_module_grants_exactly_the_permissions_it_is_given" {
   }
 }
 
-# The function module on its own, published behind an alias, with a trigger of each kind: each invokes the
-# alias, through a permission scoped to its source and account or a role that may invoke nothing else.
+# The function module on its own, published behind an alias with provisioned concurrency, and a trigger of each
+# kind: each invokes the alias, through a permission scoped to its source and account or a role that may invoke
+# nothing else.
 run "function_module_triggers_invoke_the_alias_and_nothing_else" {
   command = plan
 
@@ -290,7 +291,8 @@ run "function_module_triggers_invoke_the_alias_and_nothing_else" {
 
   variables {
     settings = {
-      reserved_concurrency = 0
+      reserved_concurrency    = null
+      provisioned_concurrency = 2
     }
     publish = true
     alias   = "live"
@@ -323,6 +325,14 @@ run "function_module_triggers_invoke_the_alias_and_nothing_else" {
       aws_scheduler_schedule.trigger["nightly"].target[0].arn == aws_lambda_alias.this[0].arn,
     ])
     error_message = "Every trigger must invoke the alias, which carries the invoke config."
+  }
+
+  assert {
+    condition = alltrue([
+      aws_lambda_provisioned_concurrency_config.this[0].qualifier == aws_lambda_alias.this[0].name,
+      aws_lambda_provisioned_concurrency_config.this[0].provisioned_concurrent_executions == 2,
+    ])
+    error_message = "Provisioned concurrency must be set on the alias, as many environments as the settings give."
   }
 
   assert {

@@ -74,6 +74,8 @@ variables {
   handler     = "handler.handler"
   on_failure  = "arn:aws:s3:::failure-records-under-test"
   account_id  = "123456789012"
+  publish     = true
+  alias       = "live"
   destination_permissions = [
     {
       sid          = "WriteFailureRecords"
@@ -341,7 +343,9 @@ run "function_module_grants_exactly_the_permissions_it_is_given" {
   }
 
   variables {
-    settings = {}
+    settings = {
+      provisioned_concurrency = 2
+    }
   }
 
   assert {
@@ -418,8 +422,9 @@ run "function_module_grants_exactly_the_permissions_it_is_given" {
   }
 }
 
-# The function module on its own, published behind an alias, with a trigger of each kind: each invokes the
-# alias, through a permission scoped to its source and account or a role that may invoke nothing else.
+# The function module on its own, published behind an alias with provisioned concurrency, and a trigger of each
+# kind: each invokes the alias, through a permission scoped to its source and account or a role that may invoke
+# nothing else.
 run "function_module_triggers_invoke_the_alias_and_nothing_else" {
   command = plan
 
@@ -428,9 +433,12 @@ run "function_module_triggers_invoke_the_alias_and_nothing_else" {
   }
 
   variables {
-    settings = {}
-    publish  = true
-    alias    = "live"
+    settings = {
+      provisioned_concurrency = 2
+      reserved_concurrency    = null
+    }
+    publish = true
+    alias   = "live"
     triggers = {
       orders  = { type = "rule", event_bus = "default", event_pattern = jsonencode({ source = ["shop.orders"] }) }
       alerts  = { type = "sns", topic_arn = "arn:aws:sns:us-east-1:210987654321:topic-under-test" }
@@ -460,6 +468,14 @@ run "function_module_triggers_invoke_the_alias_and_nothing_else" {
       aws_scheduler_schedule.trigger["nightly"].target[0].arn == aws_lambda_alias.this[0].arn,
     ])
     error_message = "Every trigger must invoke the alias, which carries the invoke config."
+  }
+
+  assert {
+    condition = alltrue([
+      aws_lambda_provisioned_concurrency_config.this[0].qualifier == aws_lambda_alias.this[0].name,
+      aws_lambda_provisioned_concurrency_config.this[0].provisioned_concurrent_executions == 2,
+    ])
+    error_message = "Provisioned concurrency must be set on the alias, as many environments as the settings give."
   }
 
   assert {
@@ -494,7 +510,9 @@ run "rejects_a_trigger_without_what_its_kind_needs" {
   }
 
   variables {
-    settings = {}
+    settings = {
+      provisioned_concurrency = 2
+    }
     triggers = {
       polled = { type = "sqs" }
     }
@@ -513,7 +531,8 @@ run "rejects_more_retries_than_lambda_allows" {
 
   variables {
     settings = {
-      maximum_retry_attempts = 3
+      provisioned_concurrency = 2
+      maximum_retry_attempts  = 3
     }
   }
 
