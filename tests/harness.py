@@ -19,9 +19,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
-
-import pytest
 
 from generator import ci
 from generator.config.model import Config
@@ -122,275 +119,6 @@ def _free_port() -> int:
         return port
 
 
-def _patch_moto_reserved_concurrency_zero(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make moto's GetFunction report a reserved concurrency of 0.
-
-    moto builds the ``Concurrency`` block only ``if self.reserved_concurrency:`` (a truth
-    test, so 0 is dropped; still so in moto 5.2.5). The AWS provider then reads -1 and
-    plans to change the function on every run, which would hide real drift behind a
-    known emulator bug. AWS itself returns the block for 0, so this restores exactly that.
-    """
-    from moto.awslambda.models import LambdaFunction
-
-    original = LambdaFunction.get_code
-
-    def get_code(self: Any) -> dict[str, Any]:
-        response: dict[str, Any] = original(self)
-        if self.reserved_concurrency is not None and "Concurrency" not in response:
-            response["Concurrency"] = {"ReservedConcurrentExecutions": self.reserved_concurrency}
-        return response
-
-    monkeypatch.setattr(LambdaFunction, "get_code", get_code)
-
-
-def _patch_moto_logging_config(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make moto's Lambda keep and report a function's LoggingConfig.
-
-    moto (5.2.5) drops ``LoggingConfig`` from CreateFunction and UpdateFunctionConfiguration and never
-    returns it, so the provider plans to add the block on every run. AWS returns it for every function,
-    Text and the function's own log group unless set otherwise; this keeps what was sent, or that default.
-    """
-    from moto.awslambda.models import LambdaFunction
-
-    original_init, original_update = LambdaFunction.__init__, LambdaFunction.update_configuration
-    original_configuration = LambdaFunction.get_configuration
-
-    def init(self: Any, account_id: str, spec: dict[str, Any], *args: Any, **kwargs: Any) -> None:
-        original_init(self, account_id, spec, *args, **kwargs)
-        self.logging_config = spec.get("LoggingConfig")
-
-    def update(self: Any, config_updates: dict[str, Any]) -> dict[str, Any]:
-        if "LoggingConfig" in config_updates:
-            self.logging_config = config_updates["LoggingConfig"]
-        result: dict[str, Any] = original_update(self, config_updates)
-        return result
-
-    def configuration(self: Any, on_create: bool = False) -> dict[str, Any]:
-        response: dict[str, Any] = original_configuration(self, on_create)
-        default = {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{self.function_name}"}
-        response["LoggingConfig"] = {**default, **(getattr(self, "logging_config", None) or {})}
-        return response
-
-    monkeypatch.setattr(LambdaFunction, "__init__", init)
-    monkeypatch.setattr(LambdaFunction, "update_configuration", update)
-    monkeypatch.setattr(LambdaFunction, "get_configuration", configuration)
-
-
-def _patch_moto_compact_redrive_policy(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make moto's GetQueueAttributes return RedrivePolicy as compact JSON, as SQS does.
-
-    moto writes it with ``json.dumps`` defaults (``{"a": 1, "b": 2}``, still so in moto
-    5.2.5); SQS returns ``{"a":1,"b":2}``, byte-equal to Terraform's ``jsonencode``. The
-    AWS provider compares the text, so against moto every re-plan wanted to rewrite the
-    queue's redrive policy, a change that AWS itself never reports.
-    """
-    from moto.sqs.models import Queue
-
-    original = Queue.attributes
-
-    def attributes(self: Any) -> dict[str, Any]:
-        result: dict[str, Any] = original.fget(self)  # type: ignore[attr-defined]
-        if self.redrive_policy:
-            result["RedrivePolicy"] = json.dumps(self.redrive_policy, separators=(",", ":"))
-        return result
-
-    monkeypatch.setattr(Queue, "attributes", property(attributes))
-
-
-def _patch_moto_bucket_eventbridge_notifications(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make moto's GetBucketNotificationConfiguration return the EventBridgeConfiguration it stored.
-
-    moto 5.2.5 keeps a bucket's EventBridge setting (PutBucketNotificationConfiguration) but leaves it out of
-    the Get response, so the AWS provider read ``eventbridge = false`` back and every re-plan wanted to turn
-    it on again; S3 returns it as an empty ``EventBridgeConfiguration`` element.
-    """
-    from moto.core.responses import ActionResult
-    from moto.s3.responses import S3Response
-
-    original = S3Response.get_bucket_notification
-
-    def get_bucket_notification(self: Any) -> Any:
-        configuration = self.backend.get_bucket_notification_configuration(self.bucket_name)
-        serialized = self.serialized
-
-        def with_eventbridge(result: Any) -> Any:
-            if getattr(configuration, "event_bridge", None) is not None and isinstance(result, ActionResult):
-                result.result["EventBridgeConfiguration"] = {}  # type: ignore[index]
-            return serialized(result)
-
-        self.serialized = with_eventbridge
-        try:
-            return original(self)
-        finally:
-            del self.serialized
-
-    monkeypatch.setattr(S3Response, "get_bucket_notification", get_bucket_notification)
-
-
-def _is_insecure_transport_denial(statement: dict[str, Any]) -> bool:
-    insecure = {"Bool": {"aws:SecureTransport": "false"}}
-    return statement.get("Effect") == "Deny" and statement.get("Condition") == insecure
-
-
-def _patch_moto_bucket_policy_conditions_over_tls(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make moto judge object requests by the bucket policy as requests made over TLS, as the tests' stand for.
-
-    moto evaluates a bucket policy on every object request without a request context, so every condition
-    holds (moto 5.2.1: ``TrustCondition.verify_condition`` of no values is true): the rendered policy's
-    ``Deny`` for ``aws:SecureTransport = false`` then refuses every read and write, with a bare 403. AWS
-    applies that statement only to plain-HTTP requests; the provider and boto3 always use HTTPS on AWS.
-    """
-    from moto.iam.access_control import IAMPolicy, PermissionResult
-    from moto.s3.models import FakeBucket
-
-    def get_permission(self: Any, action: str, resource: str) -> Any:
-        if self.policy is None:
-            return PermissionResult.NEUTRAL
-        document = json.loads(self.policy)
-        statements = document["Statement"] if isinstance(document["Statement"], list) else [document["Statement"]]
-        document["Statement"] = [s for s in statements if not _is_insecure_transport_denial(s)]
-        return IAMPolicy(json.dumps(document)).is_action_permitted(action, resource)
-
-    monkeypatch.setattr(FakeBucket, "get_permission", get_permission)
-
-
-def _patch_moto_athena_named_query_deletion(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Give moto's Athena the DeleteNamedQuery action it lacks (moto 5.2.5), and a 400 for a deleted query.
-
-    Without it every DeleteNamedQuery is a 500, which the AWS provider retries without end, so a project
-    with saved queries could never be destroyed; Athena answers a query ID it does not know with
-    InvalidRequestException.
-    """
-    from moto.athena.responses import AthenaResponse
-
-    def delete_named_query(self: Any) -> str:
-        self.athena_backend.named_queries.pop(self._get_param("NamedQueryId"), None)
-        return "{}"
-
-    original_get = AthenaResponse.get_named_query
-
-    def get_named_query(self: Any) -> Any:
-        if self._get_param("NamedQueryId") not in self.athena_backend.named_queries:
-            return self.error(f"NamedQuery {self._get_param('NamedQueryId')} was not found", 400)
-        return original_get(self)
-
-    monkeypatch.setattr(AthenaResponse, "delete_named_query", delete_named_query, raising=False)
-    monkeypatch.setattr(AthenaResponse, "get_named_query", get_named_query)
-
-
-def _patch_moto_provisioned_concurrency_and_recursion(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Give moto's Lambda the provisioned-concurrency and recursion-config APIs, which moto 5.2.5 lacks.
-
-    Lambda keeps a provisioned concurrency config per (function, qualifier), READY here at once since no
-    environments are started, and a function's recursive-loop setting, Terminate until set. Both are kept on
-    the function, so they go with it.
-    """
-    from moto.awslambda import urls
-    from moto.awslambda.responses import LambdaResponse
-
-    function_path = r"{0}/(?P<api_version>[^/]+)/functions/(?P<function_name>[\w_:%-]+)"
-    monkeypatch.setitem(urls.url_paths, function_path + "/provisioned-concurrency/?$", LambdaResponse.dispatch)
-    monkeypatch.setitem(urls.url_paths, function_path + "/recursion-config/?$", LambdaResponse.dispatch)
-
-    def function_of(self: Any) -> Any:
-        function = self.backend.get_function(unquote(self.path.split("?")[0].rstrip("/").rsplit("/", 2)[1]))
-        if not hasattr(function, "provisioned"):
-            function.provisioned, function.recursive_loop = {}, "Terminate"
-        return function
-
-    def provisioned(requested: int, modified: str) -> dict[str, Any]:
-        return {"RequestedProvisionedConcurrentExecutions": requested, "AllocatedProvisionedConcurrentExecutions":
-                requested, "AvailableProvisionedConcurrentExecutions": requested, "Status": "READY",
-                "LastModified": modified}  # fmt: skip
-
-    def not_found(qualifier: str) -> Any:
-        body = {"Type": "User", "message": f"No Provisioned Concurrency Config found for qualifier {qualifier}"}
-        return 404, {"x-amzn-errortype": "ProvisionedConcurrencyConfigNotFoundException"}, json.dumps(body)
-
-    def put_provisioned(self: Any) -> Any:
-        function, qualifier = function_of(self), self.querystring["Qualifier"][0]
-        requested = self.json_body["ProvisionedConcurrentExecutions"]
-        function.provisioned[qualifier] = provisioned(requested, function.last_modified)
-        return 202, {"status": 202}, json.dumps(function.provisioned[qualifier])
-
-    def get_provisioned(self: Any) -> Any:
-        function, qualifier = function_of(self), self.querystring["Qualifier"][0]
-        if qualifier not in function.provisioned:
-            return not_found(qualifier)
-        return 200, {}, json.dumps(function.provisioned[qualifier])
-
-    def delete_provisioned(self: Any) -> Any:
-        function, qualifier = function_of(self), self.querystring["Qualifier"][0]
-        if function.provisioned.pop(qualifier, None) is None:
-            return not_found(qualifier)
-        return 204, {"status": 204}, ""
-
-    def put_recursion(self: Any) -> Any:
-        function = function_of(self)
-        function.recursive_loop = self.json_body["RecursiveLoop"]
-        return 200, {}, json.dumps({"RecursiveLoop": function.recursive_loop})
-
-    def get_recursion(self: Any) -> Any:
-        return 200, {}, json.dumps({"RecursiveLoop": function_of(self).recursive_loop})
-
-    for name, method in (("put_provisioned_concurrency_config", put_provisioned),
-                         ("get_provisioned_concurrency_config", get_provisioned),
-                         ("delete_provisioned_concurrency_config", delete_provisioned),
-                         ("put_function_recursion_config", put_recursion),
-                         ("get_function_recursion_config", get_recursion)):  # fmt: skip
-        monkeypatch.setattr(LambdaResponse, name, method, raising=False)
-
-
-def _patch_moto_event_invoke_config_qualifiers(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep one event invoke config per qualifier, as Lambda does; moto 5.2.5 ignores ``Qualifier``.
-
-    moto keeps a list per function, appends on every put and answers every get with the first
-    entry, so a config on an alias could not be told from one on the function, and an update was
-    never seen. Here each (function, qualifier) has its own config, a put replaces it, and its
-    ``FunctionArn`` carries the qualifier.
-    """
-    from moto.awslambda.exceptions import UnknownEventConfig
-    from moto.awslambda.models import EventInvokeConfig
-    from moto.awslambda.responses import LambdaResponse
-    from moto.core.responses import ActionResult
-
-    def where(self: Any, depth: int) -> tuple[Any, dict[str | None, EventInvokeConfig], str | None]:
-        """The function, its configs by qualifier (kept on the function: gone with it), and the qualifier asked."""
-        function = self.backend.get_function(unquote(self.path.rsplit("/", depth)[1]))
-        if not hasattr(function, "configs_by_qualifier"):
-            function.configs_by_qualifier = {}
-        return function, function.configs_by_qualifier, self.querystring.get("Qualifier", [None])[0]
-
-    def arn(function: Any, qualifier: str | None) -> str:
-        return f"{function.function_arn}:{qualifier}" if qualifier else function.function_arn
-
-    def put(self: Any) -> Any:
-        function, configs, qualifier = where(self, 2)
-        configs[qualifier] = EventInvokeConfig(arn(function, qualifier), function.last_modified, self.json_body)
-        return ActionResult(configs[qualifier].response())  # serialised as moto's own: dates as numbers
-
-    def get(self: Any) -> Any:
-        function, configs, qualifier = where(self, 2)
-        if qualifier not in configs:
-            raise UnknownEventConfig(arn(function, qualifier))
-        return ActionResult(configs[qualifier].response())
-
-    def delete(self: Any) -> Any:
-        function, configs, qualifier = where(self, 2)
-        if configs.pop(qualifier, None) is None:
-            raise UnknownEventConfig(arn(function, qualifier))
-        return 204, {"status": 204}, "{}"
-
-    def listing(self: Any) -> Any:
-        _, configs, _ = where(self, 3)
-        return ActionResult({"FunctionEventInvokeConfigs": [c.response() for c in configs.values()]})
-
-    for name, method in {"put_function_event_invoke_config": put, "update_function_event_invoke_config": put,
-                         "get_function_event_invoke_config": get, "delete_function_event_invoke_config": delete,
-                         "list_function_event_invoke_configs": listing}.items():  # fmt: skip
-        monkeypatch.setattr(LambdaResponse, name, method)
-
-
 @dataclass
 class Moto:
     """A moto server on a loopback port, and boto3 clients pointed at it."""
@@ -452,48 +180,21 @@ class Moto:
         return previous
 
     def provider_override(self) -> str:
-        """A test-only override.tf that points the real AWS provider at this emulator."""
-        services = ("athena", "cloudwatch", "events", "glue", "iam", "kms", "lambda", "logs", "s3", "scheduler",
-                    "sns", "sqs", "sts")  # fmt: skip
-        endpoints = "\n".join(f'    {name.ljust(10)} = "{self.endpoint}"' for name in services)
-        return (
-            'provider "aws" {\n'
-            '  access_key                  = "test"\n'
-            '  secret_key                  = "test"\n'
-            "  skip_credentials_validation = true\n"
-            "  skip_metadata_api_check     = true\n"
-            "  s3_use_path_style           = true\n\n"
-            f"  endpoints {{\n{endpoints}\n  }}\n"
-            "}\n"
-        )
+        """A test-only override.tf that points the real AWS provider at this emulator, as the sandbox's does."""
+        from generator.sandbox.override import provider_override
+
+        return provider_override(self.endpoint, None)
 
 
 @contextlib.contextmanager
 def moto_server() -> Iterator[Moto]:
+    """The sandbox's server (moto with its fixes and record delivery), over plain HTTP on a free port."""
     require_tool("moto", _importable("moto.server"), "pip install 'moto[server]' (part of the test extras)")
-    from moto.server import ThreadedMotoServer
+    from generator.sandbox.server import serving
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request drowns test reports
-    from moto.core.config import default_user_config
-
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        _patch_moto_reserved_concurrency_zero(monkeypatch)
-        _patch_moto_compact_redrive_policy(monkeypatch)
-        _patch_moto_logging_config(monkeypatch)
-        _patch_moto_bucket_eventbridge_notifications(monkeypatch)
-        _patch_moto_athena_named_query_deletion(monkeypatch)
-        _patch_moto_bucket_policy_conditions_over_tls(monkeypatch)
-        _patch_moto_event_invoke_config_qualifiers(monkeypatch)
-        _patch_moto_provisioned_concurrency_and_recursion(monkeypatch)
-        # No Docker engine here: moto's Docker-free Lambda backend accepts invokes without running code.
-        monkeypatch.setitem(default_user_config["lambda"], "use_docker", False)
-        port = _free_port()
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-        server.start()
-        try:
-            yield Moto(endpoint=f"http://127.0.0.1:{port}")
-        finally:
-            server.stop()
+    with serving(_free_port(), tls=False) as (_, endpoint):
+        yield Moto(endpoint=endpoint)
 
 
 def _importable(module: str) -> bool:

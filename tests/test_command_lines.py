@@ -23,7 +23,7 @@ _PLACEHOLDERS = ((re.compile(r"\$\{[^}]*\}"), "placeholder"), (re.compile(r"<[^>
 
 def _commands(text: str) -> Iterator[str]:
     for match in _COMMAND.finditer(text):
-        line = re.split(r"\s+#|\s+>|\s*:\s", match[1])[0].strip()
+        line = re.split(r"\s+#|\s+>|\s*:\s|\s+&&\s|\s+\|\s|;\s", match[1])[0].strip()  # one command of a chain
         for pattern, value in _PLACEHOLDERS:
             line = pattern.sub(value, line)
         if any(mark in line for mark in ("[", "(", "...", "{")):

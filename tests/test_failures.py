@@ -141,8 +141,8 @@ def on_aws_event(monkeypatch: pytest.MonkeyPatch, event: str, handler: Callable[
     """Register a botocore event handler on every session the failures commands create (handlers add up)."""
     real = ops_aws.make_session
 
-    def session(region: str | None) -> Any:
-        created = real(region)
+    def session(region: str | None, sandbox: bool = False) -> Any:
+        created = real(region, sandbox)
         created.events.register(event, handler)
         return created
 

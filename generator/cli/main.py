@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from generator import __version__
-from generator.cli.parsing import FAILURES_SUMMARY, Parser
+from generator.cli.parsing import FAILURES_SUMMARY, SANDBOX_SUMMARY, Parser
 from generator.errors import EXIT_INCOMPLETE, EXIT_OK, GeneratorError
 
 _RENDER_EXAMPLES = """\
@@ -33,8 +33,9 @@ examples:
 """
 
 
-def build_parser(*, with_failures: bool = True) -> argparse.ArgumentParser:
-    """The whole command line; without ``with_failures``, the failures command is only its name and summary.
+def build_parser(*, with_failures: bool = True, with_sandbox: bool = True) -> argparse.ArgumentParser:
+    """The whole command line; without ``with_failures`` (``with_sandbox``), that command is only its name and
+    summary.
 
     Its subcommands and their options are most of the parser, and a command line that does not name it never
     parses them: ``main`` leaves them out then, so a render does not build or import them.
@@ -79,6 +80,12 @@ def build_parser(*, with_failures: bool = True) -> argparse.ArgumentParser:
         add_failures_parser(commands)
     else:
         commands.add_parser("failures", help=FAILURES_SUMMARY)
+    if with_sandbox:
+        from generator.cli.sandbox import add_sandbox_parser
+
+        add_sandbox_parser(commands)
+    else:
+        commands.add_parser("sandbox", help=SANDBOX_SUMMARY)
     schema = commands.add_parser(
         "schema",
         help="print the JSON Schema of the config, for editors and CI",
@@ -104,7 +111,8 @@ def build_parser(*, with_failures: bool = True) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         words = sys.argv[1:] if argv is None else list(argv)
-        args, unknown = build_parser(with_failures="failures" in words).parse_known_args(words)
+        parser = build_parser(with_failures="failures" in words, with_sandbox="sandbox" in words)
+        args, unknown = parser.parse_known_args(words)
         if unknown:  # reported by the command's own parser, so its usage is the one shown
             args.parser.error(f"unrecognized arguments: {' '.join(unknown)}")
         code = int(args.run(args))

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
 # The failures command's line in `generator --help`, which a render prints without loading that command.
 FAILURES_SUMMARY = "list, show, wait for and redrive the records of failed invocations"
+SANDBOX_SUMMARY = "run a local AWS (moto, HTTPS) that records failed events as Lambda does, to try a project on"
 
 
 class Parser(argparse.ArgumentParser):

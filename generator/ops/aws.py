@@ -36,14 +36,19 @@ class Target(Record):
     bucket: str
     region: str | None = None
     endpoint_url: str | None = None
+    ca_bundle: str | None = None  # the certificate to trust at endpoint_url (the sandbox's)
+    sandbox: bool = False  # endpoint_url is the generator's sandbox, which takes any credentials
 
 
-def make_session(region: str | None) -> boto3.session.Session:
-    """The boto3 session every client comes from (tests attach event hooks to it)."""
+def make_session(region: str | None, sandbox: bool = False) -> boto3.session.Session:
+    """The boto3 session every client comes from (tests attach event hooks to it); the sandbox's signs with
+    stand-in credentials, so none need to be configured."""
     if not HAVE_BOTO3:
         raise UsageError(
             f"the failures commands need boto3: pip install '{DISTRIBUTION}[ops]' (in a checkout: pip install '.[ops]')"
         )
+    if sandbox:
+        return boto3.session.Session(region_name=region, aws_access_key_id="test", aws_secret_access_key="test")
     return boto3.session.Session(region_name=region)
 
 
@@ -52,14 +57,15 @@ class Aws:
 
     def __init__(self, target: Target, session: boto3.session.Session | None = None) -> None:
         self.target = target
-        self.session = session or make_session(target.region)
+        self.session = session or make_session(target.region, sandbox=target.sandbox)
         self._config = botocore.config.Config(retries=_RETRIES, max_pool_connections=MAX_CONNECTIONS)  # type: ignore[arg-type]
         self.s3: S3Client = self.session.client("s3", **self._where(None))
         self._lambda: dict[str | None, LambdaClient] = {}
 
     def _where(self, region: str | None) -> dict[str, Any]:
+        trust = {"verify": self.target.ca_bundle} if self.target.ca_bundle else {}
         return {"region_name": region or self.target.region, "endpoint_url": self.target.endpoint_url,
-                "config": self._config}  # fmt: skip
+                "config": self._config, **trust}  # fmt: skip
 
     def sts(self) -> STSClient:
         return self.session.client("sts", **self._where(None))

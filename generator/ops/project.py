@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,20 @@ def resolve_target(
         if not isinstance(bucket, str) or not bucket:
             raise UsageError(f"{directory} has no {project_outputs.FAILURE_BUCKET_NAME} output; has it been applied?")
         region = region or outputs.get(project_outputs.REGION)
+        sandbox = None if endpoint_url or os.environ.get("AWS_ENDPOINT_URL") else _sandbox_of(directory)
+        if sandbox is not None:
+            return Target(bucket=bucket, region=region, endpoint_url=sandbox[0], ca_bundle=sandbox[1], sandbox=True)
     return Target(bucket=bucket, region=region, endpoint_url=endpoint_url)
+
+
+def _sandbox_of(directory: Path) -> tuple[str, str | None] | None:
+    """The sandbox a project's override points it at (``generator sandbox --project``), if it has one."""
+    from generator.sandbox.override import SANDBOX_OVERRIDE, read_override
+
+    try:
+        return read_override((directory / SANDBOX_OVERRIDE).read_text())
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def terraform_outputs(directory: Path) -> dict[str, Any]:

@@ -320,6 +320,32 @@ def _write_locked(
     return report
 
 
+def add_owned_file(out_dir: Path, path: str, content: bytes) -> None:
+    """Write one file beside a render's and list it in the manifest, so the next render removes it."""
+    with _locked(out_dir, exclusive=True) as root:
+        data = _manifest_data(root, out_dir)
+        if data is None:
+            raise OutputError(f"{out_dir} holds no rendered project (no {MANIFEST}); render into it first")
+        files = set(data["files"])
+        if path not in files and root.lstat(path) is not None:
+            raise OutputError(f"{out_dir / path} exists and the generator did not write it; move it away")
+        stamp = {key: value for key, value in data.items() if key not in ("about", "files")}
+        _write_manifest(root, files | {path}, stamp)  # claimed before it is written, as render does
+        root.write(path, content, _FILE_MODE)
+
+
+def remove_owned_file(out_dir: Path, path: str) -> bool:
+    """Remove a file ``add_owned_file`` wrote, and its manifest entry; False when there was none."""
+    with _locked(out_dir, exclusive=True) as root:
+        data = _manifest_data(root, out_dir)
+        if data is None or path not in data["files"]:
+            return False
+        removed = root.remove(path)
+        stamp = {key: value for key, value in data.items() if key not in ("about", "files")}
+        _write_manifest(root, set(data["files"]) - {path}, stamp)
+        return removed
+
+
 class Manifest(Record):
     """What the last render into a directory recorded: the files it wrote, and its stamp (who, from what)."""
 

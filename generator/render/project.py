@@ -25,6 +25,7 @@ from generator.render import destinations, hcl, layout, tftest
 from generator.render.names import record_rule_name, role_name
 from generator.render.packaging import PackagingError, SourceFile, build_zip, collect_sources, limits
 from generator.render.view import FunctionView, ProjectView, active_settings, module_context
+from generator.sandbox.override import SANDBOX_OVERRIDE
 
 FLAT_LAYOUT_FILE = "iam.tf"  # rendered only before 0.2, by the flat layout; a render removes it as stale
 _RETIRED_FILES = (FLAT_LAYOUT_FILE,)
@@ -73,7 +74,7 @@ DECLARED_MODULE_FILES = ("modules/function/monitoring.tf", "modules/function/var
                          "modules/function/outputs.tf")  # fmt: skip
 # Templates that only others include.
 PARTIAL_TEMPLATES = ("terraform/function_arguments.j2", "terraform/permissions.j2", "terraform/policy_statements.j2")
-_GENERATED_PATHS = frozenset((*(f.path for f in OUTPUT_FILES), *MODULE_FILES, *_RETIRED_FILES))
+_GENERATED_PATHS = frozenset((*(f.path for f in OUTPUT_FILES), *MODULE_FILES, *_RETIRED_FILES, SANDBOX_OVERRIDE))
 _DEMO_HANDLERS = {"python": ("handler.py", "handler.handler"), "nodejs": ("index.mjs", "index.handler")}
 # Where each runtime looks for the module a handler names (see each runtime's bootstrap).
 _HANDLER_FILES = {"python": (".py", "/__init__.py"), "nodejs": (".js", ".mjs", ".cjs")}
