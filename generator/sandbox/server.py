@@ -137,14 +137,17 @@ PROBE_PATH = "/_generator/sandbox"
 PROBE_ANSWER = b'{"sandbox": "generator", "delivers": "asynchronous failure records"}'
 
 
-def _tls_aware(app: Callable[..., Any]) -> Callable[..., Any]:
-    """The WSGI app, telling the fixes whether each request came over TLS (the bucket policy's condition)."""
+def _tls_aware(app: Callable[..., Any], judge_scheme: bool) -> Callable[..., Any]:
+    """The WSGI app, telling the fixes whether each request came over TLS (the bucket policy's condition);
+    without ``judge_scheme`` (the tests' plain-HTTP server, standing in for AWS over HTTPS) it says nothing."""
     from generator.sandbox.patches import REQUEST_OVER_TLS
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         if environ.get("PATH_INFO") == PROBE_PATH:
             start_response("200 OK", [("Content-Type", "application/json")])
             return [PROBE_ANSWER]
+        if not judge_scheme:
+            return app(environ, start_response)
         token = REQUEST_OVER_TLS.set(environ.get("wsgi.url_scheme") == "https")
         try:
             return app(environ, start_response)
@@ -165,7 +168,7 @@ def serving(port: int, tls: bool = True) -> Iterator[tuple[Any, str]]:
     from generator.sandbox import delivery, patches
 
     with patches.applied(), delivery.applied():
-        app = _tls_aware(DomainDispatcherApplication(create_backend_app))
+        app = _tls_aware(DomainDispatcherApplication(create_backend_app), judge_scheme=tls)
         cert, key = certificate() if tls else (None, None)
         context = (str(cert), str(key)) if tls else None
         try:
