@@ -191,3 +191,11 @@ def deprecated_runtime_problem(name: object) -> str | None:
 QUOTAS_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html"
 MAX_DIRECT_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 250 * 1024 * 1024
+
+
+# The Invoke API page (https://docs.aws.amazon.com/lambda/latest/dg/API_Invoke.html): "For synchronous invocations,
+# the maximum payload size is 6 MB. For asynchronous invocations, the maximum payload size is 1 MB." (256 KB before
+# 2025; the quotas page, QUOTAS_DOC, says the same.) Redrive and wait --invoke check a payload against these.
+INVOKE_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/API_Invoke.html"
+MAX_ASYNC_PAYLOAD_BYTES = 1024 * 1024
+MAX_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024

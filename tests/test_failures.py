@@ -1265,16 +1265,16 @@ def test_wait_off_a_terminal_logs_progress(monkeypatch: pytest.MonkeyPatch) -> N
     assert stream.getvalue() == "still waiting: 3 s of 10 s\n"
 
 
-def test_a_project_without_a_failure_bucket_names_where_failures_go(
+def test_a_project_without_a_failure_bucket_or_queue_names_where_failures_go(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
-    queue = f"arn:aws:sqs:{REGION}:{ACCOUNT}:queues-orders-on-failure"
+    topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:orders-on-failure"
     monkeypatch.setattr(
-        project, "terraform_outputs", lambda directory: {"destinations": {"orders": {"on_failure": queue}}}
+        project, "terraform_outputs", lambda directory: {"destinations": {"orders": {"on_failure": topic}}}
     )
     assert main(["failures", "wait", "--from-terraform", str(tmp_path), "--function", "orders"]) == 2
     err = capsys.readouterr().err
-    assert "records its failures in an S3 bucket" in err and f"orders: {queue}" in err
+    assert "records its failures in an S3 bucket or an SQS queue" in err and f"orders: {topic}" in err
 
 
 # --- reading no more than the question needs ---------------------------------------------------
@@ -1501,3 +1501,55 @@ def test_the_pacer_spaces_starts_by_the_rate_across_threads() -> None:
         thread.join()
     assert sorted(starts) == [100.0 + i * 0.25 for i in range(8)], "4 a second, however many threads ask"
     assert redrive_run.Pacer(rate=None).interval == 0.0
+
+
+# --- payload limits and canaries ----------------------------------------------------------------
+
+
+def test_a_payload_lambda_would_refuse_is_reported_on_every_run_and_never_claimed_or_sent(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]]
+) -> None:
+    key = seeded.put("huge", "fn_a", "RetriesExhausted", {"blob": "x" * (1024 * 1024)}, age=timedelta(minutes=1),
+                     error=True)  # fmt: skip
+    for _ in range(2):
+        code, out, _ = run(seeded.moto, capsys, "redrive", key)
+        assert code == 1 and invokes == []
+        assert f"failed {key}: its payload is 1,048,588 bytes, and Lambda accepts at most 1,048,576" in out
+    listed = {o["Key"] for o in seeded.s3.list_objects_v2(Bucket=BUCKET)["Contents"]}
+    assert key in listed and f"redrive-claims/{key}" not in listed, "it stays, and no claim holds it"
+
+
+def test_a_canary_from_the_bucket_runs_synchronously_and_a_failure_keeps_the_rest(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_queue_failures import _recorded_invoke
+
+    calls: list[str] = []
+    on_aws_event(monkeypatch, "before-send.lambda.Invoke", _recorded_invoke(calls, failing=True))
+    code, out, err = run(seeded.moto, capsys, "redrive", "--function", "fn_a", "--canary", "1")
+    assert code == 1 and calls == ["RequestResponse"]
+    assert f"canary {seeded.keys['a_old']} to arn:aws:lambda:{REGION}:{ACCOUNT}:function:fn_a: failed" in out
+    assert "nothing after it was sent" in err
+    listed = {o["Key"] for o in seeded.s3.list_objects_v2(Bucket=BUCKET)["Contents"]}
+    assert {seeded.keys["a_old"], seeded.keys["a_new"]} <= listed, "the canary's record and the rest stay"
+    assert f"redrive-claims/{seeded.keys['a_old']}" not in listed, "its claim is released for the next run"
+
+
+def test_canaries_that_pass_are_moved_and_the_rest_sent_asynchronously(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_queue_failures import _recorded_invoke
+
+    calls: list[str] = []
+    on_aws_event(monkeypatch, "before-send.lambda.Invoke", _recorded_invoke(calls, failing=False))
+    code, out, _ = run(seeded.moto, capsys, "redrive", "--all", "--canary", "2")
+    assert code == 0 and calls == ["RequestResponse", "RequestResponse", "Event"]
+    assert out.count(": succeeded") == 2 and out.count("moved to redriven/") == 3
+
+
+def test_wait_refuses_a_payload_lambda_would_refuse_before_invoking(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str], invokes: list[dict[str, Any]]
+) -> None:
+    payload = json.dumps({"blob": "x" * (1024 * 1024)})
+    code, _, err = run(seeded.moto, capsys, "wait", "--function", "fn_a", "--invoke", "--payload", payload)
+    assert code == 2 and invokes == [] and "--payload: its payload is 1,048,588 bytes" in err

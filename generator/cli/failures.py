@@ -199,6 +199,11 @@ def _redrive_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--concurrency", type=_concurrency, default=4, help="invokes in flight at once (default: 4)")
     parser.add_argument(
+        "--canary", type=_positive_int, metavar="N", default=0,
+        help="first send N records synchronously, one by one, showing each answer and log tail, and stop if the "
+        "function fails on one; then send the rest as usual. A synchronous invoke runs the function while you wait",
+    )  # fmt: skip
+    parser.add_argument(
         "--held-wait", type=_seconds_or_zero, metavar="SECONDS", help="at the end, how long to wait for records "
         f"another operator's redrive has claimed to be moved (default: {_held_wait_default()}; 0: do not wait)",
     )  # fmt: skip
@@ -217,9 +222,10 @@ def _run_redrive(aws: Aws, args: argparse.Namespace) -> int:
     chosen = selection.keys or selection.function or selection.since or selection.until or selection.condition
     if not (chosen or args.all):
         raise UsageError("say which records to redrive: KEY..., --function, --since, --until, --condition, or --all")
-    pace = redrive.Pace(concurrency=args.concurrency, rate=args.rate)
+    pace = redrive.Pace(concurrency=args.concurrency, rate=args.rate, canary=args.canary)
     if args.held_wait is not None:
-        pace = redrive.Pace(concurrency=args.concurrency, rate=args.rate, held_wait_seconds=args.held_wait)
+        pace = redrive.Pace(concurrency=args.concurrency, rate=args.rate, held_wait_seconds=args.held_wait,
+                            canary=args.canary)  # fmt: skip
     return redrive.run_redrive(
         aws, selection, args.dry_run, pace=pace, to_qualifier=args.to_qualifier, again=args.again
     )

@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING, Any
 from generator import DISTRIBUTION
 from generator.errors import AwsError, UsageError
 from generator.ops.present import safe
-from generator.record import Record
+from generator.record import Record, field
 
 if TYPE_CHECKING:  # the stubs come with the test extras; at run time only boto3 itself is needed
     from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sts import STSClient
 
 try:
@@ -38,6 +39,8 @@ class Target(Record):
     endpoint_url: str | None = None
     ca_bundle: str | None = None  # the certificate to trust at endpoint_url (the sandbox's)
     sandbox: bool = False  # endpoint_url is the generator's sandbox, which takes any credentials
+    # The functions whose records go to an SQS queue, with its ARN: the failures commands read it for them.
+    queues: dict[str, str] = field(default_factory=dict)
 
 
 def make_session(region: str | None, sandbox: bool = False) -> boto3.session.Session:
@@ -61,6 +64,7 @@ class Aws:
         self._config = botocore.config.Config(retries=_RETRIES, max_pool_connections=MAX_CONNECTIONS)  # type: ignore[arg-type]
         self.s3: S3Client = self.session.client("s3", **self._where(None))
         self._lambda: dict[str | None, LambdaClient] = {}
+        self._sqs: dict[str | None, SQSClient] = {}
 
     def _where(self, region: str | None) -> dict[str, Any]:
         trust = {"verify": self.target.ca_bundle} if self.target.ca_bundle else {}
@@ -74,6 +78,11 @@ class Aws:
         if region not in self._lambda:
             self._lambda[region] = self.session.client("lambda", **self._where(region))
         return self._lambda[region]
+
+    def sqs_for(self, region: str | None) -> SQSClient:
+        if region not in self._sqs:
+            self._sqs[region] = self.session.client("sqs", **self._where(region))
+        return self._sqs[region]
 
 
 @contextlib.contextmanager

@@ -15,8 +15,11 @@ from generator.errors import EXIT_INCOMPLETE, EXIT_OK, RecordReadError, UsageErr
 from generator.lambda_facts import RECORD_PREFIX, expected_record
 from generator.ops.aws import Aws, aws_errors
 from generator.ops.present import Status, print_record, print_table, report_problems, safe, suggest_athena
+from generator.ops.queue_commands import list_queue, show_queued
+from generator.ops.queues import QUEUE_KEY_PREFIX, queue_of_selection
 from generator.ops.reading import Selection, fetch, iter_selected, list_keys
 from generator.ops.records import FailureRecord, Problem, RecordError, RecordKey
+from generator.ops.redrive.invoking import too_large
 from generator.record import Record
 from generator.sandbox.server import PROBE_ANSWER, PROBE_PATH
 
@@ -26,6 +29,9 @@ FORCE_ERROR_PAYLOAD = b'{"forceError": true}'
 def run_list(aws: Aws, selection: Selection, as_json: bool, out: TextIO | None = None) -> int:
     """Records newest first: --json streams a line per record as it is read; the table waits for its widths."""
     out = out or sys.stdout
+    queue = queue_of_selection(aws, selection.function)
+    if queue is not None:
+        return list_queue(aws, queue, selection, as_json, out)
     records: list[FailureRecord] = []
     problems: list[Problem] = []
     read = 0
@@ -49,6 +55,8 @@ def run_list(aws: Aws, selection: Selection, as_json: bool, out: TextIO | None =
 
 def run_show(aws: Aws, key: str, out: TextIO | None = None) -> int:
     out = out or sys.stdout
+    if key.startswith(QUEUE_KEY_PREFIX):
+        return show_queued(aws, key, out)
     try:
         with aws_errors(f"cannot read s3://{aws.target.bucket}/{safe(key)}"):
             record = fetch(aws, RecordKey.parse(key))
@@ -75,6 +83,9 @@ def run_wait(
     a function whose invoke config is on an alias sends nothing to its destination when invoked bare.
     """
     out = out or sys.stdout
+    oversize = too_large(payload) if invoke else None
+    if oversize:
+        raise UsageError(f"--payload: {oversize}")
     with aws_errors(f"cannot wait for a record of {function} in s3://{aws.target.bucket}"):
         return _wait(aws, function, timeout=timeout, invoke=invoke, interval=interval, payload=payload,
                      qualifier=qualifier, out=out)  # fmt: skip
@@ -93,9 +104,10 @@ def _wait(
 ) -> int:
     settings = _async_settings(aws, function, qualifier)
     if settings.destination is not None and not _is_bucket_arn(settings.destination, aws.target.bucket):
+        queued = " (failures list/stats/show/redrive --function read a queue)" if function in aws.target.queues else ""
         raise UsageError(
             f"{function} sends the records of its failed events to {settings.destination}, not to "
-            f"s3://{aws.target.bucket}; the failures commands read only an S3 failure bucket"
+            f"s3://{aws.target.bucket}; wait reads only an S3 failure bucket{queued}"
         )
     started = datetime.now(UTC)
     prefix = f"{RECORD_PREFIX}{function}/"

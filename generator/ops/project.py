@@ -29,19 +29,35 @@ def resolve_target(
         outputs = terraform_outputs(directory)
         bucket = outputs.get(project_outputs.FAILURE_BUCKET_NAME)
         destinations = outputs.get(project_outputs.DESTINATIONS)
-        if (not isinstance(bucket, str) or not bucket) and isinstance(destinations, dict):
+        queues = queue_destinations(destinations)
+        if (not isinstance(bucket, str) or not bucket) and isinstance(destinations, dict) and not queues:
             where = "; ".join(f"{name}: {safe(str(d.get('on_failure')))}" for name, d in sorted(destinations.items()))
             raise UsageError(
-                f"no function of {directory} records its failures in an S3 bucket, which is what the failures "
-                f"commands read; they go to: {where}"
+                f"no function of {directory} records its failures in an S3 bucket or an SQS queue, which is what "
+                f"the failures commands read; they go to: {where}"
             )
-        if not isinstance(bucket, str) or not bucket:
+        if not queues and (not isinstance(bucket, str) or not bucket):
             raise UsageError(f"{directory} has no {project_outputs.FAILURE_BUCKET_NAME} output; has it been applied?")
+        bucket = bucket if isinstance(bucket, str) else ""
         region = region or outputs.get(project_outputs.REGION)
         sandbox = None if endpoint_url or os.environ.get("AWS_ENDPOINT_URL") else _sandbox_of(directory)
         if sandbox is not None:
-            return Target(bucket=bucket, region=region, endpoint_url=sandbox[0], ca_bundle=sandbox[1], sandbox=True)
+            return Target(bucket=bucket, region=region, endpoint_url=sandbox[0], ca_bundle=sandbox[1], sandbox=True,
+                          queues=queues)  # fmt: skip
+        return Target(bucket=bucket, region=region, endpoint_url=endpoint_url, queues=queues)
     return Target(bucket=bucket, region=region, endpoint_url=endpoint_url)
+
+
+def queue_destinations(destinations: Any) -> dict[str, str]:
+    """The functions whose on_failure destination is an SQS queue, with the queue's ARN."""
+    if not isinstance(destinations, dict):
+        return {}
+    found = {}
+    for name, destination in destinations.items():
+        arn = destination.get("on_failure") if isinstance(destination, dict) else None
+        if isinstance(arn, str) and arn.split(":")[2:3] == ["sqs"]:
+            found[str(name)] = arn
+    return found
 
 
 def _sandbox_of(directory: Path) -> tuple[str, str | None] | None:

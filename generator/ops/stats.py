@@ -16,6 +16,8 @@ from generator.errors import EXIT_INCOMPLETE, EXIT_OK
 from generator.lambda_facts import RECORD_PREFIX
 from generator.ops.aws import Aws, aws_errors
 from generator.ops.present import report_problems, safe, suggest_athena
+from generator.ops.queue_commands import count_queue
+from generator.ops.queues import queue_of_selection
 from generator.ops.reading import Selection, iter_selected, selected_keys
 from generator.ops.records import FailureRecord, Problem, RecordKey
 
@@ -42,20 +44,14 @@ DIMENSIONS = tuple(_FROM_RECORD)
 
 def run_stats(aws: Aws, selection: Selection, by: tuple[str, ...], as_json: bool, out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    counts: Counter[tuple[str | None, ...]] = Counter()
-    problems: list[Problem] = []
+    queue = queue_of_selection(aws, selection.function)
+    where = queue.name if queue else f"s3://{aws.target.bucket}/{RECORD_PREFIX}"
     read = 0  # records read one by one; counting from keys reads none
-    with aws_errors(f"cannot read s3://{aws.target.bucket}/{RECORD_PREFIX}"):
-        if set(by) <= set(_FROM_KEY) and selection.condition is None:
-            keys, problems = selected_keys(aws, selection)
-            counts.update(tuple(_FROM_KEY[name](key) for name in by) for key in keys)
-        else:
-            for item in iter_selected(aws, selection):
-                read += 1
-                if isinstance(item, Problem):
-                    problems.append(item)
-                else:
-                    counts[tuple(_FROM_RECORD[name](item) for name in by)] += 1
+    if queue is not None:
+        counts, problems = count_queue(aws, queue, selection, lambda record: tuple(_FROM_RECORD[n](record) for n in by))
+    else:
+        with aws_errors(f"cannot read {where}"):
+            counts, problems, read = _count_bucket(aws, selection, by)
     rows = sorted(counts.items(), key=lambda row: (-row[1], tuple((v is None, v or "") for v in row[0])))
     if as_json:
         for values, count in rows:
@@ -63,10 +59,29 @@ def run_stats(aws: Aws, selection: Selection, by: tuple[str, ...], as_json: bool
     elif rows:
         _print_counts(by, rows, out)
     else:
-        print(f"no failure records in s3://{aws.target.bucket}/{RECORD_PREFIX} match", file=sys.stderr)
+        print(f"no failure records in {where} match", file=sys.stderr)
     report_problems(problems)
     suggest_athena(read)
     return EXIT_INCOMPLETE if problems else EXIT_OK
+
+
+def _count_bucket(
+    aws: Aws, selection: Selection, by: tuple[str, ...]
+) -> tuple[Counter[tuple[str | None, ...]], list[Problem], int]:
+    """Counts from the keys alone when they tell enough, else from each record as it streams past."""
+    counts: Counter[tuple[str | None, ...]] = Counter()
+    if set(by) <= set(_FROM_KEY) and selection.condition is None:
+        keys, problems = selected_keys(aws, selection)
+        counts.update(tuple(_FROM_KEY[name](key) for name in by) for key in keys)
+        return counts, problems, 0
+    problems, read = [], 0
+    for item in iter_selected(aws, selection):
+        read += 1
+        if isinstance(item, Problem):
+            problems.append(item)
+        else:
+            counts[tuple(_FROM_RECORD[name](item) for name in by)] += 1
+    return counts, problems, read
 
 
 def _print_counts(by: tuple[str, ...], rows: list[tuple[tuple[str | None, ...], int]], out: TextIO) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import os
 import sys
 import threading
@@ -27,9 +28,10 @@ from typing import TYPE_CHECKING, TextIO
 import botocore.exceptions
 
 from generator.bucket_layout import CLAIM_PREFIX, RECORD_PREFIX, REDRIVEN_PREFIX
-from generator.errors import EXIT_INCOMPLETE, EXIT_OK, AwsError
+from generator.errors import EXIT_INCOMPLETE, EXIT_OK, AwsError, UsageError
 from generator.ops.aws import MAX_CONNECTIONS, Aws, aws_errors, describe_client_error
 from generator.ops.present import Progress, report_problems, safe, suggest_athena
+from generator.ops.queues import QUEUE_KEY_PREFIX, Queue, queue_named, queue_of_selection
 from generator.ops.reading import Selection, read_records, selected_keys
 from generator.ops.records import (
     FailureRecord,
@@ -49,6 +51,7 @@ from generator.ops.redrive.claims import (
     stamp,
     take_claim,
 )
+from generator.ops.redrive.invoking import canary_lines, invoke, too_large
 from generator.ops.redrive.targets import Home, bucket_home, invoke_target, warn_about_throttled_functions
 from generator.record import Record, field
 
@@ -64,11 +67,13 @@ class Tally(Record, frozen=False):
     skipped: int = 0
     failed: int = 0
     held: list[Held] = field(default_factory=list)  # records another claim kept this run from sending
+    canary_failed: bool = False  # a canary the function failed on: the run sends nothing more
 
     def add(self, other: Tally) -> None:
         self.sent, self.skipped, self.failed = (self.sent + other.sent, self.skipped + other.skipped,
                                                 self.failed + other.failed)  # fmt: skip
         self.held.extend(other.held)
+        self.canary_failed = self.canary_failed or other.canary_failed
 
 
 class Pace(Record):
@@ -78,6 +83,7 @@ class Pace(Record):
     concurrency: int = 4
     rate: float | None = None
     held_wait_seconds: float = HELD_WAIT_SECONDS
+    canary: int = 0  # send this many first, one at a time and synchronously; stop if the function fails on one
 
 
 class Pacer:
@@ -123,6 +129,13 @@ def run_redrive(
     redriven/ once more, with the same claims, and leaves them there.
     """
     out = out or sys.stdout
+    queue = _queue_of(aws, selection)
+    if queue is not None:
+        if again:
+            raise UsageError("--again sends records kept under redriven/ in the bucket; a queue keeps no sent record")
+        from generator.ops.redrive.queued import redrive_queue
+
+        return redrive_queue(aws, queue, selection, dry_run, out, pace=pace or Pace(), to_qualifier=to_qualifier)
     with aws_errors(f"cannot redrive from s3://{aws.target.bucket}"):
         keys, problems = selected_keys(aws, selection)
     report_problems(problems)
@@ -155,6 +168,17 @@ def run_redrive(
 
 
 _Read = tuple[RecordKey, FailureRecord | RecordError]
+
+
+def _queue_of(aws: Aws, selection: Selection) -> Queue | None:
+    """The queue a redrive reads: the one --function's records go to, or the one its sqs: keys name."""
+    queued = [key for key in selection.keys if key.startswith(QUEUE_KEY_PREFIX)]
+    if not queued:
+        return queue_of_selection(aws, selection.function)
+    names = {key[len(QUEUE_KEY_PREFIX) :].partition("/")[0] for key in queued}
+    if len(names) > 1 or len(queued) != len(selection.keys):
+        raise UsageError("redrive the records of one queue at a time, and queued records apart from the bucket's")
+    return queue_named(aws, names.pop())
 
 
 def _stream(aws: Aws, pending: list[RecordKey], selection: Selection) -> Iterator[_Read]:
@@ -194,6 +218,7 @@ class _Run:
         self.progress = Progress(0, sys.stderr)
         self.closed = False  # standard output was closed (`| head`): stop sending, say so on stderr
         self.remaining: list[Held] = []  # held records still unsent at the end
+        self.canary_stopped = False  # a canary failed, so the run sent nothing after it
 
     def report(self, text: str, outcome: Tally) -> None:
         """One record's line, written whole above the progress bar, and its count."""
@@ -258,10 +283,15 @@ class _Run:
             self.report(lines.getvalue().rstrip("\n"), own)
             self._step()
 
+        targets = self.targets(reads)
+        if self.pace.canary and not self._canaries_pass(targets):
+            self.elapsed = time.monotonic() - started
+            self.progress.done()
+            return
         waiting: deque[Future[None]] = deque()
         pool = ThreadPoolExecutor(max_workers=self.pace.concurrency)
         try:
-            for item in self.targets(reads):
+            for item in targets:
                 waiting.append(pool.submit(send_one, item))
                 while len(waiting) > 2 * self.pace.concurrency:
                     waiting.popleft().result()
@@ -280,6 +310,20 @@ class _Run:
             pool.shutdown(wait=True)
             self.elapsed = time.monotonic() - started
         self.progress.done()
+
+    def _canaries_pass(self, targets: Iterator[tuple[FailureRecord, str]]) -> bool:
+        """Send the first ``pace.canary`` records synchronously, one by one; False when the function failed on one."""
+        for record, target in itertools.islice(targets, self.pace.canary):
+            lines, own = io.StringIO(), Tally()
+            _Send(self.aws, record, target, tally=own, out=lines, run_id=self.run_id, synchronous=True).run(
+                again=self.again
+            )
+            self.report(lines.getvalue().rstrip("\n"), own)
+            self._step()
+            if own.canary_failed:
+                self.canary_stopped = True
+                return False
+        return True
 
     def wait_for_held(self) -> None:
         """Records another run claimed are sent by it, or left behind: wait briefly for them to be moved."""
@@ -313,12 +357,16 @@ class _Run:
             print("redrive: stopped early, since standard output was closed: the selected records not sent are "
                   f"still in s3://{self.aws.target.bucket}; run the same redrive again to send them",
                   file=sys.stderr)  # fmt: skip
+        if self.canary_stopped:
+            print("redrive: the function failed on a canary, so nothing after it was sent; the failed canary's "
+                  "record stays, as do the records not sent: fix the function, then run the same redrive again",
+                  file=sys.stderr)  # fmt: skip
         if self.remaining:
             last = self.remaining[-1].expires
             print(f"redrive: {len(self.remaining)} record(s) were not sent and are still in place, held by a claim "
                   f"that another run, or something else, wrote; it can be taken over after {stamp(last)}: run "
                   "the same redrive again then", file=sys.stderr)  # fmt: skip
-        return EXIT_INCOMPLETE if tally.failed or self.remaining or self.closed else EXIT_OK
+        return EXIT_INCOMPLETE if tally.failed or self.remaining or self.closed or self.canary_stopped else EXIT_OK
 
     def _step(self) -> None:
         with self.lock:
@@ -332,8 +380,12 @@ class _Send:
     moved that it has been sent. Only a claim taken over from a dead run needs the extra checks.
     """
 
-    def __init__(self, aws: Aws, record: FailureRecord, target: str, *, tally: Tally, out: TextIO, run_id: str) -> None:
+    def __init__(
+        self, aws: Aws, record: FailureRecord, target: str, *, tally: Tally, out: TextIO, run_id: str,
+        synchronous: bool = False,
+    ) -> None:  # fmt: skip
         self.aws, self.record, self.target, self.tally, self.out, self.run_id = aws, record, target, tally, out, run_id
+        self.synchronous = synchronous  # a canary: RequestResponse, its answer and log tail shown
         self.key = record.key.key
         self.shown = safe(self.key)
         # --again sends a redriven/ copy, which stays where it is: its claim has a key of its own.
@@ -347,6 +399,10 @@ class _Send:
         self.tally.failed += 1
 
     def run(self, *, again: bool = False) -> None:
+        oversize = too_large(self.record.payload_text.encode(), self.synchronous)
+        if oversize:  # before any claim: a record that can never be sent as it is is reported, not tried
+            self.fail(f"{oversize}; the record stays")
+            return
         try:
             claim = take_claim(self.aws, self.key, self.record.etag, self.run_id)
         except RecordError as exc:
@@ -367,25 +423,22 @@ class _Send:
             self._move()
 
     def _invoke(self) -> bool:
-        """Send the payload byte for byte; on any refusal release the claim, since nothing went out."""
-        sent = False
-        try:
-            try:
-                response = self.aws.lambda_for(self.target.split(":")[3]).invoke(
-                    FunctionName=self.target, InvocationType="Event", Payload=self.record.payload_text.encode()
-                )
-            except botocore.exceptions.ClientError as exc:
-                self.fail(f"the invoke was refused: {describe_client_error(exc)}; the record stays")
-                return False
-            if response.get("StatusCode") != 202:
-                self.fail(f"Lambda answered {response.get('StatusCode')}, not 202; the record stays")
-                return False
-            sent = True
-        finally:
-            if not sent:  # nothing went out: a later run may send it at once
-                with contextlib.suppress(botocore.exceptions.ClientError):
-                    delete(self.aws, CLAIM_PREFIX + self.key)
-        return True
+        """Send the payload byte for byte; when nothing went out, or a canary failed, release the claim."""
+        result = invoke(self.aws, self.target, self.record.payload_text.encode(), synchronous=self.synchronous)
+        if self.synchronous and result.sent:
+            for line in canary_lines(self.shown, self.target, result):
+                self.say(line)
+        if result.sent and not result.failed_canary:
+            return True
+        if result.failed_canary:
+            self.tally.failed += 1
+            self.tally.canary_failed = True
+        else:
+            self.fail(f"{result.why}; the record stays")
+        # The record stays in place: a later run may send it at once.
+        with contextlib.suppress(botocore.exceptions.ClientError):
+            delete(self.aws, CLAIM_PREFIX + self.key)
+        return False
 
     def _move(self) -> None:
         """Copy exactly the version that was sent to redriven/, naming its ETag and this run, then remove it."""
