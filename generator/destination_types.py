@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from generator.record import Record
 
+RETAIN_RECORDS_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html"
 _PARTITION = r"arn:aws[a-z-]*"
 SNS_TOPIC_ARN_PATTERN = rf"^{_PARTITION}:sns:[a-z0-9-]+:[0-9]{{12}}:[A-Za-z0-9_-]{{1,256}}$"
 
@@ -32,6 +33,9 @@ class DestinationType(Record):
     action: str  # what the function's role needs to deliver a record to it
     statement: str  # the role policy statement's id, with {word}: Failure or Success
     created: Created | None = None  # what the project creates when the config gives no ARN; None: never
+    # The largest record it takes, in bytes, and the page that says so; None: no limit near a record's size.
+    record_limit: int | None = None
+    limit_source: str = ""
 
 
 TYPES = (
@@ -44,21 +48,30 @@ TYPES = (
         "Send{word}ToQueue",
         # A created queue's dead-letter queue adds -dlq to its name, and SQS allows 80 characters.
         Created("aws_sqs_queue", 80 - len("-dlq"), "arn:aws:sqs:us-east-1:{account}:queue-under-test"),
+        # A queue's MaximumMessageSize defaults to 256 KiB (it may be raised to 1 MiB; the AWS provider 5.x, which
+        # creates the queues, accepts at most 262144 for max_message_size).
+        256 * 1024, "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html",
     ),
     DestinationType(
         "sns", "SNS topic", SNS_TOPIC_ARN_PATTERN, "sns:Publish", "Publish{word}ToTopic",
         Created("aws_sns_topic", 256, "arn:aws:sns:us-east-1:{account}:topic-under-test"),
+        # "By default, topics accept messages up to 256 KiB" (MaximumMessageSize may raise it to 1 MiB).
+        256 * 1024, "https://docs.aws.amazon.com/sns/latest/dg/large-message-payloads.html",
     ),
     DestinationType(
         "eventbridge", "EventBridge bus",
         rf"^{_PARTITION}:events:[a-z0-9-]+:[0-9]{{12}}:event-bus/[A-Za-z0-9._/-]{{1,256}}$", "events:PutEvents",
         "Put{word}Events",
         Created("aws_cloudwatch_event_bus", 256, "arn:aws:events:us-east-1:{account}:event-bus/bus-under-test"),
+        # "The total entry size must be less than 256KB."
+        256 * 1024, "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html",
     ),
     DestinationType(
         "lambda", "Lambda function",
         rf"^{_PARTITION}:lambda:[a-z0-9-]+:[0-9]{{12}}:function:[A-Za-z0-9_-]{{1,64}}(:[A-Za-z0-9$_-]+)?$",
-        "lambda:InvokeFunction", "Invoke{word}Function",
+        "lambda:InvokeFunction", "Invoke{word}Function", None,
+        # The record is the payload of an asynchronous invoke of the destination function: 1 MB at most.
+        1024 * 1024, "https://docs.aws.amazon.com/lambda/latest/dg/API_Invoke.html",
     ),
 )  # fmt: skip
 BY_NAME = {t.name: t for t in TYPES}

@@ -83,3 +83,29 @@ def test_non_editable_install_works_from_any_directory(tmp_path: Path) -> None:
     for path in (REPO / "out").rglob("*"):
         if path.is_file() and ".terraform" not in path.parts and "tfstate" not in path.name:
             assert (work / "out" / path.relative_to(REPO / "out")).read_bytes() == path.read_bytes(), path
+
+
+def test_render_warns_where_a_destination_takes_smaller_records_than_lambda_accepts_events(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "project: sizes\n"
+        "functions:\n"
+        "  - name: to_topic\n"
+        "    on_failure: {type: sns}\n"
+        "    on_success: {type: eventbridge}\n"
+        "  - name: to_bucket\n"
+    )
+    assert main(["render", "--config", str(config), "--out", str(tmp_path / "out")]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        f"warning: {config}:4: functions[0].on_failure.type: the SNS topic takes records of at most 256 KiB "
+        "(https://docs.aws.amazon.com/sns/latest/dg/large-message-payloads.html); Lambda accepts events of up to "
+        "1 MiB, so the record of an event near or over 256 KiB is not delivered, only counted in "
+        "DestinationDeliveryFailures",
+        f"warning: {config}:5: functions[0].on_success.type: the EventBridge bus takes records of at most 256 KiB "
+        "(https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html); Lambda accepts events "
+        "of up to 1 MiB, so the record of an event near or over 256 KiB is not delivered, only counted in "
+        "DestinationDeliveryFailures",
+    ], "the S3 bucket of to_bucket takes records of any size: no warning"

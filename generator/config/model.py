@@ -1080,6 +1080,11 @@ class Config(Section):
                 kind = "is an AWS managed policy" if len(managed) == 1 else "are AWS managed policies"
                 text = f"{', '.join(managed)} {kind}: AWS adds actions to them without notice; prefer policy_statements"
                 said.append(str(self.error(("functions", index, "managed_policy_arns"), text)))
+            for kind in DESTINATION_KINDS:
+                destination = getattr(fn, kind)
+                size_warning = _record_size_warning(destination.type) if destination is not None else None
+                if size_warning:
+                    said.append(str(self.error(("functions", index, kind, "type"), size_warning)))
         return tuple(said)
 
     def error(self, path: KeyPath, message: str) -> ConfigError:
@@ -1088,6 +1093,23 @@ class Config(Section):
 
             return ConfigError(message, key=format_path(path))
         return self.origins.error(path, message)
+
+
+def _record_size_warning(destination_type: str) -> str | None:
+    """A destination that takes smaller records than the events Lambda accepts loses the records of large ones
+    (delivery fails on "size limits": destination_types.RETAIN_RECORDS_DOC)."""
+    kind = destination_types.BY_NAME[destination_type]
+    if kind.record_limit is None:
+        return None
+    return (
+        f"the {kind.words} takes records of at most {_size(kind.record_limit)} ({kind.limit_source}); Lambda accepts "
+        f"events of up to {_size(lambda_facts.MAX_ASYNC_PAYLOAD_BYTES)}, so the record of an event near or over "
+        f"{_size(kind.record_limit)} is not delivered, only counted in DestinationDeliveryFailures"
+    )
+
+
+def _size(size: int) -> str:
+    return f"{size // 2**20} MiB" if size % 2**20 == 0 else f"{size // 2**10} KiB"
 
 
 TOP_FIELDS = Config.FIELDS
