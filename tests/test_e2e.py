@@ -24,8 +24,8 @@ import yaml
 from generator import api
 from generator.config.model import Config, Function, load_config, parse_config
 from generator.lambda_facts import RECORD_COLUMNS
+from generator.record_queries import NAMED_QUERIES
 from generator.render import layout
-from generator.render.analytics import NAMED_QUERIES
 from generator.render.monitoring import ALARMS
 from generator.render.names import glue_database, record_rule_name, role_name, topic_name
 from generator.render.project import render

@@ -13,7 +13,7 @@ import pytest
 from generator import destination_types
 from generator.config.model import FUNCTION_SETTINGS, Config, parse_config
 from generator.ops.records import READS, FailureRecord, RecordError, RecordKey
-from generator.render.analytics import NAMED_QUERIES
+from generator.record_queries import NAMED_QUERIES
 from generator.render.destinations import uses_failure_bucket
 from generator.render.monitoring import ALARMS
 from generator.render.names import MAX_ROLE_NAME, record_rule_name, role_name

@@ -18,6 +18,8 @@ def test_the_failure_tools_read_outputs_the_project_renders(case: GoldenCase) ->
     needed = {project_outputs.DESTINATIONS, project_outputs.REGION}
     if "aws_s3_bucket.failure_records" in tree.get("resource", {}):
         needed.add(project_outputs.FAILURE_BUCKET_NAME)
+    if "aws_athena_workgroup.failure_records" in tree.get("resource", {}):
+        needed |= {project_outputs.ATHENA_WORKGROUP, project_outputs.ATHENA_TABLE}
     assert needed <= rendered
 
 

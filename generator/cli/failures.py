@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from collections.abc import Callable
 from datetime import UTC
 from pathlib import Path
@@ -27,6 +28,9 @@ examples:
   python -m generator failures list --since 2h
   python -m generator failures list --function async_function --json
   python -m generator failures stats --since 1d --by function,error_type
+  python -m generator failures stats --since 30d --athena
+  python -m generator failures query failures_by_error
+  python -m generator failures query record_of_request --param <request id>
   python -m generator failures show aws/lambda/async/async_function/2026/11/29/2026-11-29T10.00.00-<uuid>
   python -m generator failures wait --function async_function --invoke
   python -m generator failures redrive --function async_function --dry-run
@@ -122,12 +126,35 @@ def _stats_arguments(parser: argparse.ArgumentParser) -> None:
         "function and day alone need no record to be read",
     )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="one JSON object a line, for machines")
+    parser.add_argument(
+        "--athena", action="store_true",
+        help="count in the project's Athena workgroup instead of reading each record here (analytics.enabled); "
+        "reports the bytes scanned and what the query cost",
+    )  # fmt: skip
 
 
 def _run_stats(aws: Aws, args: argparse.Namespace) -> int:
     from generator.ops.stats import run_stats
 
-    return run_stats(aws, _selection(args), args.by, args.json)
+    return run_stats(aws, _selection(args), args.by, args.json, athena=args.athena)
+
+
+def _query_arguments(parser: argparse.ArgumentParser) -> None:
+    from generator.record_queries import NAMED_QUERIES
+
+    names = ", ".join(query.resource for query in NAMED_QUERIES)
+    parser.add_argument("query", metavar="NAME|SQL", help=f"a saved query ({names}), or SQL over the table records")
+    parser.add_argument(
+        "--param", action="append", default=[], metavar="VALUE",
+        help="a value for the query's next ? (repeat for each), passed as an execution parameter, never as SQL",
+    )  # fmt: skip
+    parser.add_argument("--json", action="store_true", help="one JSON object a row, for machines")
+
+
+def _run_query(aws: Aws, args: argparse.Namespace) -> int:
+    from generator.ops.athena import run_named_or_sql, workgroup_of
+
+    return run_named_or_sql(aws, workgroup_of(aws), args.query, args.param, as_json=args.json, out=sys.stdout)
 
 
 def _show_arguments(parser: argparse.ArgumentParser) -> None:
@@ -238,6 +265,8 @@ FAILURES_COMMANDS = (
                     _stats_arguments, _run_stats),
     FailuresCommand("show", ("where",), "show one record: error, stack trace, payload", _show_arguments, _run_show,
                     prepare=_show_target),
+    FailuresCommand("query", ("where",), "run a saved query or SQL in the project's Athena workgroup",
+                    _query_arguments, _run_query),
     FailuresCommand("wait", ("where",), "wait for the next record of a function", _wait_arguments, _run_wait),
     FailuresCommand("redrive", ("where", "filters"), f"send records back to their functions; sent ones move to "
                     f"{_REDRIVEN}", _redrive_arguments, _run_redrive,

@@ -12,6 +12,7 @@ from generator.ops.present import safe
 from generator.record import Record, field
 
 if TYPE_CHECKING:  # the stubs come with the test extras; at run time only boto3 itself is needed
+    from mypy_boto3_athena import AthenaClient
     from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sqs import SQSClient
@@ -31,6 +32,14 @@ _RETRIES = {"mode": "standard", "max_attempts": 8}
 MAX_CONNECTIONS = 32  # per client: the most requests a command has in flight at once
 
 
+class Workgroup(Record):
+    """Where the project's queries run, from its outputs athena_workgroup and athena_table (database.table)."""
+
+    name: str
+    database: str
+    table: str
+
+
 class Target(Record):
     """Where the records are and how to reach AWS."""
 
@@ -41,6 +50,8 @@ class Target(Record):
     sandbox: bool = False  # endpoint_url is the generator's sandbox, which takes any credentials
     # The functions whose records go to an SQS queue, with its ARN: the failures commands read it for them.
     queues: dict[str, str] = field(default_factory=dict)
+    # The project's Athena workgroup, database and table (analytics.enabled), for --athena and failures query.
+    athena: Workgroup | None = None
 
 
 def make_session(region: str | None, sandbox: bool = False) -> boto3.session.Session:
@@ -78,6 +89,9 @@ class Aws:
         if region not in self._lambda:
             self._lambda[region] = self.session.client("lambda", **self._where(region))
         return self._lambda[region]
+
+    def athena(self) -> AthenaClient:
+        return self.session.client("athena", **self._where(None))
 
     def sqs_for(self, region: str | None) -> SQSClient:
         if region not in self._sqs:

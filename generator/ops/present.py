@@ -85,8 +85,8 @@ def suggest_athena(read: int) -> None:
     """Past a few thousand records one machine is the wrong engine: say where the right one is."""
     if read > ATHENA_HINT_RECORDS:
         print(
-            f"note: read {read} records one by one; for SQL over all of them, use the project's Athena workgroup "
-            "and saved queries (terraform output athena_workgroup), or set analytics.enabled: true in the config",
+            f"note: read {read} records one by one; failures stats --athena and failures query count them in the "
+            "project's Athena workgroup instead (analytics.enabled: true in the config)",
             file=sys.stderr,
         )
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from generator import project_outputs
 from generator.errors import UsageError
-from generator.ops.aws import Target
+from generator.ops.aws import Target, Workgroup
 from generator.ops.present import safe
 
 
@@ -40,12 +40,21 @@ def resolve_target(
             raise UsageError(f"{directory} has no {project_outputs.FAILURE_BUCKET_NAME} output; has it been applied?")
         bucket = bucket if isinstance(bucket, str) else ""
         region = region or outputs.get(project_outputs.REGION)
+        athena = _workgroup(outputs)
         sandbox = None if endpoint_url or os.environ.get("AWS_ENDPOINT_URL") else _sandbox_of(directory)
         if sandbox is not None:
             return Target(bucket=bucket, region=region, endpoint_url=sandbox[0], ca_bundle=sandbox[1], sandbox=True,
-                          queues=queues)  # fmt: skip
-        return Target(bucket=bucket, region=region, endpoint_url=endpoint_url, queues=queues)
+                          queues=queues, athena=athena)  # fmt: skip
+        return Target(bucket=bucket, region=region, endpoint_url=endpoint_url, queues=queues, athena=athena)
     return Target(bucket=bucket, region=region, endpoint_url=endpoint_url)
+
+
+def _workgroup(outputs: dict[str, Any]) -> Workgroup | None:
+    name, table = outputs.get(project_outputs.ATHENA_WORKGROUP), outputs.get(project_outputs.ATHENA_TABLE)
+    if not isinstance(name, str) or not isinstance(table, str) or "." not in table:
+        return None
+    database, _, table_name = table.partition(".")
+    return Workgroup(name=name, database=database, table=table_name)
 
 
 def queue_destinations(destinations: Any) -> dict[str, str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TextIO
 
 from generator.errors import EXIT_INCOMPLETE, EXIT_OK
@@ -40,10 +40,16 @@ _FROM_RECORD: dict[str, Callable[[FailureRecord], str | None]] = {
 }
 _NONE_SHOWN = "(none)"
 DIMENSIONS = tuple(_FROM_RECORD)
+KEY_DIMENSIONS = tuple(_FROM_KEY)  # counted from keys alone; record_queries.FROM_KEY must name the same
 
 
-def run_stats(aws: Aws, selection: Selection, by: tuple[str, ...], as_json: bool, out: TextIO | None = None) -> int:
+def run_stats(
+    aws: Aws, selection: Selection, by: tuple[str, ...], as_json: bool, out: TextIO | None = None, *,
+    athena: bool = False,
+) -> int:  # fmt: skip
     out = out or sys.stdout
+    if athena:
+        return _athena_stats(aws, selection, by, as_json, out)
     queue = queue_of_selection(aws, selection.function)
     where = queue.name if queue else f"s3://{aws.target.bucket}/{RECORD_PREFIX}"
     read = 0  # records read one by one; counting from keys reads none
@@ -52,6 +58,26 @@ def run_stats(aws: Aws, selection: Selection, by: tuple[str, ...], as_json: bool
     else:
         with aws_errors(f"cannot read {where}"):
             counts, problems, read = _count_bucket(aws, selection, by)
+    _print_rows(counts, by, as_json, out, where)
+    report_problems(problems)
+    suggest_athena(read)
+    return EXIT_INCOMPLETE if problems else EXIT_OK
+
+
+def _athena_stats(aws: Aws, selection: Selection, by: tuple[str, ...], as_json: bool, out: TextIO) -> int:
+    from generator.ops.athena import athena_counts, report_cost, workgroup_of
+
+    workgroup = workgroup_of(aws)
+    counts, result = athena_counts(aws, workgroup, by, selection)
+    _print_rows(counts, by, as_json, out, f"the table {workgroup.database}.{workgroup.table}")
+    report_cost(result)
+    return EXIT_OK
+
+
+def _print_rows(
+    counts: Mapping[tuple[str | None, ...], int], by: tuple[str, ...], as_json: bool, out: TextIO, where: str
+) -> None:
+    """Most records first, ties in order of their values (no value last), as a table or a JSON object a line."""
     rows = sorted(counts.items(), key=lambda row: (-row[1], tuple((v is None, v or "") for v in row[0])))
     if as_json:
         for values, count in rows:
@@ -60,9 +86,6 @@ def run_stats(aws: Aws, selection: Selection, by: tuple[str, ...], as_json: bool
         _print_counts(by, rows, out)
     else:
         print(f"no failure records in {where} match", file=sys.stderr)
-    report_problems(problems)
-    suggest_athena(read)
-    return EXIT_INCOMPLETE if problems else EXIT_OK
 
 
 def _count_bucket(

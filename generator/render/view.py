@@ -34,8 +34,8 @@ from generator.config.model import (
     Trigger,
 )
 from generator.record import Record
+from generator.record_queries import NAMED_QUERIES
 from generator.render import destinations, layout, monitoring, names, tftest
-from generator.render.analytics import NAMED_QUERIES
 from generator.render.destinations import Wiring
 from generator.render.hcl import Hcl, interpolate, quote, to_hcl
 from generator.render.packaging import SourceFile

@@ -110,6 +110,7 @@ resource "aws_athena_named_query" "failures_per_day" {
     SELECT function, day, count(*) AS failures
     FROM records
     WHERE day >= date_format(current_date - INTERVAL '7' DAY, '%Y/%m/%d')
+      AND regexp_like("$path", '/([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}\.[0-9]{2}\.[0-9]{2})-[0-9A-Fa-f-]{36}$')
     GROUP BY function, day
     ORDER BY day DESC, failures DESC
   EOT
@@ -121,10 +122,14 @@ resource "aws_athena_named_query" "failures_by_error" {
   workgroup   = aws_athena_workgroup.failure_records.id
   database    = aws_glue_catalog_database.failure_records.name
   query       = <<-EOT
-    SELECT function, requestcontext.condition AS condition, responsepayload.errortype AS error_type,
+    SELECT function, requestcontext.condition AS condition, nullif(responsepayload.errortype, '') AS error_type,
       count(*) AS failures
     FROM records
     WHERE day >= date_format(current_date - INTERVAL '7' DAY, '%Y/%m/%d')
+      AND regexp_like("$path", '/([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}\.[0-9]{2}\.[0-9]{2})-[0-9A-Fa-f-]{36}$')
+      AND requestcontext.requestid <> ''
+      AND requestcontext.functionarn <> ''
+      AND requestcontext.condition <> ''
     GROUP BY 1, 2, 3
     ORDER BY failures DESC
   EOT
@@ -139,6 +144,10 @@ resource "aws_athena_named_query" "record_of_request" {
     SELECT regexp_extract("$path", 'aws/lambda/async/.*$') AS key, *
     FROM records
     WHERE requestcontext.requestid = ?
+      AND regexp_like("$path", '/([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}\.[0-9]{2}\.[0-9]{2})-[0-9A-Fa-f-]{36}$')
+      AND requestcontext.requestid <> ''
+      AND requestcontext.functionarn <> ''
+      AND requestcontext.condition <> ''
   EOT
 }
 
@@ -152,6 +161,10 @@ resource "aws_athena_named_query" "events_to_redrive" {
       requestpayload
     FROM records
     WHERE day BETWEEN ? AND ?
+      AND regexp_like("$path", '/([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}\.[0-9]{2}\.[0-9]{2})-[0-9A-Fa-f-]{36}$')
+      AND requestcontext.requestid <> ''
+      AND requestcontext.functionarn <> ''
+      AND requestcontext.condition <> ''
     ORDER BY "timestamp"
   EOT
 }
