@@ -15,7 +15,7 @@ from tests.support import GoldenCase, golden_cases, parse_tree
 def test_the_failure_tools_read_outputs_the_project_renders(case: GoldenCase) -> None:
     tree = parse_tree(case.render())
     rendered = set(tree["output"])
-    needed = {project_outputs.DESTINATIONS, project_outputs.REGION}
+    needed = {project_outputs.DESTINATIONS, project_outputs.REGION, project_outputs.ASYNCHRONOUS_SETTINGS}
     if "aws_s3_bucket.failure_records" in tree.get("resource", {}):
         needed.add(project_outputs.FAILURE_BUCKET_NAME)
     if "aws_athena_workgroup.failure_records" in tree.get("resource", {}):

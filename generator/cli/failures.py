@@ -42,6 +42,7 @@ usual chain; --endpoint-url or AWS_ENDPOINT_URL point at another endpoint.
 exit codes: 0 done; 1 a record could not be read, sent or marked, a selected record was left unsent
 (held by a claim, or the output was closed), or wait timed out;
 2 the command cannot run (usage, credentials, missing bucket).
+doctor: 0 nothing wrong, 1 something to look at, 3 something is wrong (records go astray or are lost).
 """
 
 
@@ -137,6 +138,16 @@ def _run_stats(aws: Aws, args: argparse.Namespace) -> int:
     from generator.ops.stats import run_stats
 
     return run_stats(aws, _selection(args), args.by, args.json, athena=args.athena)
+
+
+def _doctor_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="one JSON object a finding, for automation")
+
+
+def _run_doctor(aws: Aws, args: argparse.Namespace) -> int:
+    from generator.ops.doctor import run_doctor
+
+    return run_doctor(aws, args.json)
 
 
 def _query_arguments(parser: argparse.ArgumentParser) -> None:
@@ -265,6 +276,8 @@ FAILURES_COMMANDS = (
                     _stats_arguments, _run_stats),
     FailuresCommand("show", ("where",), "show one record: error, stack trace, payload", _show_arguments, _run_show,
                     prepare=_show_target),
+    FailuresCommand("doctor", ("where",), "check a deployed project and say what is wrong, most serious first",
+                    _doctor_arguments, _run_doctor),
     FailuresCommand("query", ("where",), "run a saved query or SQL in the project's Athena workgroup",
                     _query_arguments, _run_query),
     FailuresCommand("wait", ("where",), "wait for the next record of a function", _wait_arguments, _run_wait),

@@ -52,6 +52,7 @@ class Target(Record):
     queues: dict[str, str] = field(default_factory=dict)
     # The project's Athena workgroup, database and table (analytics.enabled), for --athena and failures query.
     athena: Workgroup | None = None
+    outputs: dict[str, Any] | None = None  # the project's terraform outputs, when it was found through them
 
 
 def make_session(region: str | None, sandbox: bool = False) -> boto3.session.Session:
@@ -73,29 +74,29 @@ class Aws:
         self.target = target
         self.session = session or make_session(target.region, sandbox=target.sandbox)
         self._config = botocore.config.Config(retries=_RETRIES, max_pool_connections=MAX_CONNECTIONS)  # type: ignore[arg-type]
-        self.s3: S3Client = self.session.client("s3", **self._where(None))
+        self.s3: S3Client = self.session.client("s3", **self.where(None))
         self._lambda: dict[str | None, LambdaClient] = {}
         self._sqs: dict[str | None, SQSClient] = {}
 
-    def _where(self, region: str | None) -> dict[str, Any]:
+    def where(self, region: str | None) -> dict[str, Any]:
         trust = {"verify": self.target.ca_bundle} if self.target.ca_bundle else {}
         return {"region_name": region or self.target.region, "endpoint_url": self.target.endpoint_url,
                 "config": self._config, **trust}  # fmt: skip
 
     def sts(self) -> STSClient:
-        return self.session.client("sts", **self._where(None))
+        return self.session.client("sts", **self.where(None))
 
     def lambda_for(self, region: str | None) -> LambdaClient:
         if region not in self._lambda:
-            self._lambda[region] = self.session.client("lambda", **self._where(region))
+            self._lambda[region] = self.session.client("lambda", **self.where(region))
         return self._lambda[region]
 
     def athena(self) -> AthenaClient:
-        return self.session.client("athena", **self._where(None))
+        return self.session.client("athena", **self.where(None))
 
     def sqs_for(self, region: str | None) -> SQSClient:
         if region not in self._sqs:
-            self._sqs[region] = self.session.client("sqs", **self._where(region))
+            self._sqs[region] = self.session.client("sqs", **self.where(region))
         return self._sqs[region]
 
 

@@ -44,8 +44,9 @@ def resolve_target(
         sandbox = None if endpoint_url or os.environ.get("AWS_ENDPOINT_URL") else _sandbox_of(directory)
         if sandbox is not None:
             return Target(bucket=bucket, region=region, endpoint_url=sandbox[0], ca_bundle=sandbox[1], sandbox=True,
-                          queues=queues, athena=athena)  # fmt: skip
-        return Target(bucket=bucket, region=region, endpoint_url=endpoint_url, queues=queues, athena=athena)
+                          queues=queues, athena=athena, outputs=outputs)  # fmt: skip
+        return Target(bucket=bucket, region=region, endpoint_url=endpoint_url, queues=queues, athena=athena,
+                      outputs=outputs)  # fmt: skip
     return Target(bucket=bucket, region=region, endpoint_url=endpoint_url)
 
 

@@ -143,6 +143,9 @@ _FUNCTION_OUTPUTS = {
     "function_names": "Names of the Lambda functions.",
     "function_arns": "ARN of each Lambda function, by function name.",
     "role_arns": "ARN of each function's execution role, by function name.",
+    project_outputs.ASYNCHRONOUS_SETTINGS: "Each function's asynchronous invocation as applied: the qualifier its "
+    "invoke config is on (null: the function itself), retries, event age, reserved concurrency, destinations and "
+    "recursive-loop setting; failures doctor checks the deployed functions against it.",
 }
 
 

@@ -28,6 +28,14 @@ output "role_arns" {
   value       = { for name, function in module.function : name => function.role_arn }
 }
 
+output "asynchronous_settings" {
+  description = "Each function's asynchronous invocation as applied: the qualifier its invoke config is on (null: the function itself), retries, event age, reserved concurrency, destinations and recursive-loop setting; failures doctor checks the deployed functions against it."
+  value = {
+    for name, function in module.function :
+    name => merge(function.async_invocation, { recursive_loop = function.settings.recursive_loop })
+  }
+}
+
 output "alias_arns" {
   description = "ARN of each function's alias, the target to invoke: its asynchronous invocation settings are there."
   value       = { for name, function in module.function : name => function.alias_arn if function.alias_arn != null }
