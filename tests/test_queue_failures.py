@@ -348,3 +348,21 @@ def test_a_look_killed_midway_hides_messages_only_until_its_visibility_ends(queu
         next(messages)  # the pass holds its first batch ...
         assert queued.counts(queued.url)[1] == 10
     assert queued.counts(queued.url) == (12, 0), "... and shows it again when it ends, however it ends"
+
+
+def test_a_redrive_never_sends_the_records_its_own_events_make_again(
+    queued: Queued, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """With reserved concurrency 0, each event sent is recorded into the same queue at once (the sandbox delivers
+    as Lambda does): a redrive that sent those too would never end."""
+    lam = queued.moto.client("lambda")
+    lam.put_function_concurrency(FunctionName=FUNCTION, ReservedConcurrentExecutions=0)
+    lam.put_function_event_invoke_config(FunctionName=FUNCTION, DestinationConfig={
+        "OnFailure": {"Destination": QUEUE_ARN}})  # fmt: skip
+    sent = [queued.put({"n": n}) for n in range(3)]
+    code, out, err = failures(queued, capsys, tmp_path, "redrive", "--function", FUNCTION)
+    assert code == 0 and "redrive: sent 3, failed 0" in out
+    assert "3 new record(s) of events this run sent came back" in err
+    code, out, _ = failures(queued, capsys, tmp_path, "list", "--function", FUNCTION, "--json")
+    again = [json.loads(line) for line in out.splitlines()]
+    assert len(again) == 3 and not {row["requestId"] for row in again} & set(sent), "three new records, kept"

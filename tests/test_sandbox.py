@@ -87,15 +87,33 @@ def _story(terraform: Terraform, project: Path, env: dict[str, str], aws: dict[s
     listed = _generator("failures", "list", *where, "--json", env=env).stdout.splitlines()
     again = [json.loads(line) for line in listed]
     assert len(again) == 1 and again[0]["key"] != key and again[0]["key"].startswith("aws/lambda/async/async_function/")
-    # the function whose records go to the queue the project created: the record is that queue's message
-    _assert_queue_gets_its_record(terraform, aws)
+    # the function whose records go to the queue the project created: the record is that queue's message, which
+    # the failures commands read and redrive there (the sandbox records the redriven event again, under a new id)
+    request_id = _assert_queue_gets_its_record(terraform, aws)
+    queued = [json.loads(line) for line in _generator("failures", "list", *where, "--function", "queued", "--json",
+                                                      env=env).stdout.splitlines()]  # fmt: skip
+    assert [row["requestId"] for row in queued] == [request_id] and queued[0]["key"].startswith("sqs:")
+    redriven = _generator("failures", "redrive", *where, "--function", "queued", env=env)
+    assert f"sent {queued[0]['key']}" in redriven.stdout and "redrive: sent 1, failed 0" in redriven.stdout
+    requeued = _generator("failures", "list", *where, "--function", "queued", "--json", env=env).stdout.splitlines()
+    assert len(requeued) == 1 and json.loads(requeued[0])["requestId"] != request_id
+    # 5b. doctor on the applied project: nothing wrong, two functions with records waiting
+    doctor = _generator("failures", "doctor", *where, "--json", env=env, ok=(1,))
+    findings = [json.loads(line) for line in doctor.stdout.splitlines()]
+    assert not [f for f in findings if f["severity"] == "error"], findings
+    assert {f["function"] for f in findings if f["check"] == "waiting"} == {"async_function", "queued"}
+    assert {f["function"] for f in findings if f["check"] == "invoke config" and f["severity"] == "ok"} == {
+        "async_function",
+        "queued",
+    }, "the applied asynchronous_settings output matches what AWS holds"
     # 6. the clean-up recipe, then destroy: versioned records and delete markers go with the bucket
     terraform.run("apply", "-auto-approve", "-target=aws_s3_bucket.failure_records",
                   "-var", "failure_bucket_force_destroy=true")  # fmt: skip
     terraform.run("destroy", "-auto-approve", "-var", "failure_bucket_force_destroy=true")
 
 
-def _assert_queue_gets_its_record(terraform: Terraform, env: dict[str, str]) -> None:
+def _assert_queue_gets_its_record(terraform: Terraform, env: dict[str, str]) -> str:
+    """The queue's record of an event sent to the function; its message is shown again, and its request id returned."""
     import boto3
 
     session = boto3.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1")
@@ -110,6 +128,8 @@ def _assert_queue_gets_its_record(terraform: Terraform, env: dict[str, str]) -> 
     assert record["requestContext"]["condition"] == "ZeroReservedConcurrency"
     assert record["requestContext"]["approximateInvokeCount"] == 0 and record["requestPayload"] == {"order": 7}
     assert "responseContext" not in record, "Lambda never ran it: the record has no response"
+    clients["sqs"].change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+    return str(record["requestContext"]["requestId"])
 
 
 def test_a_render_without_the_sandbox_removes_its_override(tmp_path: Path) -> None:

@@ -42,7 +42,7 @@ from generator.ops.reading import Selection
 from generator.ops.records import RecordError
 from generator.ops.redrive.invoking import canary_lines, invoke, too_large
 from generator.ops.redrive.run import Pace, Pacer
-from generator.ops.redrive.targets import Home, invoke_target
+from generator.ops.redrive.targets import Home, invoke_target, warn_about_throttled_functions
 from generator.record import Record
 
 
@@ -68,6 +68,8 @@ def redrive_queue(
     with aws_errors(f"cannot redrive from {queue.name}"):
         identity = aws.sts().get_caller_identity()
         home = Home(identity["Arn"].split(":")[1], identity["Account"], queue.arn.split(":")[3])
+        if not dry_run:
+            warn_about_throttled_functions(aws, home, list(queue.functions))
         run = _QueueRun(aws, queue, selection, dry_run=dry_run, out=out, pace=pace, to_qualifier=to_qualifier,
                         home=home)  # fmt: skip
         try:
@@ -90,6 +92,8 @@ class _QueueRun:
         self.sent_bodies: dict[str, str] = {}  # request id -> the body sent, to tell a renewal's copy
         self.look = LookResult()
         self.matched = 0
+        self.sent_payloads: set[str] = set()  # the events this run sent, as their exact text
+        self.arrived = 0  # records of those events that came back during the run, left for the next run
         self.pacer = Pacer(pace.rate)
         self.started = time.monotonic()
 
@@ -107,6 +111,15 @@ class _QueueRun:
     def _handle(self, message: Received) -> bool:
         """Deal with one message; False when it stays in the queue (held until the run ends, then shown again)."""
         record = message.record
+        if (
+            record is not None
+            and record.payload_text in self.sent_payloads
+            and record.request_id not in self.sent_bodies
+        ):
+            # A new record of an event this run sent: it failed again. Sending it now would loop for as long as the
+            # function keeps failing (with reserved concurrency 0, Lambda records each event again at once).
+            self.arrived += 1
+            return False
         if record is None:
             self._say(f"failed {safe(message.name)}: {safe(message.problem or '')}; the message stays")
             self.tally.failed += 1
@@ -148,6 +161,7 @@ class _QueueRun:
             self.tally.canary_failed = True
             return False
         self.sent_bodies[message.record.request_id] = message.body
+        self.sent_payloads.add(message.record.payload_text)
         try:
             delete(self.aws, message)
         except botocore.exceptions.ClientError as exc:
@@ -200,6 +214,9 @@ class _QueueRun:
         if not self.matched and not tally.failed:
             print("no failure records match; nothing to redrive", file=sys.stderr)
             return EXIT_INCOMPLETE if self.look.in_flight else EXIT_OK
+        if self.arrived:
+            print(f"redrive: {self.arrived} new record(s) of events this run sent came back (they failed again), or "
+                  "of other events with the same payload; they wait for the next run", file=sys.stderr)  # fmt: skip
         copies = f", deleted {tally.copies} copies of records sent" if tally.copies else ""
         print(f"redrive: sent {tally.sent}, failed {tally.failed}{copies} in {elapsed:.1f} s", file=self.out)
         if tally.canary_failed:
