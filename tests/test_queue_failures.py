@@ -366,3 +366,16 @@ def test_a_redrive_never_sends_the_records_its_own_events_make_again(
     code, out, _ = failures(queued, capsys, tmp_path, "list", "--function", FUNCTION, "--json")
     again = [json.loads(line) for line in out.splitlines()]
     assert len(again) == 3 and not {row["requestId"] for row in again} & set(sent), "three new records, kept"
+
+
+def test_the_sandbox_still_drops_a_message_past_its_queues_retention(queued: Queued) -> None:
+    """The sandbox's receive reads the retention period directly (moto recounted the whole queue per message)."""
+    from moto.backends import get_backend
+
+    queued.sqs.set_queue_attributes(QueueUrl=queued.url, Attributes={"MessageRetentionPeriod": "60"})
+    queued.put({"n": "new"})
+    queued.put({"n": "old"})
+    old: Any = get_backend("sqs")[ACCOUNT][REGION].queues[QUEUE]._messages[1]
+    old.sent_timestamp = int(old.sent_timestamp) - 61_000  # sent 61 s earlier: past the queue's 60 s
+    received = queued.sqs.receive_message(QueueUrl=queued.url, MaxNumberOfMessages=10)["Messages"]
+    assert [json.loads(m["Body"])["requestPayload"] for m in received] == [{"n": "new"}]

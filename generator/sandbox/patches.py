@@ -115,6 +115,25 @@ def _compact_redrive_policy(patches: Patches) -> None:
     patches.setattr(Queue, "attributes", property(attributes))
 
 
+def _receive_without_recounting(patches: Patches) -> None:
+    """Make moto's ReceiveMessage read a queue's retention period instead of computing every attribute.
+
+    For each message it returns, moto 5.2.5 checks retention through GetQueueAttributes, which counts every
+    message in the queue: a receive of ten from a queue of 10,000 took seconds, and reading the queue through
+    took hours. SQS answers a receive in milliseconds whatever the queue holds.
+    """
+    from moto.core.utils import unix_time
+    from moto.sqs.models import SQSBackend
+
+    def is_message_valid_based_on_retention_period(self: Any, queue_name: str, message: Any) -> bool:
+        retention = int(self.get_queue(queue_name).message_retention_period)
+        return bool(retention + message.sent_timestamp / 1000 > unix_time())
+
+    patches.setattr(
+        SQSBackend, "is_message_valid_based_on_retention_period", is_message_valid_based_on_retention_period
+    )
+
+
 def _bucket_eventbridge_notifications(patches: Patches) -> None:
     """Make moto's GetBucketNotificationConfiguration return the EventBridgeConfiguration it stored.
 
@@ -331,6 +350,7 @@ def _delete_marker_disposal(patches: Patches) -> None:
 FIXES = (
     _reserved_concurrency_zero,
     _compact_redrive_policy,
+    _receive_without_recounting,
     _logging_config,
     _bucket_eventbridge_notifications,
     _athena_named_query_deletion,

@@ -14,7 +14,9 @@ with a marker, which a queue has no place for.
 from __future__ import annotations
 
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import TextIO
 
 import botocore.exceptions
@@ -44,6 +46,8 @@ from generator.ops.redrive.invoking import canary_lines, invoke, too_large
 from generator.ops.redrive.run import Pace, Pacer
 from generator.ops.redrive.targets import Home, invoke_target, warn_about_throttled_functions
 from generator.record import Record
+
+_LATER = "later"  # a copy of a record being sent in the same batch: settled once that send is done
 
 
 class _Tally(Record, frozen=False):
@@ -95,26 +99,57 @@ class _QueueRun:
         self.sent_payloads: set[str] = set()  # the events this run sent, as their exact text
         self.arrived = 0  # records of those events that came back during the run, left for the next run
         self.pacer = Pacer(pace.rate)
+        self.lock = threading.RLock()
         self.started = time.monotonic()
 
     def drain(self, source: Queue) -> None:
         # A dry run only looks, so it hides messages for as long as a look does.
         visibility = 60 if self.dry_run else CLAIM_SECONDS
         kept_before = len(self.kept)
-        while batch := receive(self.aws, source, visibility):
-            self.kept.extend(batch)  # shown again when the run ends, however it ends, unless dealt with
-            for message in batch:
-                if self._handle(message) or self._renewed(message):
-                    self.kept.remove(message)
+        with ThreadPoolExecutor(max_workers=self.pace.concurrency) as pool:
+            while batch := receive(self.aws, source, visibility):
+                self.kept.extend(batch)  # shown again when the run ends, however it ends, unless dealt with
+                self._batch(batch, pool)
         self.look.in_flight += max(0, in_flight(self.aws, source) - (len(self.kept) - kept_before))
 
-    def _handle(self, message: Received) -> bool:
-        """Deal with one message; False when it stays in the queue (held until the run ends, then shown again)."""
+    def _batch(self, batch: list[Received], pool: ThreadPoolExecutor) -> None:
+        """Decide each message in order, send the chosen ones (canaries one by one, first), then settle copies."""
+        sends: list[tuple[Received, str, bool]] = []
+        copies: list[Received] = []  # of a record being sent in this batch: deleted once it is sent
+        for message in batch:
+            decision = self._decide(message, {m.record.request_id for m, _, _ in sends if m.record})
+            if decision == _LATER:
+                copies.append(message)
+            elif isinstance(decision, tuple):
+                sends.append((message, *decision))
+            elif decision or self._renewed(message):
+                self.kept.remove(message)
+        canaries = [send for send in sends if send[2]]
+        for message, target, _ in canaries:
+            self._settle(message, self._send(message, target, canary=True))
+        rest = [send for send in sends if not send[2]]
+        if rest and not self.tally.canary_failed:
+            for (message, _, _), done in zip(
+                rest, pool.map(lambda s: self._send(s[0], s[1], False), rest), strict=True
+            ):
+                self._settle(message, done)
+        for message in copies:
+            sent = message.record is not None and self.sent_bodies.get(message.record.request_id) == message.body
+            self._settle(message, sent and self._delete_copy(message))
+
+    def _settle(self, message: Received, done: bool) -> None:
+        if done or self._renewed(message):
+            self.kept.remove(message)
+
+    def _decide(self, message: Received, sending: set[str]) -> bool | str | tuple[str, bool]:
+        """What to do with one message: True dealt with, False leave it, ``_LATER`` a copy of one being sent, or
+        (target, canary) to send it."""
         record = message.record
         if (
             record is not None
             and record.payload_text in self.sent_payloads
             and record.request_id not in self.sent_bodies
+            and record.request_id not in sending
         ):
             # A new record of an event this run sent: it failed again. Sending it now would loop for as long as the
             # function keeps failing (with reserved concurrency 0, Lambda records each event again at once).
@@ -128,6 +163,8 @@ class _QueueRun:
             return False
         if self.sent_bodies.get(record.request_id) == message.body:
             return self._delete_copy(message)
+        if record.request_id in sending:
+            return _LATER
         self.matched += 1
         try:
             target = invoke_target(record, self.home, self.to_qualifier)
@@ -143,35 +180,39 @@ class _QueueRun:
         if time.monotonic() - message.received_at > CLAIM_SECONDS - CLAIM_MARGIN_SECONDS:
             self._say(f"skipped {safe(message.name)}: its claim ends in under {CLAIM_MARGIN_SECONDS} s; it shows again")
             return False
-        return self._send(message, target, canary)
+        self.tally.canaries_left -= canary
+        self.sent_payloads.add(record.payload_text)
+        return target, canary
 
     def _send(self, message: Received, target: str, canary: bool) -> bool:
+        """Invoke, then delete the message; on the sending threads, so what they share is changed under the lock."""
         assert message.record is not None
         self.pacer.wait()
         result = invoke(self.aws, target, message.record.payload_text.encode(), synchronous=canary)
-        if canary:
-            self.tally.canaries_left -= 1
-            if result.sent:
-                for line in canary_lines(safe(message.name), target, result):
-                    self._say(line)
+        if canary and result.sent:
+            for line in canary_lines(safe(message.name), target, result):
+                self._say(line)
         if not result.sent:
             return self._fail(message, result.why)
         if result.failed_canary:
-            self.tally.failed += 1
-            self.tally.canary_failed = True
+            with self.lock:
+                self.tally.failed += 1
+                self.tally.canary_failed = True
             return False
-        self.sent_bodies[message.record.request_id] = message.body
-        self.sent_payloads.add(message.record.payload_text)
+        with self.lock:
+            self.sent_bodies[message.record.request_id] = message.body
         try:
             delete(self.aws, message)
         except botocore.exceptions.ClientError as exc:
             self._say(f"sent {safe(message.name)} to {target}, but could not delete its message: "
                       f"{describe_client_error(exc)}; it shows again when its claim ends, and a later redrive "
                       "would send it again: delete it first", )  # fmt: skip
-            self.tally.failed += 1
+            with self.lock:
+                self.tally.failed += 1
             return True
         self._say(f"sent {safe(message.name)} to {target}; deleted from {message.queue.name}")
-        self.tally.sent += 1
+        with self.lock:
+            self.tally.sent += 1
         return True
 
     def _delete_copy(self, message: Received) -> bool:
@@ -184,7 +225,8 @@ class _QueueRun:
 
     def _fail(self, message: Received, why: str) -> bool:
         self._say(f"failed {safe(message.name)}: {why}; the message stays")
-        self.tally.failed += 1
+        with self.lock:
+            self.tally.failed += 1
         return False
 
     def _renewed(self, message: Received) -> bool:
@@ -203,7 +245,8 @@ class _QueueRun:
         return self.selection.limit is not None and self.matched >= self.selection.limit
 
     def _say(self, text: str) -> None:
-        print(text, file=self.out)
+        with self.lock:
+            print(text, file=self.out)
 
     def finish(self) -> int:
         note_look(self.queue, self.look)
