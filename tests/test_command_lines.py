@@ -57,7 +57,7 @@ def _all_commands() -> list[tuple[str, str]]:
 def test_the_project_prints_failures_commands_of_every_subcommand() -> None:
     """The scan finds what it must, or the test below would pass on nothing."""
     subcommands = {shlex.split(command)[:2][-1] for _, command in _all_commands() if command.startswith("failures")}
-    assert {"list", "show", "stats", "wait", "redrive"} <= subcommands
+    assert {"list", "show", "stats", "wait", "redrive", "doctor", "query"} <= subcommands
 
 
 @pytest.mark.parametrize(("where", "command"), _all_commands(), ids=lambda value: value)
