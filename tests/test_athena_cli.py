@@ -183,3 +183,13 @@ def test_the_cost_of_a_query_follows_athenas_published_price() -> None:
     assert athena.billed_usd(0) == athena.billed_usd(10 * 2**20) == 10 * 2**20 / 2**40 * 5.00, "10 MB minimum"
     assert athena.billed_usd(10 * 2**20 + 1) == 11 * 2**20 / 2**40 * 5.00, "rounded up to the next megabyte"
     assert athena.billed_usd(2**40) == 5.00
+
+
+def test_past_ten_thousand_records_the_local_commands_point_to_athena(capsys: pytest.CaptureFixture[str]) -> None:
+    from generator.ops import present
+
+    present.suggest_athena(present.ATHENA_HINT_RECORDS)
+    assert capsys.readouterr().err == "", "at the threshold, nothing"
+    present.suggest_athena(present.ATHENA_HINT_RECORDS + 1)
+    err = capsys.readouterr().err
+    assert "read 10001 records one by one; failures stats --athena and failures query count them" in err

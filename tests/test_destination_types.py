@@ -28,3 +28,16 @@ def test_the_project_creates_exactly_the_registrys_resources() -> None:
     tree = parse_tree(render(case.config()))
     created = {address.split(".")[0] for address in tree["resource"] if address.endswith(".destination")}
     assert created == {c.resource for c in CREATED.values()}
+
+
+def test_the_function_modules_undelivered_queue_keeps_messages_as_long_as_sqs_allows() -> None:
+    """The static module spells the limit the config model declares; the two must not drift apart."""
+    import hcl2
+
+    from generator.config.model import SQS_MAX_RETENTION_SECONDS
+    from tests.support import REPO
+
+    tree = hcl2.loads((REPO / "templates/terraform/modules/function/triggers.tf").read_text())
+    queues = [body for block in tree["resource"] for kind, named in block.items() if kind.strip('"') == "aws_sqs_queue"
+              for body in named.values()]  # fmt: skip
+    assert queues and {queue["message_retention_seconds"] for queue in queues} == {SQS_MAX_RETENTION_SECONDS}

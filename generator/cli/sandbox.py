@@ -6,9 +6,13 @@ import argparse
 import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator.cli.parsing import SANDBOX_SUMMARY, Parser
 from generator.errors import UsageError
+
+if TYPE_CHECKING:
+    from generator.sandbox.server import Sandbox
 
 _DESCRIPTION = """\
 Run a local AWS on 127.0.0.1: the moto emulator over HTTPS, with the fixes a rendered project needs and
@@ -54,7 +58,7 @@ def run_sandbox(args: argparse.Namespace) -> int:
     if not 0 < args.port < 65536:
         raise UsageError(f"--port must be from 1 to 65535, got {args.port}")
     if args.stop:
-        return _stop(server)
+        return _stop()
     if args.background:
         sandbox = server.start_background(args.port)
         if args.project is not None:
@@ -97,7 +101,7 @@ def _unpoint(project: Path) -> None:
         print(f"removed {project / SANDBOX_OVERRIDE}")
 
 
-def _stop(server: object) -> int:
+def _stop() -> int:
     from generator.sandbox.server import stop_background
 
     sandbox = stop_background()
@@ -110,10 +114,7 @@ def _stop(server: object) -> int:
     return 0
 
 
-def _next_steps(sandbox: object, project: Path | None, region: str, *, background: bool) -> None:
-    from generator.sandbox.server import Sandbox
-
-    assert isinstance(sandbox, Sandbox)
+def _next_steps(sandbox: Sandbox, project: Path | None, region: str, *, background: bool) -> None:
     exports = " ".join(f"{name}={shlex.quote(value)}" for name, value in sandbox.environment(region).items())
     where = shlex.quote(str(project)) if project is not None else "out"
     print("next, in another shell:" if not background else "next:")
