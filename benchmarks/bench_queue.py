@@ -129,7 +129,7 @@ def main() -> None:
         sink = io.StringIO()
         everything = Selection(function=FUNCTION, limit=count)
         first = Queue(sqs, count, "bench-list")
-        print(f"{count} messages (sent in {first.seconds:.0f} s)")
+        print(f"{count} messages (sent in {first.seconds:.0f} s)", flush=True)
         listing = timed(lambda: commands.run_list(first.aws(moto.endpoint), everything, True, sink))
         floor_queue = Queue(sqs, count, "bench-floor")
         floor = timed(lambda: floor_look(sqs, floor_queue.url))

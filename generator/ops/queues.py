@@ -98,7 +98,7 @@ def queue_for(aws: Aws, arn: str, functions: tuple[str, ...]) -> Queue:
     """The queue an ARN names, with its dead-letter queue, found through GetQueueUrl and its RedrivePolicy."""
     parts = arn.split(":")
     if len(parts) != 6 or parts[2] != "sqs":
-        raise RecordError(f"{arn} is not an SQS queue ARN")
+        raise UsageError(f"{safe(arn)} is not an SQS queue ARN")
     region, account, name = parts[3], parts[4], parts[5]
     client = sqs(aws, region)
     url = client.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]

@@ -134,6 +134,33 @@ def _receive_without_recounting(patches: Patches) -> None:
     )
 
 
+def _queue_counts_with_one_clock_read(patches: Patches) -> None:
+    """Make moto's queue read the clock once per count, not twice per message.
+
+    moto 5.2.5 decides each message's visibility by reading the time (a datetime built and converted) for
+    every message, and counts the queue so on every send and receive: at 10,000 messages each send took
+    70 ms, and filling such a queue took a quarter of an hour. The same comparisons, against one reading.
+    """
+    from moto.core.utils import unix_time_millis
+    from moto.sqs.models import Queue
+
+    def messages(self: Any) -> list[Any]:
+        now = unix_time_millis()
+        return [m for m in self._messages if now > m.visible_at and not now < m.delayed_until]
+
+    def delayed(self: Any) -> int:
+        now = unix_time_millis()
+        return sum(now < m.delayed_until for m in self._messages)
+
+    def not_visible(self: Any) -> int:
+        now = unix_time_millis()
+        return sum(not now > m.visible_at for m in self._messages)
+
+    patches.setattr(Queue, "messages", property(messages))
+    patches.setattr(Queue, "approximate_number_of_messages_delayed", property(delayed))
+    patches.setattr(Queue, "approximate_number_of_messages_not_visible", property(not_visible))
+
+
 def _bucket_eventbridge_notifications(patches: Patches) -> None:
     """Make moto's GetBucketNotificationConfiguration return the EventBridgeConfiguration it stored.
 
@@ -351,6 +378,7 @@ FIXES = (
     _reserved_concurrency_zero,
     _compact_redrive_policy,
     _receive_without_recounting,
+    _queue_counts_with_one_clock_read,
     _logging_config,
     _bucket_eventbridge_notifications,
     _athena_named_query_deletion,
