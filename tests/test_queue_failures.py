@@ -379,3 +379,23 @@ def test_the_sandbox_still_drops_a_message_past_its_queues_retention(queued: Que
     old.sent_timestamp = int(old.sent_timestamp) - 61_000  # sent 61 s earlier: past the queue's 60 s
     received = queued.sqs.receive_message(QueueUrl=queued.url, MaxNumberOfMessages=10)["Messages"]
     assert [json.loads(m["Body"])["requestPayload"] for m in received] == [{"n": "new"}]
+
+
+def test_the_sandbox_deletes_messages_on_many_threads_without_bringing_any_back(queued: Queued) -> None:
+    """moto rebuilt the message list on each delete, so two at once brought back the one the other deleted."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    for n in range(200):
+        queued.put({"n": n})
+    receipts = []
+    while batch := queued.sqs.receive_message(QueueUrl=queued.url, MaxNumberOfMessages=10,
+                                              VisibilityTimeout=900).get("Messages", []):  # fmt: skip
+        receipts += [message["ReceiptHandle"] for message in batch]
+    switching = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # the server runs in this process: its threads now interleave as they would under load
+    try:
+        with ThreadPoolExecutor(16) as pool:
+            list(pool.map(lambda r: queued.sqs.delete_message(QueueUrl=queued.url, ReceiptHandle=r), receipts))
+    finally:
+        sys.setswitchinterval(switching)
+    assert len(receipts) == 200 and queued.counts(queued.url) == (0, 0)

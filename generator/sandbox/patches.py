@@ -161,6 +161,27 @@ def _queue_counts_with_one_clock_read(patches: Patches) -> None:
     patches.setattr(Queue, "approximate_number_of_messages_not_visible", property(not_visible))
 
 
+def _queue_deletes_one_at_a_time(patches: Patches) -> None:
+    """Make moto's DeleteMessage safe when several arrive at once, as SQS is.
+
+    moto 5.2.5 deletes by building a new message list and assigning it: two deletes at once each build theirs
+    from the same list, and the last assignment brings back the message the other deleted. A redrive on 8
+    threads left one of 10,000 deleted messages in the queue, held by a receipt no one had any more.
+    """
+    import threading
+
+    from moto.sqs.models import Queue
+
+    original = Queue.delete_message
+    lock = threading.Lock()
+
+    def delete_message(self: Any, receipt_handle: str) -> None:
+        with lock:
+            original(self, receipt_handle)
+
+    patches.setattr(Queue, "delete_message", delete_message)
+
+
 def _bucket_eventbridge_notifications(patches: Patches) -> None:
     """Make moto's GetBucketNotificationConfiguration return the EventBridgeConfiguration it stored.
 
@@ -379,6 +400,7 @@ FIXES = (
     _compact_redrive_policy,
     _receive_without_recounting,
     _queue_counts_with_one_clock_read,
+    _queue_deletes_one_at_a_time,
     _logging_config,
     _bucket_eventbridge_notifications,
     _athena_named_query_deletion,
