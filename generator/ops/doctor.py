@@ -296,7 +296,8 @@ def _losses(aws: Aws, fn: Expected, account: str) -> Iterator[Finding]:
     for metric in _LOSS_METRICS:
         points = cloudwatch.get_metric_statistics(
             Namespace="AWS/Lambda", MetricName=metric, Dimensions=[{"Name": "FunctionName", "Value": fn.name}],
-            StartTime=now - timedelta(days=1), EndTime=now, Period=86400, Statistics=["Sum"],
+            # The end is a minute on: a datapoint stamped in this very second (to the second) is inside it.
+            StartTime=now - timedelta(days=1), EndTime=now + timedelta(minutes=1), Period=86400, Statistics=["Sum"],
         )["Datapoints"]  # fmt: skip
         total = sum(point.get("Sum", 0) for point in points)
         if total:

@@ -36,7 +36,7 @@ output "async_invocation" {
     reserved_concurrency      = aws_lambda_function.this.reserved_concurrent_executions
     on_failure                = one(aws_lambda_function_event_invoke_config.this.destination_config[0].on_failure).destination
     on_success                = try(one(aws_lambda_function_event_invoke_config.this.destination_config[0].on_success).destination, null)
-    qualifier                 = aws_lambda_function_event_invoke_config.this.qualifier
+    qualifier                 = var.alias == null ? null : aws_lambda_alias.this[0].name
   }
 }
 
