@@ -1553,3 +1553,39 @@ def test_wait_refuses_a_payload_lambda_would_refuse_before_invoking(
     payload = json.dumps({"blob": "x" * (1024 * 1024)})
     code, _, err = run(seeded.moto, capsys, "wait", "--function", "fn_a", "--invoke", "--payload", payload)
     assert code == 2 and invokes == [] and "--payload: its payload is 1,048,588 bytes" in err
+
+
+def test_the_sandbox_lets_exactly_one_of_many_conditional_writes_win(seeded: Seeded) -> None:
+    """Redrive's claims rest on S3's If-None-Match: moto checked, then wrote, so two at once could both win."""
+    import sys
+
+    import botocore.exceptions
+
+    writers = 16
+    clients = [seeded.moto.client("s3") for _ in range(writers)]
+    for client in clients:  # each opens its connection before the race
+        client.head_bucket(Bucket=BUCKET)
+
+    def claim(client: Any, start: threading.Barrier, wins: list[int]) -> None:
+        start.wait()
+        try:
+            client.put_object(Bucket=BUCKET, Key="redrive-claims/contested", Body=b"{}", IfNoneMatch="*")
+        except botocore.exceptions.ClientError as exc:
+            assert exc.response["Error"]["Code"] in ("PreconditionFailed", "412")
+            return
+        wins.append(1)
+
+    switching = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # the server runs in this process: its threads interleave as under load
+    try:
+        for attempt in range(40):  # the race was won twice in about one attempt in ten
+            seeded.s3.delete_object(Bucket=BUCKET, Key="redrive-claims/contested")
+            start, wins = threading.Barrier(writers), []
+            threads = [threading.Thread(target=claim, args=(client, start, wins)) for client in clients]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert len(wins) == 1, f"attempt {attempt}: {len(wins)} writers won one claim"
+    finally:
+        sys.setswitchinterval(switching)

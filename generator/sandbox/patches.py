@@ -182,6 +182,29 @@ def _queue_deletes_one_at_a_time(patches: Patches) -> None:
     patches.setattr(Queue, "delete_message", delete_message)
 
 
+def _conditional_writes_one_at_a_time(patches: Patches) -> None:
+    """Make moto's conditional PutObject (If-None-Match, If-Match) check and write as one step, as S3 does.
+
+    moto 5.2.5 checks the condition, then writes: two PUTs with ``If-None-Match: *`` at once can both pass the
+    check and both succeed. Redrive's claims rest on exactly one winning, and under load two operators in the
+    tests sent one event twice. S3 makes the second writer fail with 412.
+    """
+    import threading
+
+    from moto.s3.responses import S3Response
+
+    original = S3Response.put_object
+    lock = threading.Lock()
+
+    def put_object(self: Any) -> Any:
+        if self.headers.get("If-None-Match") is None and self.headers.get("If-Match") is None:
+            return original(self)
+        with lock:
+            return original(self)
+
+    patches.setattr(S3Response, "put_object", put_object)
+
+
 def _bucket_eventbridge_notifications(patches: Patches) -> None:
     """Make moto's GetBucketNotificationConfiguration return the EventBridgeConfiguration it stored.
 
@@ -401,6 +424,7 @@ FIXES = (
     _receive_without_recounting,
     _queue_counts_with_one_clock_read,
     _queue_deletes_one_at_a_time,
+    _conditional_writes_one_at_a_time,
     _logging_config,
     _bucket_eventbridge_notifications,
     _athena_named_query_deletion,
