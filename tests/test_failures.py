@@ -1580,7 +1580,7 @@ def test_the_sandbox_lets_exactly_one_of_many_conditional_writes_win(seeded: See
     try:
         for attempt in range(40):  # the race was won twice in about one attempt in ten
             seeded.s3.delete_object(Bucket=BUCKET, Key="redrive-claims/contested")
-            start, wins = threading.Barrier(writers), []
+            start, wins = threading.Barrier(writers), list[int]()
             threads = [threading.Thread(target=claim, args=(client, start, wins)) for client in clients]
             for thread in threads:
                 thread.start()
