@@ -66,16 +66,21 @@ def seed(bucket: str, count: int) -> None:
         age = timedelta(minutes=index % 50) if index < recent else timedelta(days=1 + index % 99, seconds=index)
         when = now - age
         key = f"aws/lambda/async/{FUNCTION}/{when:%Y/%m/%d}/{when:%Y-%m-%dT%H.%M.%S}-{uuid.uuid4()}"
-        body = {
-            "version": "1.0", "timestamp": when.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-            "requestContext": {"requestId": str(uuid.uuid4()), "condition": "RetriesExhausted",
-                               "functionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{FUNCTION}:$LATEST",
-                               "approximateInvokeCount": 3},
-            "requestPayload": {"order": index},
-            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
-            "responsePayload": {"errorType": "ForcedError" if index % 3 else "Timeout", "errorMessage": "boom"},
-        }  # fmt: skip
+        body = record_document(index, when)
         backend.put_object(bucket, key, json.dumps(body).encode())
+
+
+def record_document(index: int, when: datetime) -> dict[str, Any]:
+    """A RetriesExhausted record as Lambda writes it, one error type in three a Timeout."""
+    return {
+        "version": "1.0", "timestamp": when.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "requestContext": {"requestId": str(uuid.uuid4()), "condition": "RetriesExhausted",
+                           "functionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{FUNCTION}:$LATEST",
+                           "approximateInvokeCount": 3},
+        "requestPayload": {"order": index},
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "responsePayload": {"errorType": "ForcedError" if index % 3 else "Timeout", "errorMessage": "boom"},
+    }  # fmt: skip
 
 
 def floor_read_all(s3: Any, bucket: str) -> int:

@@ -23,7 +23,6 @@ import json
 import os
 import sys
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -33,26 +32,18 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench_failures import ACCOUNT, FUNCTION, REGION, record_document  # noqa: E402  (this script's own directory)
+
 from generator.ops import commands, redrive, stats  # noqa: E402
 from generator.ops.aws import Aws, Target  # noqa: E402
 from generator.ops.reading import Selection  # noqa: E402
 from tests.harness import moto_server  # noqa: E402
 
-REGION, ACCOUNT, FUNCTION = "us-east-1", "123456789012", "bench_fn"
 WORKERS = 8
 
 
 def _record(index: int) -> str:
-    now = datetime.now(UTC)
-    return json.dumps({
-        "version": "1.0", "timestamp": now.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-        "requestContext": {"requestId": str(uuid.uuid4()), "condition": "RetriesExhausted",
-                           "functionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{FUNCTION}:$LATEST",
-                           "approximateInvokeCount": 3},
-        "requestPayload": {"order": index},
-        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
-        "responsePayload": {"errorType": "ForcedError" if index % 3 else "Timeout", "errorMessage": "boom"},
-    })  # fmt: skip
+    return json.dumps(record_document(index, datetime.now(UTC)))
 
 
 class Queue:

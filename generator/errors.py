@@ -13,6 +13,7 @@ EXIT_OK = 0
 EXIT_INCOMPLETE = 1  # ran, but not everything went through: render --check found differences, a record
 # could not be read, sent or moved, or wait timed out
 EXIT_CANNOT_RUN = 2  # bad config, usage, credentials, access, or a missing bucket: nothing was done
+EXIT_PROBLEMS = 3  # failures doctor only: the deployed project has something wrong (records go astray or are lost)
 
 
 class GeneratorError(Exception):

@@ -13,7 +13,6 @@ import json
 import math
 import sys
 import time
-from datetime import datetime
 from typing import TYPE_CHECKING, TextIO
 
 from generator.errors import EXIT_OK, AwsError, UsageError
@@ -91,7 +90,7 @@ def stats_query(by: tuple[str, ...], selection: Selection) -> tuple[str, list[st
     for moment, sign in ((selection.since, ">="), (selection.until, "<=")):
         if moment is not None:
             where += [f"day {sign} ?", f"{KEY_TIME} {sign} ?"]
-            values += [_at(moment, DAY_FORMAT), _at(moment, KEY_TIME_FORMAT)]
+            values += [moment.strftime(DAY_FORMAT), moment.strftime(KEY_TIME_FORMAT)]
     if selection.condition:
         where.append("requestcontext.condition = ?")
         values.append(selection.condition)
@@ -99,10 +98,6 @@ def stats_query(by: tuple[str, ...], selection: Selection) -> tuple[str, list[st
     groups = ", ".join(str(i + 1) for i in range(len(by)))
     sql = f"SELECT {columns}, count(*) AS records\nFROM records\nWHERE " + "\n  AND ".join(where)
     return sql + f"\nGROUP BY {groups}", values
-
-
-def _at(moment: datetime, form: str) -> str:
-    return moment.strftime(form)
 
 
 def run_query(aws: Aws, workgroup: Workgroup, sql: str, values: list[str]) -> QueryResult:

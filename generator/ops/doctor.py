@@ -21,16 +21,16 @@ from botocore.parsers import ResponseParserError
 
 from generator import destination_types, project_outputs
 from generator.bucket_layout import CLAIM_PREFIX, RECORD_PREFIX
-from generator.errors import UsageError
+from generator.errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_PROBLEMS, UsageError
 from generator.ops.aws import Aws, aws_errors, describe_client_error
 from generator.ops.present import safe
 from generator.record import Record
 
 ERROR, WARNING, UNCHECKED, OK = "error", "warning", "not checked", "ok"
 SEVERITIES = (ERROR, WARNING, UNCHECKED, OK)  # most serious first
-# Exit codes: 0 nothing wrong (some checks may not have run), 1 something to look at, 3 something is wrong
-# (records go astray or are lost); 2, as for every command, when the doctor cannot run at all.
-EXIT_BY_SEVERITY = {ERROR: 3, WARNING: 1, UNCHECKED: 0, OK: 0}
+# 0 nothing wrong (some checks may not have run), 1 something to look at, 3 something is wrong (records go astray
+# or are lost); 2, as for every command, when the doctor cannot run at all.
+EXIT_BY_SEVERITY = {ERROR: EXIT_PROBLEMS, WARNING: EXIT_INCOMPLETE, UNCHECKED: EXIT_OK, OK: EXIT_OK}
 # The alarms whose ALARM state means records or events are being lost, by the metric in their name.
 _LOSS_ALARMS = ("destination-delivery-failures", "async-events-dropped")
 _LOSS_METRICS = ("DestinationDeliveryFailures", "AsyncEventsDropped")  # summed over the last day
@@ -336,7 +336,7 @@ def _stale_claims(aws: Aws) -> Iterator[Finding]:
     """Claims older than the takeover age on records still in place: a redrive died holding them."""
     if not aws.target.bucket:
         return
-    from generator.ops.redrive.claims import CLAIM_SECONDS
+    from generator.ops.redrive.claims import CLAIM_SECONDS, exists
 
     stale = 0
     now = datetime.now(UTC)
@@ -344,7 +344,7 @@ def _stale_claims(aws: Aws) -> Iterator[Finding]:
         for page in aws.s3.get_paginator("list_objects_v2").paginate(Bucket=aws.target.bucket, Prefix=CLAIM_PREFIX):
             for claim in page.get("Contents", []):
                 old = (now - claim["LastModified"]).total_seconds() > CLAIM_SECONDS
-                if old and _exists(aws, claim["Key"][len(CLAIM_PREFIX) :]):
+                if old and exists(aws, claim["Key"][len(CLAIM_PREFIX) :]):
                     stale += 1
     except botocore.exceptions.ClientError as exc:
         yield Finding(UNCHECKED, "", "claims", f"could not list the claims: {describe_client_error(exc)}")
@@ -354,11 +354,3 @@ def _stale_claims(aws: Aws) -> Iterator[Finding]:
                       f"{CLAIM_SECONDS} s: a redrive died holding them; the next redrive takes them over")  # fmt: skip
     else:
         yield Finding(OK, "", "claims", "no redrive left a record claimed")
-
-
-def _exists(aws: Aws, key: str) -> bool:
-    try:
-        aws.s3.head_object(Bucket=aws.target.bucket, Key=key)
-    except botocore.exceptions.ClientError:
-        return False
-    return True

@@ -261,7 +261,7 @@ def looking(aws: Aws, queue: Queue) -> Iterator[tuple[Iterator[Received], LookRe
                     if message.body in renewed:
                         renewed.discard(message.body)
                         continue
-                    if needs_renewal(message) and _renewed(aws, message, result):
+                    if renew_if_near_limit(aws, message, result):
                         renewed.add(message.body)
                         held.remove(message)
                     if message.record is not None:
@@ -278,7 +278,10 @@ def looking(aws: Aws, queue: Queue) -> Iterator[tuple[Iterator[Received], LookRe
         release(aws, held)
 
 
-def _renewed(aws: Aws, message: Received, result: LookResult) -> bool:
+def renew_if_near_limit(aws: Aws, message: Received, result: LookResult) -> bool:
+    """Renew a message near its receive limit, noting it (or why it failed) in ``result``; True when renewed."""
+    if not needs_renewal(message):
+        return False
     try:
         renew(aws, message)
     except botocore.exceptions.ClientError as exc:

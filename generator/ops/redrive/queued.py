@@ -32,12 +32,11 @@ from generator.ops.queues import (
     Received,
     delete,
     in_flight,
-    needs_renewal,
     note_look,
     queues_of,
     receive,
     release,
-    renew,
+    renew_if_near_limit,
     selects,
 )
 from generator.ops.reading import Selection
@@ -231,15 +230,7 @@ class _QueueRun:
 
     def _renewed(self, message: Received) -> bool:
         """A message the run leaves in the queue, renewed if it is near its receive limit (see ``queues``)."""
-        if not needs_renewal(message):
-            return False
-        try:
-            renew(self.aws, message)
-        except botocore.exceptions.ClientError as exc:
-            self.look.renew_failures.append(f"{message.name}: {describe_client_error(exc)}")
-            return False
-        self.look.renewed += 1
-        return True
+        return renew_if_near_limit(self.aws, message, self.look)
 
     def _limit_reached(self) -> bool:
         return self.selection.limit is not None and self.matched >= self.selection.limit

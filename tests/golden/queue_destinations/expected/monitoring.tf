@@ -101,7 +101,7 @@ resource "aws_cloudwatch_dashboard" "failures" {
           properties = {
             markdown = <<-EOT
               ## Failure records of queues
-              Each function sends the records of its failed events to its own on-failure destination (the `destinations` output); the generator's failures commands read only a failure bucket.
+              Each function sends the records of its failed events to its own on-failure destination (the `destinations` output); the generator's failures commands read a failure bucket or an SQS queue, not an SNS topic, EventBridge bus or function.
             EOT
           }
         },
